@@ -1,0 +1,3 @@
+const { base, workflowSandbox } = require('@computor/eslint-config');
+
+module.exports = [...base, ...workflowSandbox];
