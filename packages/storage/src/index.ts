@@ -1,1 +1,1 @@
-export {};
+export { Storage, ObjectNotFoundError, type StorageConfig, type StoredObject } from './storage';

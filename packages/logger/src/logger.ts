@@ -1,0 +1,60 @@
+import winston from 'winston';
+
+export type LogFormat = 'json' | 'pretty';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface LoggerOptions {
+  service: string;
+  level?: LogLevel;
+  /** JSON lines for production; colourised single lines for a terminal. */
+  format?: LogFormat;
+}
+
+const levels = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+
+export type Logger = winston.Logger;
+
+export function createLogger(options: LoggerOptions): Logger {
+  const format =
+    options.format === 'pretty'
+      ? winston.format.combine(
+          winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
+          winston.format.colorize(),
+          winston.format.printf(({ timestamp, level, message, service, ...meta }) => {
+            const rest = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+            return `${String(timestamp)} ${level} [${String(service)}] ${String(message)}${rest}`;
+          }),
+        )
+      : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json());
+  return winston.createLogger({
+    levels,
+    level: options.level ?? 'info',
+    defaultMeta: { service: options.service },
+    format,
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+  });
+}
+
+/** Temporal's Logger interface, structurally (keeps this package free of Temporal). */
+export interface TemporalLoggerLike {
+  log(level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string, meta?: Record<string, unknown>): void;
+  trace(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Routes the Temporal SDK's logs (worker, activities, workflow sinks) into winston. */
+export function toTemporalLogger(logger: Logger): TemporalLoggerLike {
+  const child = logger.child({ component: 'temporal' });
+  const write = (level: LogLevel, message: string, meta?: Record<string, unknown>) => child.log(level, message, meta ?? {});
+  return {
+    log: (level, message, meta) => write(level.toLowerCase() as LogLevel, message, meta),
+    trace: (message, meta) => write('trace', message, meta),
+    debug: (message, meta) => write('debug', message, meta),
+    info: (message, meta) => write('info', message, meta),
+    warn: (message, meta) => write('warn', message, meta),
+    error: (message, meta) => write('error', message, meta),
+  };
+}
