@@ -1,1 +1,2 @@
-export {};
+export { migrate, migrationNames, MigrationError, type MigrateResult } from './migrate';
+export { loadMigrationsEnv } from './env';

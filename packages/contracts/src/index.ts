@@ -1,2 +1,5 @@
 export * from './task-queues';
+export * from './roles';
+export * from './api-errors';
 export * from './grading';
+export * from './workflows';

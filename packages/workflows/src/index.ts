@@ -1,1 +1,2 @@
-export {};
+// Every workflow exported here is registered by the worker; nothing else to wire.
+export { systemCheckWorkflow } from './system-check';

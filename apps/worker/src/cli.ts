@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { ConfigError } from '@computor/config';
+import { TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
+import { createLogger } from '@computor/logger';
+import { flag, parseArgs, UsageError } from './commands/args';
+import { createTokenCommand, createUserCommand } from './commands/users';
+import { describeQueues, formatQueueStatus } from './commands/worker-status';
+import { loadDbEnv, loadTemporalEnv, loadWorkerEnv } from './env';
+import { startWorkers } from './worker';
+
+const USAGE = `computor <command>
+
+  worker start [--queue <name>]...   run a Temporal worker (queues: ${TASK_QUEUES.join(', ')}; default WORKER_QUEUES)
+               [--workflows <path>]  load workflows from a module instead of the prebuilt bundle
+  worker status [--json]             pollers per task queue; exit 1 when a queue has no live poller
+  user create --email <e> --username <u> [--given <g>] [--family <f>] [--admin]
+  token create --user <email> [--name <n>] [--expires-days <d>]
+                                     print a new API token for the user (shown once)
+
+Configuration comes from the environment (see .env.example); COMPUTOR_ENV_FILE names an env file
+to read underneath it (the local stack writes .stack/stack.env).`;
+
+const BOOLEAN_FLAGS = new Set(['json', 'admin', 'help']);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function workerStart(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  const env = loadWorkerEnv();
+  const requested = args.flags.get('queue') ?? env.WORKER_QUEUES;
+  const unknown = requested.filter((q) => !(TASK_QUEUES as readonly string[]).includes(q));
+  if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')}; known: ${TASK_QUEUES.join(', ')}`);
+  const logger = createLogger({ service: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+  const running = await startWorkers({ env, logger, queues: [...new Set(requested)] as TTaskQueue[], workflowsPath: flag(args, 'workflows') });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn('second signal: exiting without waiting for running tasks', { signal });
+      process.exit(130);
+    }
+    logger.info('shutting down: finishing running tasks', { signal, graceSeconds: env.WORKER_SHUTDOWN_GRACE_SECONDS });
+    void running.shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await running.done;
+  logger.info('worker stopped', { identity: running.identity });
+  return 0;
+}
+
+async function workerStatus(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  const env = loadTemporalEnv();
+  const statuses = await describeQueues({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, queues: args.flags.get('queue') });
+  out(flag(args, 'json') ? JSON.stringify(statuses, null, 2) : formatQueueStatus(statuses));
+  return statuses.every((s) => s.healthy) ? 0 : 1;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [group, command, ...rest] = argv;
+  const key = `${group ?? ''} ${command ?? ''}`.trim();
+  switch (key) {
+    case 'worker start':
+      return workerStart(rest);
+    case 'worker status':
+      return workerStatus(rest);
+    case 'user create':
+      return createUserCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
+    case 'token create':
+      return createTokenCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
+    default:
+      if (group && !['help', '--help', '-h'].includes(group)) process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n`);
+      out(USAGE);
+      return group && !['help', '--help', '-h'].includes(group) ? 2 : 0;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      if (error instanceof ConfigError || error instanceof UsageError) {
+        process.stderr.write(`computor: ${error.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`computor: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { createActivities } from '@computor/activities';
+import { storageConfigFrom } from '@computor/config';
+import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
+import { createDb } from '@computor/db';
+import { toTemporalLogger, type Logger } from '@computor/logger';
+import { Storage } from '@computor/storage';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
+import type { TWorkerEnv } from './env';
+
+export interface StartWorkersOptions {
+  env: TWorkerEnv;
+  logger: Logger;
+  queues: TTaskQueue[];
+  /** Load workflows from this module instead of the prebuilt bundle (development and tests). */
+  workflowsPath?: string;
+}
+
+export interface RunningWorkers {
+  identity: string;
+  workers: Worker[];
+  /** Resolves when every worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** One Temporal worker per task queue, sharing one connection and one set of clients. */
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const { env, logger } = options;
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: toTemporalLogger(logger) });
+    runtimeInstalled = true;
+  }
+  const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
+  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
+  const storage = new Storage(storageConfigFrom(env));
+  const activities = createActivities({ db, storage, logger, workerIdentity: identity });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
+    options.workflowsPath || !existsSync(WORKFLOW_BUNDLE_PATH)
+      ? { workflowsPath: options.workflowsPath ?? require.resolve('@computor/workflows') }
+      : { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
+
+  const workers = await Promise.all(
+    options.queues.map((taskQueue) =>
+      Worker.create({
+        connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        taskQueue,
+        identity,
+        activities,
+        ...workflowSource,
+        // Grading activities each hold a sandbox: bound them by CPUs, not by the general limit.
+        maxConcurrentActivityTaskExecutions:
+          taskQueue === TASK_QUEUE_TESTING ? (env.WORKER_MAX_CONCURRENT_GRADING ?? availableParallelism()) : env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
+      }),
+    ),
+  );
+  logger.info('workers polling', { identity, queues: options.queues, workflows: 'workflowBundle' in workflowSource ? 'prebuilt bundle' : workflowSource.workflowsPath });
+
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await connection.close();
+    await db.$disconnect();
+    storage.destroy();
+  });
+  return {
+    identity,
+    workers,
+    done,
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

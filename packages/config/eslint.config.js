@@ -1,0 +1,3 @@
+const { base } = require('@computor/eslint-config');
+
+module.exports = base;
