@@ -3,6 +3,7 @@ import { ConfigError } from '@computor/config';
 import { TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
 import { createLogger } from '@computor/logger';
 import { flag, parseArgs, UsageError } from './commands/args';
+import { devSeedCommand } from './commands/seed';
 import { createTokenCommand, createUserCommand } from './commands/users';
 import { describeQueues, formatQueueStatus } from './commands/worker-status';
 import { loadDbEnv, loadTemporalEnv, loadWorkerEnv } from './env';
@@ -16,6 +17,7 @@ const USAGE = `computor <command>
   user create --email <e> --username <u> [--given <g>] [--family <f>] [--admin]
   token create --user <email> [--name <n>] [--expires-days <d>]
                                      print a new API token for the user (shown once)
+  dev seed --out <file>              local development: seed users, write their tokens to <file>
 
 Configuration comes from the environment (see .env.example); COMPUTOR_ENV_FILE names an env file
 to read underneath it (the local stack writes .stack/stack.env).`;
@@ -68,6 +70,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return createUserCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     case 'token create':
       return createTokenCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
+    case 'dev seed':
+      return devSeedCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     default:
       if (group && !['help', '--help', '-h'].includes(group)) process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n`);
       out(USAGE);
