@@ -1,0 +1,412 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  DEFAULT_CONFIG,
+  EmulatorCore,
+  mergeConfig,
+  type TFaultKind,
+  type TRuntimeConfig,
+  type TRuntimeConfigPatch,
+  type TSeedInput,
+  type TSeedResult,
+  type TStateSnapshot,
+  type TStats,
+  type TTokenConfig,
+} from './emulator';
+import { ApiError, routeNotFound, unauthorized } from './errors';
+import { StatePersistence } from './persistence';
+import type { TInput } from './params';
+import type { TRequestContext, TResult, TRoute } from './routes/common';
+import { groupRoutes } from './routes/groups';
+import { memberRoutes } from './routes/members';
+import { projectRoutes } from './routes/projects';
+import { repositoryRoutes } from './routes/repository';
+import { userRoutes } from './routes/users';
+
+export interface TGitlabEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Admin token of the `root` user. */
+  token?: string;
+  /** Further tokens; `admin: false` gives a user that gets 403 on admin endpoints. */
+  tokens?: TTokenConfig[];
+  /** JSON file the state is loaded from on start and saved to after changes. */
+  stateFile?: string;
+  persistDebounceMs?: number;
+  /** Base of web_url/http_url_to_repo fields; defaults to the server's own URL. */
+  externalUrl?: string;
+  config?: TRuntimeConfigPatch;
+  log?: (line: string) => void;
+}
+
+/** A running emulator. Everything the HTTP control endpoints offer is also here, for in-process tests. */
+export interface TGitlabEmulator {
+  url: string;
+  port: number;
+  host: string;
+  /** The root admin token. */
+  token: string;
+  close(): Promise<void>;
+  state(): TStateSnapshot;
+  reset(): void;
+  seed(input: TSeedInput): TSeedResult;
+  configure(patch: TRuntimeConfigPatch): TRuntimeConfig;
+  config(): TRuntimeConfig;
+  stats(): TStats;
+  resetStats(): void;
+  readFile(project: string | number, ref: string, path: string): Buffer | undefined;
+  /** Waits until fork imports and scheduled deletions have completed. */
+  waitForIdle(timeoutMs?: number): Promise<void>;
+  /** Writes the state file now (no-op without one). */
+  flush(): Promise<void>;
+  core: EmulatorCore;
+}
+
+export const DEFAULT_TOKEN = 'emulator-root-token';
+export const EMULATOR_NOTICE = 'This is the Computor GitLab REST v4 emulator for tests and local development. It is NOT GitLab.';
+
+const MAX_BODY = 64 * 1024 * 1024;
+const ALL_ROUTES: TRoute[] = [...groupRoutes, ...memberRoutes, ...projectRoutes, ...repositoryRoutes, ...userRoutes];
+
+interface TCompiledRoute {
+  route: TRoute;
+  segments: string[];
+  literals: number;
+}
+
+const COMPILED: TCompiledRoute[] = ALL_ROUTES.map((route) => {
+  const segments = route.pattern.split('/').filter(Boolean);
+  return { route, segments, literals: segments.filter((s) => !s.startsWith(':')).length };
+});
+
+function matchRoute(method: string, rawPath: string): { route: TRoute; params: Record<string, string> } | undefined {
+  const parts = rawPath.split('/').filter(Boolean);
+  let best: { route: TRoute; params: Record<string, string>; literals: number } | undefined;
+  for (const c of COMPILED) {
+    if (c.route.method !== method || c.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i += 1) {
+      const seg = c.segments[i] as string;
+      const part = parts[i] as string;
+      if (seg.startsWith(':')) {
+        try {
+          params[seg.slice(1)] = decodeURIComponent(part);
+        } catch {
+          ok = false;
+        }
+      } else if (seg !== part) ok = false;
+    }
+    if (ok && (!best || c.literals > best.literals)) best = { route: c.route, params, literals: c.literals };
+  }
+  return best;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new ApiError(413, { message: '413 Request Entity Too Large' }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function parseBody(req: IncomingMessage, body: Buffer): Promise<TInput> {
+  if (body.length === 0) return {};
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') {
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as TInput) : {};
+    } catch {
+      throw new ApiError(400, { error: 'The provided content-type \'application/json\' is not valid JSON' });
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+  if (type === 'multipart/form-data') {
+    // Undici's Response parses multipart bodies, which saves a dependency.
+    const form = await new Response(body, { headers: { 'content-type': req.headers['content-type'] as string } }).formData();
+    const out: TInput = {};
+    for (const [k, v] of form.entries()) out[k] = typeof v === 'string' ? v : v.name;
+    return out;
+  }
+  return {};
+}
+
+function tokenOf(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const header = req.headers['private-token'];
+  if (typeof header === 'string' && header) return header;
+  const auth = req.headers.authorization;
+  if (auth && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  return query.get('private_token') ?? query.get('access_token') ?? undefined;
+}
+
+function send(res: ServerResponse, result: TResult): void {
+  if (res.destroyed) return;
+  const headers: Record<string, string> = { 'cache-control': 'max-age=0, private, must-revalidate', ...(result.headers ?? {}) };
+  if (result.raw) {
+    res.writeHead(result.status, { ...headers, 'content-type': result.raw.contentType, 'content-length': String(result.raw.data.length) });
+    res.end(result.raw.data);
+    return;
+  }
+  if (result.status === 204 || result.body === undefined) {
+    res.writeHead(result.status, headers);
+    res.end();
+    return;
+  }
+  const payload = Buffer.from(JSON.stringify(result.body));
+  res.writeHead(result.status, { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) });
+  res.end(payload);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
+  switch (kind) {
+    case '429': {
+      const retry = core.config.faults.retryAfterSeconds;
+      const reset = Math.ceil(core.now() / 1000) + retry;
+      // Rack::Attack's throttle response as GitLab sends it.
+      return {
+        status: 429,
+        raw: { data: Buffer.from('Retry later\n'), contentType: 'text/plain' },
+        headers: {
+          'retry-after': String(retry),
+          'ratelimit-name': 'throttle_authenticated_api',
+          'ratelimit-limit': '60',
+          'ratelimit-observed': '61',
+          'ratelimit-remaining': '0',
+          'ratelimit-reset': String(reset),
+          'ratelimit-resettime': new Date(reset * 1000).toUTCString(),
+        },
+      };
+    }
+    case '500':
+      return { status: 500, body: { message: '500 Internal Server Error' } };
+    case '503':
+      return { status: 503, body: { message: '503 Service Unavailable' } };
+    default:
+      return { status: 502, body: { message: '502 Bad Gateway' } };
+  }
+}
+
+/** Starts the emulator HTTP server. */
+export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}): Promise<TGitlabEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const rootToken = options.token ?? DEFAULT_TOKEN;
+  const tokens: TTokenConfig[] = [{ token: rootToken, username: 'root', admin: true }, ...(options.tokens ?? [])];
+  const config = mergeConfig(DEFAULT_CONFIG, options.config ?? {});
+  const log = options.log ?? (() => undefined);
+
+  let persistence: StatePersistence | undefined;
+  const core = new EmulatorCore(config, tokens, () => persistence?.schedule());
+  if (options.stateFile) {
+    persistence = new StatePersistence(options.stateFile, options.persistDebounceMs ?? 200, () => core.store.toJSON(), (e) => log(`state write failed: ${String(e)}`));
+    const loaded = persistence.load();
+    if (loaded) core.store.load(loaded);
+  }
+  core.ensureBaseUsers();
+  core.settle();
+  core.arm();
+
+  let baseUrl = '';
+
+  const control = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    const input = (await parseBody(req, body).catch(() => ({}))) as TInput;
+    const ok = (b: unknown) => send(res, { status: 200, body: b });
+    try {
+      if (path === '/__emulator/health' && method === 'GET') return ok({ status: 'ok', emulator: true, notice: EMULATOR_NOTICE });
+      if (path === '/__emulator/state' && method === 'GET') {
+        core.settle();
+        return ok(core.snapshot());
+      }
+      if (path === '/__emulator/reset' && method === 'POST') {
+        core.reset();
+        if (query.get('stats') !== 'keep') core.resetStats();
+        persistence?.schedule();
+        return ok({ status: 'reset' });
+      }
+      if (path === '/__emulator/seed' && method === 'POST') {
+        const result = core.seed(input as TSeedInput);
+        persistence?.schedule();
+        return send(res, { status: 201, body: result });
+      }
+      if (path === '/__emulator/config' && method === 'GET') return ok(core.config);
+      if (path === '/__emulator/config' && method === 'POST') return ok(core.configure(input as TRuntimeConfigPatch));
+      if (path === '/__emulator/stats' && method === 'GET') return ok(core.stats);
+      if (path === '/__emulator/stats/reset' && method === 'POST') {
+        core.resetStats();
+        return ok(core.stats);
+      }
+      return send(res, { status: 404, body: { error: '404 Not Found' } });
+    } catch (e) {
+      return send(res, { status: 400, body: { error: e instanceof Error ? e.message : String(e) } });
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    const query = new URLSearchParams(q >= 0 ? rawUrl.slice(q + 1) : '');
+    if (rawPath.startsWith('/__emulator/')) return control(req, res, rawPath, query);
+
+    const method = (req.method ?? 'GET').toUpperCase();
+    const stats = core.stats;
+    stats.total += 1;
+    let routeKey = `${method} (unmatched)`;
+    const finish = (result: TResult) => {
+      stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
+      stats.byStatus[result.status] = (stats.byStatus[result.status] ?? 0) + 1;
+      if (result.status === 429) stats.rateLimited += 1;
+      send(res, result);
+    };
+
+    const body = await readBody(req);
+    const { latencyMs, latencyJitterMs } = core.config;
+    const wait = latencyMs + (latencyJitterMs > 0 ? core.random() * latencyJitterMs : 0);
+    if (wait > 0) await sleep(wait);
+    core.settle();
+
+    if (!rawPath.startsWith('/api/v4/')) return finish({ status: 404, body: { error: '404 Not Found' } });
+    const apiPath = rawPath.slice('/api/v4'.length);
+    const matched = matchRoute(method, apiPath);
+    if (matched) routeKey = `${method} ${matched.route.pattern}`;
+
+    const fault = core.decideFault(method, apiPath);
+    if (fault) {
+      stats.faults.total += 1;
+      stats.faults.byKind[fault] = (stats.faults.byKind[fault] ?? 0) + 1;
+      if (fault === 'reset') {
+        stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
+        req.socket.destroy();
+        return;
+      }
+      if (fault === 'slow') await sleep(core.config.faults.slowMs);
+      else if (fault !== 'fail-after-commit' && fault !== 'reset-after-commit') return finish(faultResult(fault, core));
+    }
+
+    let result: TResult;
+    try {
+      if (!matched) throw routeNotFound();
+      const user = core.userForToken(tokenOf(req, query) ?? '');
+      if (!user) throw unauthorized();
+      const input: TInput = { ...Object.fromEntries(query), ...(await parseBody(req, body)) };
+      const requestHost = req.headers.host ?? new URL(baseUrl).host;
+      const ctx: TRequestContext = {
+        core,
+        store: core.store,
+        user,
+        params: matched.params,
+        input,
+        req,
+        entity: { store: core.store, baseUrl: options.externalUrl?.replace(/\/+$/, '') ?? baseUrl, currentUser: user },
+        requestBaseUrl: `http://${requestHost}`,
+      };
+      result = await matched.route.handler(ctx);
+      if (method !== 'GET' && result.status < 400) persistence?.schedule();
+    } catch (e) {
+      if (e instanceof ApiError) result = { status: e.status, body: e.body, headers: e.headers };
+      else {
+        log(`internal error on ${method} ${rawPath}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        result = { status: 500, body: { message: '500 Internal Server Error' } };
+      }
+    }
+
+    if (fault === 'reset-after-commit') {
+      stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'fail-after-commit') return finish(faultResult('502', core));
+    finish(result);
+  };
+
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof ApiError) send(res, { status: e.status, body: e.body });
+      else {
+        log(`request failed: ${String(e)}`);
+        send(res, { status: 500, body: { message: '500 Internal Server Error' } });
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${urlHost}:${port}`;
+
+  let closed = false;
+  return {
+    url: baseUrl,
+    port,
+    host,
+    token: rootToken,
+    core,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      core.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await persistence?.flush();
+    },
+    state: () => {
+      core.settle();
+      return core.snapshot();
+    },
+    reset: () => {
+      core.reset();
+      core.resetStats();
+      persistence?.schedule();
+    },
+    seed: (input) => {
+      const r = core.seed(input);
+      persistence?.schedule();
+      return r;
+    },
+    configure: (patch) => core.configure(patch),
+    config: () => core.config,
+    stats: () => core.stats,
+    resetStats: () => core.resetStats(),
+    readFile: (project, ref, path) => {
+      core.settle();
+      return core.readFile(project, ref, path);
+    },
+    waitForIdle: async (timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      core.settle();
+      while (core.hasPendingWork()) {
+        if (Date.now() > deadline) throw new Error('gitlab emulator: background work still pending');
+        await sleep(10);
+        core.settle();
+      }
+    },
+    flush: async () => {
+      await persistence?.flush();
+    },
+  };
+}

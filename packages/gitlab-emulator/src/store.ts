@@ -1,0 +1,282 @@
+import { Repository, type TSerializedRepository } from './repository';
+
+export type TVisibility = 'private' | 'internal' | 'public';
+export type TImportStatus = 'none' | 'scheduled' | 'started' | 'finished' | 'failed';
+
+export const VISIBILITY_LEVELS: Record<TVisibility, number> = { private: 0, internal: 10, public: 20 };
+
+export interface TMember {
+  userId: number;
+  accessLevel: number;
+  createdAt: string;
+  expiresAt: string | null;
+  createdById: number | null;
+}
+
+export interface TNamespace {
+  id: number;
+  kind: 'group' | 'user';
+  name: string;
+  path: string;
+  parentId: number | null;
+  description: string;
+  visibility: TVisibility;
+  createdAt: string;
+  members: TMember[];
+  ownerId: number | null;
+  markedForDeletionOn: string | null;
+}
+
+export interface TProtectedBranch {
+  id: number;
+  name: string;
+  pushAccessLevel: number;
+  mergeAccessLevel: number;
+  unprotectAccessLevel: number | null;
+  allowForcePush: boolean;
+  codeOwnerApprovalRequired: boolean;
+}
+
+export interface TProject {
+  id: number;
+  name: string;
+  path: string;
+  namespaceId: number;
+  description: string;
+  visibility: TVisibility;
+  defaultBranch: string;
+  createdAt: string;
+  lastActivityAt: string;
+  creatorId: number;
+  forkedFromId: number | null;
+  importStatus: TImportStatus;
+  importError: string | null;
+  forkingAccessLevel: 'enabled' | 'private' | 'disabled';
+  archived: boolean;
+  markedForDeletionOn: string | null;
+  members: TMember[];
+  protectedBranches: TProtectedBranch[];
+  repo: Repository;
+}
+
+export interface TUser {
+  id: number;
+  username: string;
+  name: string;
+  email: string;
+  state: 'active' | 'blocked';
+  isAdmin: boolean;
+  createdAt: string;
+  namespaceId: number;
+}
+
+/** A fork whose repository is copied when its import finishes (GitLab forks asynchronously). */
+export interface TPendingImport {
+  projectId: number;
+  startAt: number;
+  finishAt: number;
+  fail: boolean;
+  repo: Repository;
+}
+
+/** A group or project that answered 202 to DELETE and is removed at `at`. */
+export interface TPendingDeletion {
+  kind: 'group' | 'project';
+  id: number;
+  at: number;
+}
+
+interface TSerializedProject extends Omit<TProject, 'repo'> {
+  repo: TSerializedRepository;
+}
+
+export interface TSerializedStore {
+  version: 1;
+  counters: TCounters;
+  users: TUser[];
+  namespaces: TNamespace[];
+  projects: TSerializedProject[];
+  pendingImports: Array<Omit<TPendingImport, 'repo'> & { repo: TSerializedRepository }>;
+  pendingDeletions: TPendingDeletion[];
+}
+
+interface TCounters {
+  user: number;
+  namespace: number;
+  project: number;
+  protectedBranch: number;
+}
+
+/** All emulated GitLab data, with lookups by id and by case-insensitive full path. */
+export class Store {
+  users = new Map<number, TUser>();
+  namespaces = new Map<number, TNamespace>();
+  projects = new Map<number, TProject>();
+  pendingImports = new Map<number, TPendingImport>();
+  pendingDeletions: TPendingDeletion[] = [];
+  private counters: TCounters = { user: 0, namespace: 0, project: 0, protectedBranch: 0 };
+  private nsPathIndex: Map<string, number> | undefined;
+  private projectPathIndex: Map<string, number> | undefined;
+
+  nextId(kind: keyof TCounters): number {
+    this.counters[kind] += 1;
+    return this.counters[kind];
+  }
+
+  invalidatePaths(): void {
+    this.nsPathIndex = undefined;
+    this.projectPathIndex = undefined;
+  }
+
+  namespaceFullPath(ns: TNamespace): string {
+    const parts: string[] = [];
+    let cur: TNamespace | undefined = ns;
+    while (cur) {
+      parts.unshift(cur.path);
+      cur = cur.parentId === null ? undefined : this.namespaces.get(cur.parentId);
+    }
+    return parts.join('/');
+  }
+
+  namespaceFullName(ns: TNamespace): string {
+    const parts: string[] = [];
+    let cur: TNamespace | undefined = ns;
+    while (cur) {
+      parts.unshift(cur.name);
+      cur = cur.parentId === null ? undefined : this.namespaces.get(cur.parentId);
+    }
+    return parts.join(' / ');
+  }
+
+  projectFullPath(p: TProject): string {
+    return `${this.namespaceFullPath(this.namespace(p.namespaceId))}/${p.path}`;
+  }
+
+  namespace(id: number): TNamespace {
+    const ns = this.namespaces.get(id);
+    if (!ns) throw new Error(`namespace ${id} missing`);
+    return ns;
+  }
+
+  /** A namespace by numeric id or full path. */
+  findNamespace(idOrPath: string | number): TNamespace | undefined {
+    if (typeof idOrPath === 'number' || /^\d+$/.test(idOrPath)) return this.namespaces.get(Number(idOrPath));
+    if (!this.nsPathIndex) {
+      this.nsPathIndex = new Map();
+      for (const ns of this.namespaces.values()) this.nsPathIndex.set(this.namespaceFullPath(ns).toLowerCase(), ns.id);
+    }
+    const id = this.nsPathIndex.get(idOrPath.toLowerCase());
+    return id === undefined ? undefined : this.namespaces.get(id);
+  }
+
+  findGroup(idOrPath: string | number): TNamespace | undefined {
+    const ns = this.findNamespace(idOrPath);
+    return ns?.kind === 'group' ? ns : undefined;
+  }
+
+  findProject(idOrPath: string | number): TProject | undefined {
+    if (typeof idOrPath === 'number' || /^\d+$/.test(idOrPath)) return this.projects.get(Number(idOrPath));
+    if (!this.projectPathIndex) {
+      this.projectPathIndex = new Map();
+      for (const p of this.projects.values()) this.projectPathIndex.set(this.projectFullPath(p).toLowerCase(), p.id);
+    }
+    const id = this.projectPathIndex.get(idOrPath.toLowerCase());
+    return id === undefined ? undefined : this.projects.get(id);
+  }
+
+  findUser(idOrUsername: string | number): TUser | undefined {
+    if (typeof idOrUsername === 'number' || /^\d+$/.test(idOrUsername)) return this.users.get(Number(idOrUsername));
+    const lower = idOrUsername.toLowerCase();
+    for (const u of this.users.values()) if (u.username.toLowerCase() === lower) return u;
+    return undefined;
+  }
+
+  subgroups(parentId: number): TNamespace[] {
+    return [...this.namespaces.values()].filter((n) => n.kind === 'group' && n.parentId === parentId);
+  }
+
+  descendantGroupIds(id: number): number[] {
+    const out: number[] = [];
+    const walk = (pid: number) => {
+      for (const child of this.subgroups(pid)) {
+        out.push(child.id);
+        walk(child.id);
+      }
+    };
+    walk(id);
+    return out;
+  }
+
+  ancestors(ns: TNamespace): TNamespace[] {
+    const out: TNamespace[] = [];
+    let cur = ns.parentId === null ? undefined : this.namespaces.get(ns.parentId);
+    while (cur) {
+      out.push(cur);
+      cur = cur.parentId === null ? undefined : this.namespaces.get(cur.parentId);
+    }
+    return out;
+  }
+
+  projectsIn(namespaceId: number): TProject[] {
+    return [...this.projects.values()].filter((p) => p.namespaceId === namespaceId);
+  }
+
+  /** Whether `path` is used by a group or a project directly inside `parentId` (GitLab routes are unique). */
+  pathTaken(parentId: number | null, path: string): boolean {
+    const lower = path.toLowerCase();
+    for (const ns of this.namespaces.values()) if (ns.parentId === parentId && ns.path.toLowerCase() === lower) return true;
+    if (parentId !== null) for (const p of this.projectsIn(parentId)) if (p.path.toLowerCase() === lower) return true;
+    return false;
+  }
+
+  removeGroup(id: number): void {
+    const ids = [id, ...this.descendantGroupIds(id)];
+    for (const gid of ids) {
+      for (const p of this.projectsIn(gid)) this.removeProject(p.id);
+      this.namespaces.delete(gid);
+    }
+    this.pendingDeletions = this.pendingDeletions.filter((d) => !(d.kind === 'group' && ids.includes(d.id)));
+    this.invalidatePaths();
+  }
+
+  removeProject(id: number): void {
+    this.projects.delete(id);
+    this.pendingImports.delete(id);
+    this.pendingDeletions = this.pendingDeletions.filter((d) => !(d.kind === 'project' && d.id === id));
+    // GitLab keeps forks when their source is deleted; they lose the link.
+    for (const p of this.projects.values()) if (p.forkedFromId === id) p.forkedFromId = null;
+    this.invalidatePaths();
+  }
+
+  clear(): void {
+    this.users.clear();
+    this.namespaces.clear();
+    this.projects.clear();
+    this.pendingImports.clear();
+    this.pendingDeletions = [];
+    this.counters = { user: 0, namespace: 0, project: 0, protectedBranch: 0 };
+    this.invalidatePaths();
+  }
+
+  toJSON(): TSerializedStore {
+    return {
+      version: 1,
+      counters: { ...this.counters },
+      users: [...this.users.values()],
+      namespaces: [...this.namespaces.values()],
+      projects: [...this.projects.values()].map((p) => ({ ...p, repo: p.repo.toJSON() })),
+      pendingImports: [...this.pendingImports.values()].map((i) => ({ ...i, repo: i.repo.toJSON() })),
+      pendingDeletions: [...this.pendingDeletions],
+    };
+  }
+
+  load(data: TSerializedStore): void {
+    this.clear();
+    this.counters = { ...data.counters };
+    for (const u of data.users) this.users.set(u.id, u);
+    for (const n of data.namespaces) this.namespaces.set(n.id, n);
+    for (const p of data.projects) this.projects.set(p.id, { ...p, repo: Repository.fromJSON(p.repo) });
+    for (const i of data.pendingImports) this.pendingImports.set(i.projectId, { ...i, repo: Repository.fromJSON(i.repo) });
+    this.pendingDeletions = [...data.pendingDeletions];
+  }
+}
