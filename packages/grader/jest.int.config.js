@@ -1,1 +1,3 @@
-module.exports = require('@computor/jest-config').integration();
+module.exports = require('@computor/jest-config').integration({
+  globalSetup: '<rootDir>/scripts/ensure-grader-venv.js',
+});

@@ -1,4 +1,4 @@
-import { databaseEnv, envFields, logEnv, parseEnv, storageEnv, temporalEnv, withEnvFile, type RawEnv } from '@computor/config';
+import { databaseEnv, envFields, gitlabEnv, logEnv, parseEnv, storageEnv, temporalEnv, withEnvFile, type RawEnv } from '@computor/config';
 import { TASK_QUEUES } from '@computor/contracts';
 import { z } from 'zod';
 
@@ -7,6 +7,7 @@ const ZWorkerEnv = z.object({
   ...temporalEnv,
   ...storageEnv,
   ...logEnv,
+  ...gitlabEnv,
   /** Comma-separated task queues this process polls (overridden by --queue). */
   WORKER_QUEUES: z
     .string()

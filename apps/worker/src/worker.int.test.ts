@@ -14,13 +14,14 @@ async function runCli(args: string[], extra?: Record<string, string>) {
 
 let client: Client;
 let connection: Connection;
+let namespace: string;
 let worker: SpawnedProcess;
 const identity = uniq('test-worker-');
 
 beforeAll(async () => {
-  ({ client, connection } = await stackTemporal());
+  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
   worker = spawnProcess(process.execPath, [CLI, 'worker', 'start', '--queue', TASK_QUEUE_TASKS, '--workflows', TEST_WORKFLOWS_PATH], {
-    env: env({ WORKER_IDENTITY: identity }),
+    env: env({ WORKER_IDENTITY: identity, TEMPORAL_NAMESPACE: namespace }),
   });
   await worker.waitFor(/workers polling/, 60_000);
 }, 90_000);
@@ -41,7 +42,7 @@ it('runs a workflow defined in test support through the CLI-started worker', asy
 });
 
 it('shows the worker as a live poller of its queue in `worker status`', async () => {
-  const { code, output } = await runCli(['worker', 'status', '--json', '--queue', TASK_QUEUE_TASKS]);
+  const { code, output } = await runCli(['worker', 'status', '--json', '--queue', TASK_QUEUE_TASKS], { TEMPORAL_NAMESPACE: namespace });
   const [queue] = JSON.parse(output);
   expect(queue.taskQueue).toBe(TASK_QUEUE_TASKS);
   expect(queue.workflowPollers).toEqual(expect.arrayContaining([expect.objectContaining({ identity, live: true })]));
@@ -66,7 +67,7 @@ it('rejects an unknown queue and a bad environment with a clear message', async 
 
 it('shuts down gracefully on SIGTERM', async () => {
   const second = spawnProcess(process.execPath, [CLI, 'worker', 'start', '--queue', TASK_QUEUE_TASKS, '--workflows', TEST_WORKFLOWS_PATH], {
-    env: env({ WORKER_IDENTITY: uniq('graceful-') }),
+    env: env({ WORKER_IDENTITY: uniq('graceful-'), TEMPORAL_NAMESPACE: namespace }),
   });
   await second.waitFor(/workers polling/, 60_000);
   const exit = await second.kill('SIGTERM');

@@ -8,6 +8,7 @@ import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
+import { createGitlabResolver } from './gitlab';
 import type { TWorkerEnv } from './env';
 
 export interface StartWorkersOptions {
@@ -38,7 +39,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));
-  const activities = createActivities({ db, storage, logger, workerIdentity: identity });
+  const gitlab = createGitlabResolver(env, logger);
+  const activities = createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -6,9 +6,8 @@ import { ArchiveError, type TArchiveErrorCode } from './errors';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-// Generous for a shared 2-core machine; rejection takes well under a second when healthy.
-const MAX_MS = 5000;
 // Default limits keep at most 50 MiB of file data; a bounded reader stays far below 1 GiB.
+// (Times are figures, not assertions: see the README for the measured ones.)
 const MAX_RSS_GROWTH = 200 * MiB;
 
 jest.setTimeout(60_000);
@@ -18,7 +17,6 @@ function expectRefusedCheaply(result: TMeasured<unknown>, code: TArchiveErrorCod
   if (outcome.ok) throw new Error('the bomb was accepted');
   expect(outcome.error).toBeInstanceOf(ArchiveError);
   expect((outcome.error as ArchiveError).code).toBe(code);
-  expect(result.ms).toBeLessThan(MAX_MS);
   expect(result.peakRssGrowth).toBeLessThan(MAX_RSS_GROWTH);
 }
 
@@ -44,7 +42,6 @@ describe('decompression bombs', () => {
     const zip = craftZip([{ name: 'zeros.bin', compressed: { method: 8, bytes: zeros.deflated, uncompressedSize: GiB, crc32: zeros.crc32 } }]);
     const result = await measure(() => readArchive(zip));
     expectRefusedCheaply(result, 'file_too_large');
-    expect(result.ms).toBeLessThan(1000);
   });
 
   it('zip: 1 GiB of zeros declaring a harmless size is cut off while inflating', async () => {
@@ -71,8 +68,7 @@ describe('decompression bombs', () => {
       expect(gz.length).toBeLessThan(1.2 * MiB);
       const result = await measure(() => readArchive(gz));
       expectRefusedCheaply(result, 'file_too_large');
-      expect(result.ms).toBeLessThan(1000);
-    });
+      });
 
     describe('a valid small tar followed by 1 GiB of zero padding', () => {
       let gz: Buffer;

@@ -133,7 +133,7 @@ describe('readArchive: tar and tar.gz', () => {
       const gz = gzipSync(tar);
       await expectRejected(readArchive(gz.subarray(0, gz.length - 12)), 'corrupt');
       const damaged = Buffer.from(gz);
-      damaged.writeUInt32LE(damaged.readUInt32LE(damaged.length - 8) ^ 1, damaged.length - 8);
+      damaged.writeUInt32LE((damaged.readUInt32LE(damaged.length - 8) ^ 1) >>> 0, damaged.length - 8);
       await expectRejected(readArchive(damaged), 'corrupt');
     });
 

@@ -31,8 +31,7 @@ export const logEnv = {
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 };
 
-const ZStorageEnv = z.object(storageEnv);
-type StorageEnv = z.infer<typeof ZStorageEnv>;
+type StorageEnv = z.infer<ReturnType<typeof z.object<typeof storageEnv>>>;
 
 /** Maps parsed storage variables onto @computor/storage's config shape. */
 export function storageConfigFrom(env: StorageEnv) {
@@ -46,3 +45,26 @@ export function storageConfigFrom(env: StorageEnv) {
     checksumMode: env.S3_CHECKSUM_MODE,
   };
 }
+
+export const gitlabEnv = {
+  /** Token for organizations without their own (tokenRef or encrypted token). */
+  GITLAB_TOKEN: z.string().min(1).optional(),
+  /** JSON object mapping an organization's tokenRef to its token. */
+  GITLAB_TOKENS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return {} as Record<string, string>;
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of tokenRef -> token' });
+        return z.NEVER;
+      }
+    }),
+  /** Encrypts per-organization GitLab tokens stored in the database. */
+  TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  GITLAB_REQUESTS_PER_SECOND: z.coerce.number().positive().default(10),
+  GITLAB_MAX_CONCURRENT: z.coerce.number().int().positive().default(10),
+  GITLAB_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+};

@@ -1,1 +1,46 @@
-export {};
+export {
+  createGitlabClient,
+  gitBlobId,
+  type GitlabClient,
+  type TCommitAction,
+  type TCommitAuthor,
+  type TCommitInput,
+  type TEnsureGroupInput,
+  type TEnsureMemberResult,
+  type TEnsureProjectInput,
+  type TForkProjectInput,
+  type TGitlabClientOptions,
+  type TMemberOutcome,
+  type TProtectBranchOptions,
+  type TSyncFilesInput,
+  type TSyncFilesResult,
+  type TWaitForImportOptions,
+} from './client';
+export {
+  GITLAB_ERROR_KINDS,
+  GITLAB_ERROR_TYPES,
+  GITLAB_NON_RETRYABLE_TYPES,
+  GitlabError,
+  isGitlabError,
+  kindForStatus,
+  parseRetryAfter,
+  toApplicationFailureInfo,
+  toGitlabError,
+  type TApplicationFailureInfo,
+  type TGitlabErrorKind,
+} from './errors';
+export { createRateLimiter, type TRateLimiter, type TRateLimiterOptions, type TRateLimiterStats, type TRequestObservation } from './rate-limiter';
+export { normalizeRoute, type TGitlabLogger } from './requester';
+export {
+  GITLAB_ACCESS_LEVEL,
+  type TGitlabBranch,
+  type TGitlabCommit,
+  type TGitlabGroup,
+  type TGitlabImportStatus,
+  type TGitlabMember,
+  type TGitlabProject,
+  type TGitlabProtectedBranch,
+  type TGitlabTreeItem,
+  type TGitlabUser,
+  type TGitlabVisibility,
+} from './types';

@@ -1,3 +1,4 @@
+import Long from 'long';
 import { randomUUID } from 'node:crypto';
 import { createApiToken, createDb, type Db } from '@computor/db';
 import { createLogger, type Logger } from '@computor/logger';
@@ -26,10 +27,20 @@ export function stackStorage(): Storage {
   });
 }
 
-export async function stackTemporal(): Promise<{ client: Client; connection: Connection }> {
+/**
+ * A Temporal client on the stack's server. `isolated: true` registers a fresh namespace for the
+ * calling test file, so workflows a crashed earlier run left behind never reach its workers (pass
+ * the namespace to startWorkerProcess).
+ */
+export async function stackTemporal(options: { isolated?: boolean } = {}): Promise<{ client: Client; connection: Connection; namespace: string }> {
   const env = loadStackEnv();
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-  return { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }), connection };
+  let namespace = env.TEMPORAL_NAMESPACE ?? 'default';
+  if (options.isolated) {
+    namespace = uniq('test-');
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+  }
+  return { client: new Client({ connection, namespace }), connection, namespace };
 }
 
 /** A unique suffix so tests sharing one database never collide. */

@@ -24,11 +24,21 @@ CREATE TABLE "users" (
     "given_name" TEXT,
     "family_name" TEXT,
     "is_admin" BOOLEAN NOT NULL DEFAULT false,
-    "gitlab_user_id" INTEGER,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "users_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "gitlab_identities" (
+    "id" UUID NOT NULL,
+    "user_id" UUID NOT NULL,
+    "gitlab_url" TEXT NOT NULL,
+    "gitlab_user_id" INTEGER NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "gitlab_identities_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -299,7 +309,10 @@ CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
 CREATE UNIQUE INDEX "users_username_key" ON "users"("username");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "users_gitlab_user_id_key" ON "users"("gitlab_user_id");
+CREATE UNIQUE INDEX "gitlab_identities_user_id_gitlab_url_key" ON "gitlab_identities"("user_id", "gitlab_url");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "gitlab_identities_gitlab_url_gitlab_user_id_key" ON "gitlab_identities"("gitlab_url", "gitlab_user_id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "api_tokens_token_hash_key" ON "api_tokens"("token_hash");
@@ -366,6 +379,9 @@ CREATE INDEX "workflow_runs_requested_by_id_started_at_idx" ON "workflow_runs"("
 
 -- CreateIndex
 CREATE INDEX "workflow_runs_type_status_idx" ON "workflow_runs"("type", "status");
+
+-- AddForeignKey
+ALTER TABLE "gitlab_identities" ADD CONSTRAINT "gitlab_identities_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;

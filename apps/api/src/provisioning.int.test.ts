@@ -1,0 +1,376 @@
+import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
+import {
+  createCourseFixture,
+  stackDb,
+  stackStorage,
+  stackTemporal,
+  startWorkerProcess,
+  testLogger,
+  uniq,
+  type CourseFixture,
+  type SpawnedProcess,
+} from '@computor/test-support';
+import type { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
+import { createServer } from './app';
+import type { ApiDeps } from './deps';
+
+jest.setTimeout(240_000);
+
+let deps: ApiDeps;
+let connection: Connection;
+let client: Client;
+let gitlab: TGitlabEmulator;
+let worker: SpawnedProcess & { identity: string };
+let parentGroupId: number;
+let app: ReturnType<typeof createServer>;
+let namespace: string;
+
+const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function outcome(workflowId: string): Promise<{ status: 'completed'; result: any } | { status: 'failed'; message: string }> {
+  try {
+    return { status: 'completed', result: await client.workflow.getHandle(workflowId).result() };
+  } catch (error) {
+    let e: any = error;
+    const messages: string[] = [];
+    while (e) {
+      messages.push(e.message);
+      e = e.cause;
+    }
+    return { status: 'failed', message: messages.join(' <- ') };
+  }
+}
+
+async function fixture(roles?: Parameters<typeof createCourseFixture>[1]['roles']): Promise<CourseFixture> {
+  const f = await createCourseFixture(deps.db, { gitlabUrl: gitlab.url, parentGroupId, roles });
+  gitlab.seed({ users: Object.values(f.users).map((u) => ({ username: u.username })) });
+  return f;
+}
+
+async function setupCourse(f: CourseFixture) {
+  const res = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.lecturer!.token));
+  expect(res.status).toBe(202);
+  const done = await outcome(res.body.workflow_id);
+  expect(done).toMatchObject({ status: 'completed' });
+  return (done as { result: any }).result;
+}
+
+function gitlabSnapshot(prefix: string) {
+  const state = gitlab.state();
+  return {
+    groups: state.groups.filter((g) => g.full_path.startsWith(prefix)).map((g) => ({ id: g.id, path: g.full_path, members: g.members })).sort((a, b) => a.id - b.id),
+    projects: state.projects
+      .filter((p) => p.path_with_namespace.startsWith(prefix))
+      .map((p) => ({ id: p.id, path: p.path_with_namespace, forkedFrom: p.forked_from_id, members: p.members, protected: p.protected_branches.map((b) => b.name), files: p.branches.main?.files ?? [] }))
+      .sort((a, b) => a.id - b.id),
+  };
+}
+
+beforeAll(async () => {
+  gitlab = await startGitlabEmulator({ port: 0, host: '127.0.0.1', token: uniq('glpat-') });
+  parentGroupId = gitlab.seed({ parentGroup: { name: 'Computor', path: uniq('computor-') } }).parentGroup!.id;
+  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
+  deps = {
+    db: stackDb(),
+    temporal: client,
+    storage: stackStorage(),
+    logger: testLogger('api'),
+    config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace },
+  };
+  app = createServer(deps);
+  worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20' } });
+});
+
+afterAll(async () => {
+  await worker?.kill('SIGTERM');
+  await gitlab?.close();
+  await deps?.db.$disconnect();
+  deps?.storage.destroy();
+  await connection?.close();
+});
+
+describe('POST /courses/:id/setup-gitlab', () => {
+  it('enforces the permission matrix and starts one workflow per course', async () => {
+    const f = await fixture();
+    expect((await request(app).post(`/courses/${f.courseId}/setup-gitlab`)).status).toBe(401);
+    expect((await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.outsider!.token))).status).toBe(404);
+    expect((await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.student!.token))).status).toBe(403);
+    expect((await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.tutor!.token))).status).toBe(403);
+    const unknown = await request(app).post(`/courses/00000000-0000-4000-8000-000000000000/setup-gitlab`).set(auth(f.users.admin!.token));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('not_found');
+    expect((await request(app).post(`/courses/not-a-uuid/setup-gitlab`).set(auth(f.users.admin!.token))).status).toBe(404);
+
+    gitlab.configure({ latencyMs: 30 });
+    try {
+      const first = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.lecturer!.token));
+      const second = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.admin!.token));
+      expect(first.status).toBe(202);
+      expect(first.body).toEqual({ workflow_id: `setup-course-${f.courseId}`, status: 'started' });
+      expect(second.body.workflow_id).toBe(first.body.workflow_id);
+      const runs: string[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${first.body.workflow_id}'` })) runs.push(w.runId);
+      expect(runs).toHaveLength(1);
+      expect(await outcome(first.body.workflow_id)).toMatchObject({ status: 'completed' });
+    } finally {
+      gitlab.configure({ latencyMs: 0 });
+    }
+  });
+});
+
+describe('course hierarchy', () => {
+  it('creates the full hierarchy, and a second run leaves GitLab and the database identical', async () => {
+    const f = await fixture();
+    const result = await setupCourse(f);
+    const orgPath = `${gitlab.state().groups.find((g) => g.id === parentGroupId)!.full_path}/${f.paths.organization}`;
+    const coursePath = `${orgPath}/${f.paths.family}/${f.paths.course}`;
+    const afterFirst = gitlabSnapshot(orgPath);
+    expect(afterFirst.groups.map((g) => g.path).sort()).toEqual([orgPath, `${orgPath}/${f.paths.family}`, coursePath, `${coursePath}/students`, `${coursePath}/tutors`].sort());
+    expect(afterFirst.projects.map((p) => p.path).sort()).toEqual([`${coursePath}/assignments`, `${coursePath}/student-template`]);
+    const courseRow = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+    expect(courseRow).toMatchObject({
+      gitlabGroupId: result.courseGroupId,
+      gitlabGroupFullPath: coursePath,
+      gitlabStudentsGroupId: result.studentsGroupId,
+      studentTemplateProjectId: result.studentTemplate.projectId,
+      studentTemplateProjectPath: `${coursePath}/student-template`,
+      assignmentsProjectId: result.assignments.projectId,
+    });
+    expect(result.studentTemplate.webUrl).toMatch(/student-template$/);
+
+    // Second run, through the batch path's workflow id this time.
+    const rerun = await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('rerun-'), args: [{ courseId: f.courseId }] });
+    expect(rerun).toEqual(result);
+    expect(gitlabSnapshot(orgPath)).toEqual(afterFirst);
+    const { updatedAt: _a, ...before } = courseRow;
+    const { updatedAt: _b, ...after } = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+    expect(after).toEqual(before);
+  });
+
+  it('fails with a typed failure naming the step when the parent group is missing, and records nothing', async () => {
+    const f = await fixture();
+    await deps.db.organization.update({ where: { id: f.organizationId }, data: { gitlabParentGroupId: 987654 } });
+    const res = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.lecturer!.token));
+    const done = await outcome(res.body.workflow_id);
+    expect(done.status).toBe('failed');
+    expect((done as { message: string }).message).toMatch(/ensure organization failed: .*987654.*does not exist/);
+    const status = await request(app).get(`/workflows/${res.body.workflow_id}/status`).set(auth(f.users.lecturer!.token));
+    expect(status.body).toMatchObject({ status: 'FAILED', failure: { type: 'NotFound' } });
+    const org = await deps.db.organization.findUniqueOrThrow({ where: { id: f.organizationId } });
+    expect(org.gitlabGroupId).toBeNull();
+  });
+
+  it('keeps tokens out of workflow history', async () => {
+    const f = await fixture();
+    await setupCourse(f);
+    const history = await client.workflow.getHandle(`setup-course-${f.courseId}`).fetchHistory();
+    const text = JSON.stringify(history);
+    expect(text).not.toContain(gitlab.token);
+    for (const u of Object.values(f.users)) expect(text).not.toContain(u.token);
+  });
+});
+
+describe('members', () => {
+  it('forks a student repository, grants staff their roles and revokes on removal', async () => {
+    const f = await fixture(['lecturer']);
+    const ids = await setupCourse(f);
+    const student = await deps.db.user.create({ data: { email: `${uniq('s')}@example.test`, username: uniq('stud-') } });
+    const tutor = await deps.db.user.create({ data: { email: `${uniq('t')}@example.test`, username: uniq('tut-') } });
+    gitlab.seed({ users: [{ username: student.username }, { username: tutor.username }] });
+
+    const addStudent = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: student.id, role: 'student' });
+    expect(addStudent.status).toBe(202);
+    const provisioned = await outcome(addStudent.body.workflow_id);
+    expect(provisioned).toMatchObject({ status: 'completed', result: { provisioning: 'fork' } });
+    const project = gitlab.state().projects.find((p) => p.id === (provisioned as any).result.projectId)!;
+    expect(project.path_with_namespace).toBe(`${ids.studentTemplate.path.replace(/student-template$/, 'students')}/${student.username}`);
+    expect(project.forked_from_id).toBe(ids.studentTemplate.projectId);
+    expect(project.protected_branches).toEqual([]);
+    const gitlabStudent = gitlab.state().users.find((u) => u.username === student.username)!;
+    expect(project.members).toEqual(expect.arrayContaining([expect.objectContaining({ user_id: gitlabStudent.id, access_level: 40 })]));
+    const template = gitlab.state().projects.find((p) => p.id === ids.studentTemplate.projectId)!;
+    expect(template.members).toEqual(expect.arrayContaining([expect.objectContaining({ user_id: gitlabStudent.id, access_level: 20 })]));
+    const member = await deps.db.courseMember.findFirstOrThrow({ where: { courseId: f.courseId, userId: student.id } });
+    expect(member).toMatchObject({ gitlabProjectId: project.id, repositoryProvisioning: 'fork' });
+
+    const addTutor = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: tutor.id, role: 'tutor' });
+    expect(await outcome(addTutor.body.workflow_id)).toMatchObject({ status: 'completed' });
+    const gitlabTutor = gitlab.state().users.find((u) => u.username === tutor.username)!;
+    const courseGroup = () => gitlab.state().groups.find((g) => g.id === ids.courseGroupId)!;
+    expect(courseGroup().members).toEqual(expect.arrayContaining([expect.objectContaining({ user_id: gitlabTutor.id, access_level: 30 })]));
+
+    // A lecturer cannot grant owner; a duplicate member is a conflict; nothing starts.
+    const owner = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: tutor.id, role: 'owner' });
+    expect(owner.status).toBe(403);
+    const dup = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: tutor.id, role: 'tutor' });
+    expect(dup.status).toBe(409);
+
+    const removeTutor = await request(app).delete(`/courses/${f.courseId}/members/${addTutor.body.members[0].id}`).set(auth(f.users.lecturer!.token));
+    expect(await outcome(removeTutor.body.workflow_id)).toMatchObject({ status: 'completed' });
+    expect(courseGroup().members.some((m) => m.user_id === gitlabTutor.id)).toBe(false);
+    const removeStudent = await request(app).delete(`/courses/${f.courseId}/members/${member.id}`).set(auth(f.users.lecturer!.token));
+    expect(await outcome(removeStudent.body.workflow_id)).toMatchObject({ status: 'completed' });
+    const after = gitlab.state().projects.find((p) => p.id === project.id)!;
+    expect(after.members.some((m) => m.user_id === gitlabStudent.id)).toBe(false);
+  });
+
+  it('falls back to a copy of the template when forking is disabled, and records it', async () => {
+    const f = await fixture(['lecturer', 'student']);
+    await setupCourse(f);
+    gitlab.configure({ fork: { disabled: true } });
+    try {
+      const handle = await client.workflow.start('provisionStudentRepositoryWorkflow', {
+        taskQueue: 'computor-tasks',
+        workflowId: uniq('fallback-'),
+        args: [{ courseId: f.courseId, courseMemberId: f.users.student!.memberId }],
+      });
+      const result = await handle.result();
+      expect(result.provisioning).toBe('fallback_copy');
+      const project = gitlab.state().projects.find((p) => p.id === result.projectId)!;
+      expect(project.forked_from_id).toBeNull();
+      expect(project.branches.main!.files).toEqual(['README.md']);
+      const member = await deps.db.courseMember.findUniqueOrThrow({ where: { id: f.users.student!.memberId } });
+      expect(member.repositoryProvisioning).toBe('fallback_copy');
+    } finally {
+      gitlab.configure({ fork: { disabled: false } });
+    }
+  });
+
+  it('answers bad bodies with 400 and field paths, and starts nothing', async () => {
+    const f = await fixture(['lecturer']);
+    const before = await deps.db.workflowRun.count({ where: { courseId: f.courseId } });
+    const bad = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ members: [{ userId: 'x', role: 'king' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields.map((x: { path: string }) => x.path)).toEqual(expect.arrayContaining(['members[0].userId', 'members[0].role']));
+    const extra = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: f.users.outsider!.id, role: 'student', sneaky: true });
+    expect(extra.status).toBe(400);
+    expect(await deps.db.workflowRun.count({ where: { courseId: f.courseId } })).toBe(before);
+    expect(await deps.db.courseMember.count({ where: { courseId: f.courseId } })).toBe(1);
+  });
+});
+
+describe('many students under faults', () => {
+  it('converges to exactly one repository and membership per student with 20% injected faults', async () => {
+    const f = await fixture(['lecturer']);
+    gitlab.configure({ seed: 7, faults: { rate: 0.2, kinds: ['500', '502', '503', '429', 'reset', 'fail-after-commit'], retryAfterSeconds: 1, mutatingOnly: false } });
+    try {
+      await setupCourse(f);
+      const students = [];
+      for (let i = 0; i < 50; i++) {
+        students.push(await deps.db.user.create({ data: { email: `${uniq('m')}@example.test`, username: uniq(`many${i}-`) } }));
+      }
+      gitlab.seed({ users: students.map((s) => ({ username: s.username })) });
+      const res = await request(app)
+        .post(`/courses/${f.courseId}/members`)
+        .set(auth(f.users.lecturer!.token))
+        .send({ members: students.map((s) => ({ userId: s.id, role: 'student' })) });
+      expect(res.status).toBe(202);
+      const progress = await request(app).get(`/workflows/${res.body.workflow_id}/status`).set(auth(f.users.lecturer!.token));
+      expect(progress.body.progress).toMatchObject({ total: 50 });
+      const done = await outcome(res.body.workflow_id);
+      expect(done).toMatchObject({ status: 'completed', result: { total: 50, succeeded: 50, failed: 0 } });
+      expect(gitlab.stats().faults.total).toBeGreaterThan(20);
+    } finally {
+      gitlab.configure({ faults: { rate: 0 } });
+    }
+    const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+    const inStudents = gitlab.state().projects.filter((p) => p.namespace_id === course.gitlabStudentsGroupId);
+    expect(inStudents).toHaveLength(50);
+    expect(new Set(inStudents.map((p) => p.path)).size).toBe(50);
+    const users = new Map(gitlab.state().users.map((u) => [u.username, u.id]));
+    for (const p of inStudents) {
+      expect(p.forked_from_id).toBe(course.studentTemplateProjectId);
+      expect(p.members.filter((m) => m.access_level === 40 && m.user_id === users.get(p.path))).toHaveLength(1);
+    }
+    const rows = await deps.db.courseMember.findMany({ where: { courseId: f.courseId, role: 'student' } });
+    expect(rows.every((r) => r.gitlabProjectId && inStudents.some((p) => p.id === r.gitlabProjectId))).toBe(true);
+  });
+});
+
+describe('worker killed mid-provisioning', () => {
+  it('completes on a new worker with no duplicates', async () => {
+    const f = await fixture(['lecturer']);
+    await setupCourse(f);
+    const students = [];
+    for (let i = 0; i < 12; i++) students.push(await deps.db.user.create({ data: { email: `${uniq('k')}@example.test`, username: uniq(`kill${i}-`) } }));
+    gitlab.seed({ users: students.map((s) => ({ username: s.username })) });
+    gitlab.configure({ latencyMs: 80 });
+    try {
+      const res = await request(app)
+        .post(`/courses/${f.courseId}/members`)
+        .set(auth(f.users.lecturer!.token))
+        .send({ members: students.map((s) => ({ userId: s.id, role: 'student' })) });
+      const handle = client.workflow.getHandle(res.body.workflow_id);
+      for (let i = 0; i < 200; i++) {
+        const p = await handle.query<{ done: number }>('progress').catch(() => ({ done: 0 }));
+        if (p.done >= 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await worker.kill('SIGKILL');
+      worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20' } });
+      expect(await outcome(res.body.workflow_id)).toMatchObject({ status: 'completed', result: { succeeded: 12 } });
+    } finally {
+      gitlab.configure({ latencyMs: 0 });
+    }
+    const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+    const inStudents = gitlab.state().projects.filter((p) => p.namespace_id === course.gitlabStudentsGroupId);
+    expect(inStudents.map((p) => p.path).sort()).toEqual(students.map((s) => s.username).sort());
+  });
+});
+
+describe('POST /deployments', () => {
+  it('deploys a YAML hierarchy, reports an outcome per course, and a re-run redoes only what failed', async () => {
+    const f = await fixture([]);
+    const good = uniq('orga-');
+    const bad = uniq('orgb-');
+    const yaml = (badParent: number) => `
+organizations:
+  - path: ${good}
+    title: Good
+    gitlab: { url: "${gitlab.url}", parentGroupId: ${parentGroupId} }
+    families:
+      - path: prog
+        title: Programming
+        courses:
+          - { path: c1, title: Course 1 }
+          - { path: c2, title: Course 2 }
+  - path: ${bad}
+    title: Bad
+    gitlab: { url: "${gitlab.url}", parentGroupId: ${badParent} }
+    families:
+      - path: prog
+        title: Programming
+        courses:
+          - { path: c3, title: Course 3 }
+maxConcurrent: 2
+`;
+    expect((await request(app).post('/deployments').set(auth(f.users.outsider!.token)).type('application/yaml').send(yaml(1))).status).toBe(403);
+    const first = await request(app).post('/deployments').set(auth(f.users.admin!.token)).type('application/yaml').send(yaml(999_999));
+    expect(first.status).toBe(202);
+    const firstDone = await outcome(first.body.workflow_id);
+    expect(firstDone.status).toBe('failed');
+    expect((firstDone as { message: string }).message).toMatch(/1 of 3 courses failed/);
+
+    const second = await request(app).post('/deployments').set(auth(f.users.admin!.token)).type('application/yaml').send(yaml(parentGroupId));
+    const secondDone = await outcome(second.body.workflow_id);
+    expect(secondDone).toMatchObject({ status: 'completed', result: { total: 3, succeeded: 1, skipped: 2, failed: 0 } });
+  });
+
+  it('rejects an invalid hierarchy with field paths and writes nothing', async () => {
+    const f = await fixture([]);
+    const orgs = await deps.db.organization.count();
+    const runs = await deps.db.workflowRun.count();
+    const res = await request(app)
+      .post('/deployments')
+      .set(auth(f.users.admin!.token))
+      .send({ organizations: [{ path: 'Bad Path', title: '', gitlab: { url: 'ftp://x', parentGroupId: -1 }, families: [{ path: 'ok', title: 'x', courses: [{ path: 'c', title: 'c' }] }] }] });
+    expect(res.status).toBe(400);
+    const paths = res.body.error.details.fields.map((x: { path: string }) => x.path);
+    expect(paths).toEqual(expect.arrayContaining(['organizations[0].path', 'organizations[0].title', 'organizations[0].gitlab.url', 'organizations[0].gitlab.parentGroupId', 'organizations[0].families[0].courses[0].path']));
+    const malformed = await request(app).post('/deployments').set(auth(f.users.admin!.token)).type('application/yaml').send('organizations: [ {');
+    expect(malformed.status).toBe(400);
+    expect(await deps.db.organization.count()).toBe(orgs);
+    expect(await deps.db.workflowRun.count()).toBe(runs);
+  });
+});

@@ -1,0 +1,47 @@
+import { isGitlabError, toApplicationFailureInfo } from '@computor/gitlab';
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Failure types that retrying cannot fix; workflows list them in their retry policies too. */
+export const NON_RETRYABLE = {
+  invalidInput: 'InvalidInput',
+  notFound: 'NotFound',
+  precondition: 'PreconditionFailed',
+  gitlabUserNotFound: 'GitlabUserNotFound',
+  gitlabTokenMissing: 'GitlabTokenMissing',
+  forkUnavailable: 'ForkUnavailable',
+} as const;
+
+/** Workflows set heartbeatTimeout to a few of these. */
+export const HEARTBEAT_INTERVAL_MS = 3_000;
+
+export function nonRetryable(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/**
+ * Runs one step; GitLab errors become ApplicationFailures whose message names the step and
+ * GitLab's answer, whose type says why, and whose retry hint honours Retry-After.
+ */
+export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  // Heartbeats while the step waits on GitLab (or on the shared rate limiter), so a lost worker is
+  // noticed within the heartbeat timeout instead of the whole start-to-close timeout.
+  const beat = setInterval(() => heartbeat({ step: name }), HEARTBEAT_INTERVAL_MS);
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ApplicationFailure) throw error;
+    if (isGitlabError(error)) {
+      const info = toApplicationFailureInfo(error);
+      throw ApplicationFailure.create({
+        type: info.type,
+        message: `${name}: ${info.message}`,
+        nonRetryable: info.nonRetryable,
+        nextRetryDelay: info.nextRetryDelayMs,
+      });
+    }
+    throw error;
+  } finally {
+    clearInterval(beat);
+  }
+}

@@ -1,0 +1,141 @@
+import type { GitlabClient, TGitlabGroup, TGitlabProject } from '@computor/gitlab';
+import type { ActivityDeps } from '../deps';
+import { NON_RETRYABLE, nonRetryable, step } from '../failures';
+import { gitlabForCourse, loadCourse, type LoadedCourse } from './context';
+
+export const HIERARCHY_NODES = ['organization', 'family', 'course', 'students', 'tutors', 'student-template', 'assignments'] as const;
+export type THierarchyNode = (typeof HIERARCHY_NODES)[number];
+
+export interface TEnsuredNode {
+  node: THierarchyNode;
+  id: number;
+  fullPath: string;
+  webUrl: string;
+  created: boolean;
+}
+
+const groupRef = (g: TGitlabGroup, node: THierarchyNode, created: boolean): TEnsuredNode => ({ node, id: g.id, fullPath: g.fullPath, webUrl: g.webUrl, created });
+const projectRef = (p: TGitlabProject, node: THierarchyNode, created: boolean): TEnsuredNode => ({ node, id: p.id, fullPath: p.pathWithNamespace, webUrl: p.webUrl, created });
+
+/** A stored id is trusted only when GitLab still has it at the expected path. */
+async function storedGroup(gitlab: GitlabClient, id: number | null, fullPath: string | null): Promise<TGitlabGroup | null> {
+  if (!id || !fullPath) return null;
+  const group = await gitlab.getGroup(id);
+  return group && group.fullPath === fullPath ? group : null;
+}
+
+async function parentGroup(gitlab: GitlabClient, id: number | null, what: string): Promise<TGitlabGroup> {
+  if (!id) throw nonRetryable(NON_RETRYABLE.precondition, `${what} has no GitLab group yet`);
+  const group = await gitlab.getGroup(id);
+  if (!group) throw nonRetryable(NON_RETRYABLE.notFound, `${what} (GitLab group ${id}) does not exist in GitLab`);
+  return group;
+}
+
+async function ensureSubgroup(gitlab: GitlabClient, parent: TGitlabGroup, path: string, name: string) {
+  return gitlab.ensureGroup({ parentId: parent.id, parentFullPath: parent.fullPath, path, name, visibility: 'private' });
+}
+
+async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THierarchyNode): Promise<TEnsuredNode> {
+  const gitlab = gitlabForCourse(deps, course);
+  const org = course.family.organization;
+  const family = course.family;
+  const db = deps.db;
+  switch (node) {
+    case 'organization': {
+      const existing = await storedGroup(gitlab, org.gitlabGroupId, org.gitlabGroupFullPath);
+      if (existing) return groupRef(existing, node, false);
+      const parent = await parentGroup(gitlab, org.gitlabParentGroupId, `The parent group of organization "${org.path}"`);
+      const { group, created } = await ensureSubgroup(gitlab, parent, org.path, org.title);
+      await db.organization.update({ where: { id: org.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
+      return groupRef(group, node, created);
+    }
+    case 'family': {
+      const existing = await storedGroup(gitlab, family.gitlabGroupId, family.gitlabGroupFullPath);
+      if (existing) return groupRef(existing, node, false);
+      const parent = await parentGroup(gitlab, org.gitlabGroupId, `Organization "${org.path}"`);
+      const { group, created } = await ensureSubgroup(gitlab, parent, family.path, family.title);
+      await db.courseFamily.update({ where: { id: family.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
+      return groupRef(group, node, created);
+    }
+    case 'course': {
+      const existing = await storedGroup(gitlab, course.gitlabGroupId, course.gitlabGroupFullPath);
+      if (existing) return groupRef(existing, node, false);
+      const parent = await parentGroup(gitlab, family.gitlabGroupId, `Course family "${family.path}"`);
+      const { group, created } = await ensureSubgroup(gitlab, parent, course.path, course.title);
+      await db.course.update({ where: { id: course.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
+      return groupRef(group, node, created);
+    }
+    case 'students':
+    case 'tutors': {
+      const idField = node === 'students' ? course.gitlabStudentsGroupId : course.gitlabTutorsGroupId;
+      const pathField = node === 'students' ? course.gitlabStudentsGroupFullPath : course.gitlabTutorsGroupFullPath;
+      const existing = await storedGroup(gitlab, idField, pathField);
+      if (existing) return groupRef(existing, node, false);
+      const parent = await parentGroup(gitlab, course.gitlabGroupId, `Course "${course.path}"`);
+      const { group, created } = await ensureSubgroup(gitlab, parent, node, node === 'students' ? 'Students' : 'Tutors');
+      await db.course.update({
+        where: { id: course.id },
+        data: node === 'students' ? { gitlabStudentsGroupId: group.id, gitlabStudentsGroupFullPath: group.fullPath } : { gitlabTutorsGroupId: group.id, gitlabTutorsGroupFullPath: group.fullPath },
+      });
+      return groupRef(group, node, created);
+    }
+    case 'student-template':
+    case 'assignments': {
+      const template = node === 'student-template';
+      const storedId = template ? course.studentTemplateProjectId : course.assignmentsProjectId;
+      const storedPath = template ? course.studentTemplateProjectPath : course.assignmentsProjectPath;
+      if (storedId && storedPath) {
+        const project = await gitlab.getProject(storedId);
+        if (project && project.pathWithNamespace === storedPath) return projectRef(project, node, false);
+      }
+      const parent = await parentGroup(gitlab, course.gitlabGroupId, `Course "${course.path}"`);
+      const { project, created } = await gitlab.ensureProject({
+        namespaceId: parent.id,
+        namespaceFullPath: parent.fullPath,
+        path: node,
+        name: template ? 'Student Template' : 'Assignments',
+        visibility: 'private',
+        defaultBranch: 'main',
+        initializeWithReadme: true,
+      });
+      await db.course.update({
+        where: { id: course.id },
+        data: template
+          ? { studentTemplateProjectId: project.id, studentTemplateProjectPath: project.pathWithNamespace, studentTemplateWebUrl: project.webUrl, studentTemplateHttpUrl: project.httpUrlToRepo }
+          : { assignmentsProjectId: project.id, assignmentsProjectPath: project.pathWithNamespace, assignmentsWebUrl: project.webUrl, assignmentsHttpUrl: project.httpUrlToRepo },
+      });
+      return projectRef(project, node, created);
+    }
+  }
+}
+
+export function hierarchyActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Creates or adopts one node of a course's GitLab hierarchy and records it. Idempotent: an
+     * existing full path is adopted, a stored id is reused only while GitLab still has it there.
+     */
+    async ensureHierarchyNode(input: { courseId: string; node: THierarchyNode }): Promise<TEnsuredNode> {
+      if (!HIERARCHY_NODES.includes(input.node)) throw nonRetryable(NON_RETRYABLE.invalidInput, `Unknown hierarchy node ${String(input.node)}`);
+      const course = await loadCourse(deps, input.courseId);
+      return step(`ensure ${input.node} of course ${course.path}`, () => ensureNode(deps, course, input.node));
+    },
+
+    /** Of the given courses, those whose hierarchy is not fully recorded yet (re-runs redo only those). */
+    async listUnprovisionedCourses(input: { courseIds: string[] }): Promise<string[]> {
+      const done = await deps.db.course.findMany({
+        where: {
+          id: { in: input.courseIds },
+          gitlabGroupId: { not: null },
+          gitlabStudentsGroupId: { not: null },
+          gitlabTutorsGroupId: { not: null },
+          studentTemplateProjectId: { not: null },
+          assignmentsProjectId: { not: null },
+        },
+        select: { id: true },
+      });
+      const doneIds = new Set(done.map((c) => c.id));
+      return input.courseIds.filter((id) => !doneIds.has(id));
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import { GITLAB_ACCESS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
+import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
+import { isGitlabError } from '@computor/gitlab';
+import { heartbeat } from '@temporalio/activity';
+import type { ActivityDeps } from '../deps';
+import { NON_RETRYABLE, nonRetryable, step } from '../failures';
+import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
+
+export interface TStudentProject {
+  projectId: number;
+  path: string;
+  webUrl: string;
+  httpUrl: string;
+  importStatus: string | null;
+  importError: string | null;
+}
+
+const projectView = (p: TGitlabProject): TStudentProject => ({
+  projectId: p.id,
+  path: p.pathWithNamespace,
+  webUrl: p.webUrl,
+  httpUrl: p.httpUrlToRepo,
+  importStatus: p.importStatus,
+  importError: p.importError,
+});
+
+/** Access on the course group by role; students get theirs on their own project instead. */
+const COURSE_GROUP_ACCESS: Record<TCourseRole, number | null> = {
+  owner: GITLAB_ACCESS.owner,
+  maintainer: GITLAB_ACCESS.maintainer,
+  lecturer: GITLAB_ACCESS.maintainer,
+  tutor: GITLAB_ACCESS.developer,
+  student: null,
+};
+
+async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
+  const member = await deps.db.courseMember.findUnique({ where: { id: courseMemberId }, include: { user: true } });
+  if (!member || member.courseId !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
+  return member;
+}
+type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
+
+/** The member's user id on the course's GitLab instance, looked up by username once and cached. */
+async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
+  const gitlabUrl = course.family.organization.gitlabUrl;
+  const cached = await deps.db.gitlabIdentity.findUnique({ where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } } });
+  if (cached) return cached.gitlabUserId;
+  const found = await gitlab.findUserByUsername(member.user.username);
+  if (!found) throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+  await deps.db.gitlabIdentity.upsert({
+    where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } },
+    create: { userId: member.user.id, gitlabUrl, gitlabUserId: found.id },
+    update: { gitlabUserId: found.id },
+  });
+  return found.id;
+}
+
+async function context(deps: ActivityDeps, input: { courseId: string; courseMemberId: string }) {
+  const course = await loadCourse(deps, input.courseId);
+  const member = await loadMember(deps, input.courseId, input.courseMemberId);
+  return { course, member, gitlab: gitlabForCourse(deps, course) };
+}
+
+function studentPath(member: LoadedMember): string {
+  return studentRepositoryPath({ id: member.user.id, username: member.user.username });
+}
+
+async function existingStudentProject(gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<TGitlabProject | null> {
+  const ids = requireProvisioned(course);
+  const fullPath = `${ids.studentsGroupFullPath}/${studentPath(member)}`;
+  if (member.gitlabProjectId) {
+    const byId = await gitlab.getProject(member.gitlabProjectId);
+    if (byId && byId.pathWithNamespace === fullPath) return byId;
+  }
+  return gitlab.getProject(fullPath);
+}
+
+export function memberActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Forks student-template into the students group at the member's stable path (adopting a
+     * fork already there). Fails with ForkUnavailable when GitLab refuses the fork for good.
+     */
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string }): Promise<TStudentProject> {
+      const { course, member, gitlab } = await context(deps, input);
+      const ids = requireProvisioned(course);
+      return step(`fork student-template for ${member.user.username}`, async () => {
+        const existing = await existingStudentProject(gitlab, course, member);
+        if (existing && existing.forkedFromProjectId === ids.templateProjectId) return projectView(existing);
+        try {
+          const { project: fork } = await gitlab.forkProject({
+            sourceProjectId: ids.templateProjectId,
+            namespaceId: ids.studentsGroupId,
+            namespaceFullPath: ids.studentsGroupFullPath,
+            path: studentPath(member),
+            name: studentPath(member),
+          });
+          return projectView(fork);
+        } catch (error) {
+          if (isGitlabError(error) && !error.retryable) {
+            throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab refused the fork: ${error.message}`);
+          }
+          throw error;
+        }
+      });
+    },
+
+    async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
+      const course = await loadCourse(deps, input.courseId);
+      return step(`import status of project ${input.projectId}`, () => gitlabForCourse(deps, course).getImportStatus(input.projectId));
+    },
+
+    /**
+     * The fallback when no fork can be made: creates (or adopts) the student's project and commits
+     * the template's files it does not have yet, never overwriting what is there.
+     */
+    async copyTemplateRepository(input: { courseId: string; courseMemberId: string }): Promise<TStudentProject> {
+      const { course, member, gitlab } = await context(deps, input);
+      const ids = requireProvisioned(course);
+      return step(`copy student-template for ${member.user.username}`, async () => {
+        const { project } = await gitlab.ensureProject({
+          namespaceId: ids.studentsGroupId,
+          namespaceFullPath: ids.studentsGroupFullPath,
+          path: studentPath(member),
+          name: studentPath(member),
+          visibility: 'private',
+          defaultBranch: 'main',
+          initializeWithReadme: false,
+        });
+        const templateTree = await gitlab.getTree(ids.templateProjectId, { ref: 'main', recursive: true });
+        const targetTree = await gitlab.getTree(project.id, { ref: 'main', recursive: true }).catch((error: unknown) => {
+          // An empty repository has no main branch yet.
+          if (isGitlabError(error) && error.kind === 'not_found') return [];
+          throw error;
+        });
+        const have = new Set(targetTree.filter((t) => t.type === 'blob').map((t) => t.path));
+        const actions = [];
+        for (const item of templateTree) {
+          if (item.type !== 'blob' || have.has(item.path)) continue;
+          const content = await gitlab.getFileContent(ids.templateProjectId, item.path, 'main');
+          if (content) actions.push({ action: 'create' as const, filePath: item.path, content });
+          heartbeat({ copied: actions.length });
+        }
+        if (actions.length) {
+          await gitlab.commit(project.id, { branch: 'main', message: 'Initial content from student-template', actions });
+        }
+        return projectView(project);
+      });
+    },
+
+    /** Unprotects main, grants the student Maintainer on the repository and Reporter on the template, records the project. */
+    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy' }): Promise<TStudentProject> {
+      const { course, member, gitlab } = await context(deps, input);
+      const ids = requireProvisioned(course);
+      return step(`finalize repository of ${member.user.username}`, async () => {
+        const project = await gitlab.getProject(input.projectId);
+        if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${input.projectId} disappeared before it was finalized`);
+        const userId = await gitlabUserId(deps, gitlab, course, member);
+        await gitlab.unprotectBranch(project.id, 'main');
+        await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
+        await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+        await deps.db.courseMember.update({
+          where: { id: member.id },
+          data: {
+            gitlabProjectId: project.id,
+            gitlabProjectPath: project.pathWithNamespace,
+            gitlabProjectWebUrl: project.webUrl,
+            gitlabProjectHttpUrl: project.httpUrlToRepo,
+            repositoryProvisioning: input.provisioning,
+          },
+        });
+        return projectView(project);
+      });
+    },
+
+    /** Grants a staff member their role's access on the course group (students: Reporter on the template). */
+    async syncMemberPermissions(input: { courseId: string; courseMemberId: string }): Promise<{ accessLevel: number; target: string }> {
+      const { course, member, gitlab } = await context(deps, input);
+      const ids = requireProvisioned(course);
+      if (member.removedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Member ${member.id} was removed from the course`);
+      return step(`grant ${member.role} access to ${member.user.username}`, async () => {
+        const userId = await gitlabUserId(deps, gitlab, course, member);
+        const level = COURSE_GROUP_ACCESS[member.role];
+        if (level === null) {
+          await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+          return { accessLevel: GITLAB_ACCESS.reporter, target: 'student-template' };
+        }
+        await gitlab.ensureGroupMember(ids.courseGroupId, userId, level);
+        return { accessLevel: level, target: 'course group' };
+      });
+    },
+
+    /** Removes a member's access: course group, student-template, and their own repository (which is kept). */
+    async revokeMemberAccess(input: { courseId: string; courseMemberId: string }): Promise<{ revoked: string[] }> {
+      const { course, member, gitlab } = await context(deps, input);
+      const ids = requireProvisioned(course);
+      return step(`revoke access of ${member.user.username}`, async () => {
+        const userId = await gitlabUserId(deps, gitlab, course, member);
+        const revoked: string[] = [];
+        await gitlab.removeGroupMember(ids.courseGroupId, userId);
+        revoked.push('course group');
+        await gitlab.removeProjectMember(ids.templateProjectId, userId);
+        revoked.push('student-template');
+        if (member.gitlabProjectId) {
+          await gitlab.removeProjectMember(member.gitlabProjectId, userId);
+          revoked.push('own repository');
+        }
+        return { revoked };
+      });
+    },
+  };
+}

@@ -1,0 +1,536 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Gitlab } from '@gitbeaker/rest';
+import { GitlabError, toGitlabError } from './errors';
+import { createRateLimiter, type TRateLimiter } from './rate-limiter';
+import { createLimitedRequesterFn, type TGitlabLogger } from './requester';
+import {
+  toBranch,
+  toCommit,
+  toGroup,
+  toMember,
+  toProject,
+  toProtectedBranch,
+  toTreeItem,
+  toUser,
+  type TGitlabBranch,
+  type TGitlabCommit,
+  type TGitlabGroup,
+  type TGitlabImportStatus,
+  type TGitlabMember,
+  type TGitlabProject,
+  type TGitlabProtectedBranch,
+  type TGitlabTreeItem,
+  type TGitlabUser,
+  type TGitlabVisibility,
+} from './types';
+
+export interface TGitlabClientOptions {
+  /** Base URL of the GitLab instance, without /api/v4. */
+  url: string;
+  /** Personal, group or project access token; kept inside the client, never logged. */
+  token: string;
+  /** Shared limiter of the worker process; a private one (10 req/s, 4 concurrent) when omitted. */
+  limiter?: TRateLimiter;
+  /** Timeout of each HTTP request once the limiter lets it go. Default 30 s. */
+  timeoutMs?: number;
+  logger?: TGitlabLogger;
+}
+
+export interface TEnsureGroupInput {
+  /** Parent group id; omit for a top-level group. */
+  parentId?: number | null;
+  /** Saves the lookup of the parent when the caller knows it. */
+  parentFullPath?: string;
+  path: string;
+  name: string;
+  visibility?: TGitlabVisibility;
+  description?: string;
+}
+
+export interface TEnsureProjectInput {
+  namespaceId: number;
+  namespaceFullPath: string;
+  path: string;
+  name: string;
+  visibility?: TGitlabVisibility;
+  /** Default `main`. */
+  defaultBranch?: string;
+  initializeWithReadme?: boolean;
+  description?: string;
+}
+
+export interface TForkProjectInput {
+  sourceProjectId: number;
+  namespaceId: number;
+  namespaceFullPath: string;
+  path: string;
+  name: string;
+  visibility?: TGitlabVisibility;
+}
+
+export interface TWaitForImportOptions {
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /** Default 500 ms. */
+  intervalMs?: number;
+  /** Called after every poll: the place for an activity heartbeat. */
+  onPoll?: (status: TGitlabImportStatus) => void;
+  signal?: AbortSignal;
+}
+
+export type TMemberOutcome = 'added' | 'updated' | 'unchanged';
+
+export interface TEnsureMemberResult {
+  member: TGitlabMember;
+  outcome: TMemberOutcome;
+}
+
+export interface TCommitAction {
+  action: 'create' | 'update' | 'delete';
+  filePath: string;
+  /** Required for create and update; sent base64-encoded, so any bytes survive. */
+  content?: Buffer;
+}
+
+export interface TCommitAuthor {
+  name: string;
+  email: string;
+}
+
+export interface TCommitInput {
+  branch: string;
+  message: string;
+  actions: TCommitAction[];
+  /** Branch to start from when `branch` does not exist yet. */
+  startBranch?: string;
+  author?: TCommitAuthor;
+}
+
+export interface TSyncFilesInput {
+  branch: string;
+  message: string;
+  /** Files that must exist with exactly this content. */
+  files: Array<{ filePath: string; content: Buffer }>;
+  /** Files that must not exist (deleted when present). */
+  deletePaths?: string[];
+  startBranch?: string;
+  author?: TCommitAuthor;
+}
+
+export interface TSyncFilesResult {
+  /** The new commit, or null when the branch already had the wanted content. */
+  sha: string | null;
+  actions: Array<{ action: TCommitAction['action']; filePath: string }>;
+}
+
+export interface TProtectBranchOptions {
+  /** Default 40 (Maintainers). */
+  pushAccessLevel?: number;
+  /** Default 40 (Maintainers). */
+  mergeAccessLevel?: number;
+}
+
+/** Typed GitLab operations. Each failure is a GitlabError; ensure* and remove* are idempotent. */
+export interface GitlabClient {
+  getGroup(id: number): Promise<TGitlabGroup | null>;
+  getGroupByPath(fullPath: string): Promise<TGitlabGroup | null>;
+  ensureGroup(input: TEnsureGroupInput): Promise<{ group: TGitlabGroup; created: boolean }>;
+  deleteGroup(id: number | string): Promise<boolean>;
+
+  getProject(idOrPath: number | string): Promise<TGitlabProject | null>;
+  ensureProject(input: TEnsureProjectInput): Promise<{ project: TGitlabProject; created: boolean }>;
+  forkProject(input: TForkProjectInput): Promise<{ project: TGitlabProject; created: boolean }>;
+  getImportStatus(projectId: number | string): Promise<TGitlabImportStatus>;
+  waitForImport(projectId: number | string, options?: TWaitForImportOptions): Promise<TGitlabImportStatus>;
+  deleteProject(id: number | string): Promise<boolean>;
+
+  protectBranch(projectId: number | string, branch: string, options?: TProtectBranchOptions): Promise<TGitlabProtectedBranch>;
+  unprotectBranch(projectId: number | string, branch: string): Promise<boolean>;
+
+  ensureGroupMember(groupId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
+  ensureProjectMember(projectId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
+  removeGroupMember(groupId: number | string, userId: number): Promise<boolean>;
+  removeProjectMember(projectId: number | string, userId: number): Promise<boolean>;
+  listGroupMembers(groupId: number | string): Promise<TGitlabMember[]>;
+  listProjectMembers(projectId: number | string): Promise<TGitlabMember[]>;
+
+  findUserByUsername(username: string): Promise<TGitlabUser | null>;
+
+  getTree(projectId: number | string, options: { ref: string; path?: string; recursive?: boolean }): Promise<TGitlabTreeItem[]>;
+  getFileContent(projectId: number | string, path: string, ref: string): Promise<Buffer | null>;
+  commit(projectId: number | string, input: TCommitInput): Promise<string>;
+  syncFiles(projectId: number | string, input: TSyncFilesInput): Promise<TSyncFilesResult>;
+  listCommits(projectId: number | string, ref: string): Promise<TGitlabCommit[]>;
+  getBranch(projectId: number | string, branch: string): Promise<TGitlabBranch | null>;
+
+  readonly limiter: TRateLimiter;
+}
+
+const PER_PAGE = 100;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const TAKEN = /has already been taken/i;
+const MEMBER_EXISTS = /already exists/i;
+
+/** The git blob id of `content` (SHA-1 object format), as GitLab reports it in trees. */
+export function gitBlobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+function is(err: unknown, status: number, pattern?: RegExp): err is GitlabError {
+  return err instanceof GitlabError && err.status === status && (!pattern || pattern.test(err.gitlabMessage ?? ''));
+}
+
+function projectMissing(err: unknown): boolean {
+  return is(err, 404, /project not found/i);
+}
+
+export function createGitlabClient(options: TGitlabClientOptions): GitlabClient {
+  const { url, logger } = options;
+  if (!url) throw new TypeError('createGitlabClient: url is required');
+  if (!options.token) throw new TypeError('createGitlabClient: token is required');
+  const secrets = [options.token];
+  const limiter = options.limiter ?? createRateLimiter({ requestsPerSecond: 10, maxConcurrent: 4 });
+  const requesterFn = createLimitedRequesterFn({ limiter, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, secrets, logger });
+  // queryTimeout null: our requester times each request, not each paginated call as a whole.
+  const api = new Gitlab({ host: url.replace(/\/+$/, ''), token: options.token, requesterFn, queryTimeout: null, rateLimits: {} });
+
+  /** Runs `fn` and turns whatever it throws into a GitlabError of `operation`. */
+  const op = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = toGitlabError(err, operation, secrets);
+      logger?.debug('gitlab: operation failed', { operation, kind: e.kind, status: e.status });
+      throw e;
+    }
+  };
+
+  const nullOn404 = async <T>(fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (is(err, 404)) return null;
+      throw err;
+    }
+  };
+
+  const conflict = (operation: string, detail: string, cause?: GitlabError) =>
+    new GitlabError({ operation, kind: 'conflict', status: cause?.status ?? null, detail, gitlabMessage: cause?.gitlabMessage });
+
+  const fetchGroup = (id: number | string) => nullOn404(async () => toGroup(await api.Groups.show(id, { withProjects: false })));
+  const fetchProject = (id: number | string) => nullOn404(async () => toProject(await api.Projects.show(id)));
+
+  const members = (kind: 'group' | 'project') => (kind === 'group' ? api.GroupMembers : api.ProjectMembers);
+  const level = (n: number) => n as Parameters<typeof api.ProjectMembers.add>[1];
+
+  const ensureMember = (kind: 'group' | 'project', sourceId: number | string, userId: number, accessLevel: number) =>
+    op(`ensure${kind === 'group' ? 'Group' : 'Project'}Member ${sourceId} user ${userId}`, async (): Promise<TEnsureMemberResult> => {
+      const resource = members(kind);
+      try {
+        return { member: toMember(await resource.add(sourceId, level(accessLevel), { userId })), outcome: 'added' };
+      } catch (err) {
+        if (!is(err, 409, MEMBER_EXISTS)) throw err;
+      }
+      const current = toMember(await resource.show(sourceId, userId));
+      if (current.accessLevel === accessLevel) return { member: current, outcome: 'unchanged' };
+      return { member: toMember(await resource.edit(sourceId, userId, level(accessLevel))), outcome: 'updated' };
+    });
+
+  const removeMember = (kind: 'group' | 'project', sourceId: number | string, userId: number) =>
+    op(`remove${kind === 'group' ? 'Group' : 'Project'}Member ${sourceId} user ${userId}`, async () => {
+      try {
+        await members(kind).remove(sourceId, userId);
+        return true;
+      } catch (err) {
+        if (is(err, 404)) return false;
+        throw err;
+      }
+    });
+
+  const listMembers = (kind: 'group' | 'project', sourceId: number | string) =>
+    op(`list${kind === 'group' ? 'Group' : 'Project'}Members ${sourceId}`, async () => {
+      const raw: unknown[] = await members(kind).all(sourceId, { perPage: PER_PAGE });
+      return raw.map(toMember);
+    });
+
+  const getTree = (projectId: number | string, o: { ref: string; path?: string; recursive?: boolean }) =>
+    op(`getTree ${projectId} ${o.ref}${o.path ? `:${o.path}` : ''}`, async () => {
+      try {
+        const raw: unknown[] = await api.Repositories.allRepositoryTrees(projectId, {
+          ref: o.ref,
+          path: o.path,
+          recursive: o.recursive ?? false,
+          perPage: PER_PAGE,
+        });
+        return raw.map(toTreeItem);
+      } catch (err) {
+        // A missing ref or path is an empty tree (an empty repository has no refs); a missing project is not.
+        if (is(err, 404) && !projectMissing(err)) return [];
+        throw err;
+      }
+    });
+
+  const commit = (projectId: number | string, input: TCommitInput) =>
+    op(`commit ${projectId} ${input.branch}`, async () => {
+      if (input.actions.length === 0) throw new GitlabError({ operation: '', kind: 'invalid', status: null, detail: 'a commit needs at least one action' });
+      const actions = input.actions.map((a) => {
+        if (a.action !== 'delete' && !Buffer.isBuffer(a.content)) {
+          throw new GitlabError({ operation: '', kind: 'invalid', status: null, detail: `${a.action} of ${a.filePath} needs content` });
+        }
+        return a.action === 'delete'
+          ? { action: a.action, filePath: a.filePath }
+          : { action: a.action, filePath: a.filePath, content: (a.content as Buffer).toString('base64'), encoding: 'base64' };
+      });
+      const raw: unknown = await api.Commits.create(projectId, input.branch, input.message, actions, {
+        startBranch: input.startBranch,
+        authorName: input.author?.name,
+        authorEmail: input.author?.email,
+      });
+      return toCommit(raw).id;
+    });
+
+  const getImportStatus = (projectId: number | string) =>
+    op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportStatus> => {
+      const p = toProject(await api.Projects.show(projectId));
+      return { importStatus: p.importStatus, importError: p.importError };
+    });
+
+  return {
+    limiter,
+
+    getGroup: (id) => op(`getGroup ${id}`, () => fetchGroup(id)),
+    getGroupByPath: (fullPath) => op(`getGroupByPath ${fullPath}`, () => fetchGroup(fullPath)),
+
+    ensureGroup: (input) =>
+      op(`ensureGroup ${input.path}`, async () => {
+        const operation = `ensureGroup ${input.path}`;
+        let parentPath = input.parentFullPath;
+        if (input.parentId != null && parentPath === undefined) {
+          const parent = await fetchGroup(input.parentId);
+          if (!parent) throw new GitlabError({ operation, kind: 'not_found', status: 404, detail: `parent group ${input.parentId} does not exist` });
+          parentPath = parent.fullPath;
+        }
+        const fullPath = parentPath ? `${parentPath}/${input.path}` : input.path;
+        const existing = await fetchGroup(fullPath);
+        if (existing) return { group: existing, created: false };
+        try {
+          const raw: unknown = await api.Groups.create(input.name, input.path, {
+            parentId: input.parentId ?? undefined,
+            visibility: input.visibility,
+            description: input.description,
+          });
+          return { group: toGroup(raw), created: true };
+        } catch (err) {
+          if (!is(err, 400, TAKEN)) throw err;
+          // Someone else (or our own earlier attempt whose answer was lost) created it: adopt.
+          const adopted = await fetchGroup(fullPath);
+          if (adopted) return { group: adopted, created: false };
+          throw conflict(operation, `no group at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+        }
+      }),
+
+    deleteGroup: (id) =>
+      op(`deleteGroup ${id}`, async () => {
+        try {
+          await api.Groups.remove(id);
+          return true;
+        } catch (err) {
+          if (is(err, 404)) return false;
+          throw err;
+        }
+      }),
+
+    getProject: (idOrPath) => op(`getProject ${idOrPath}`, () => fetchProject(idOrPath)),
+
+    ensureProject: (input) =>
+      op(`ensureProject ${input.namespaceFullPath}/${input.path}`, async () => {
+        const operation = `ensureProject ${input.namespaceFullPath}/${input.path}`;
+        const fullPath = `${input.namespaceFullPath}/${input.path}`;
+        const existing = await fetchProject(fullPath);
+        if (existing) return { project: existing, created: false };
+        try {
+          const raw: unknown = await api.Projects.create({
+            name: input.name,
+            path: input.path,
+            namespaceId: input.namespaceId,
+            visibility: input.visibility,
+            description: input.description,
+            defaultBranch: input.defaultBranch ?? 'main',
+            initializeWithReadme: input.initializeWithReadme ?? false,
+          });
+          return { project: toProject(raw), created: true };
+        } catch (err) {
+          if (!is(err, 400, TAKEN)) throw err;
+          const adopted = await fetchProject(fullPath);
+          if (adopted) return { project: adopted, created: false };
+          throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+        }
+      }),
+
+    forkProject: (input) =>
+      op(`forkProject ${input.namespaceFullPath}/${input.path}`, async () => {
+        const operation = `forkProject ${input.namespaceFullPath}/${input.path}`;
+        const fullPath = `${input.namespaceFullPath}/${input.path}`;
+        const adopt = (p: TGitlabProject) => {
+          if (p.forkedFromProjectId !== input.sourceProjectId) {
+            throw conflict(
+              operation,
+              `${fullPath} exists but is ${p.forkedFromProjectId === null ? 'not a fork' : `a fork of project ${p.forkedFromProjectId}`}, not a fork of project ${input.sourceProjectId}`,
+            );
+          }
+          return { project: p, created: false };
+        };
+        const existing = await fetchProject(fullPath);
+        if (existing) return adopt(existing);
+        try {
+          const raw: unknown = await api.Projects.fork(input.sourceProjectId, {
+            namespaceId: input.namespaceId,
+            path: input.path,
+            name: input.name,
+            visibility: input.visibility,
+          });
+          return { project: toProject(raw), created: true };
+        } catch (err) {
+          // GitLab answers 409 (older versions 400) when the name or path is taken in the namespace.
+          if (!(is(err, 409, TAKEN) || is(err, 400, TAKEN))) throw err;
+          const adopted = await fetchProject(fullPath);
+          if (adopted) return adopt(adopted);
+          throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+        }
+      }),
+
+    getImportStatus,
+
+    waitForImport: async (projectId, o = {}) => {
+      const operation = `waitForImport ${projectId}`;
+      const timeoutMs = o.timeoutMs ?? 60_000;
+      const intervalMs = o.intervalMs ?? 500;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const status = await getImportStatus(projectId);
+        o.onPoll?.(status);
+        if (status.importStatus === 'finished' || status.importStatus === 'failed' || status.importStatus === 'none' || status.importStatus === null) {
+          return status;
+        }
+        if (Date.now() + intervalMs > deadline) {
+          throw new GitlabError({ operation, kind: 'transient', status: null, detail: `import still ${status.importStatus} after ${timeoutMs} ms` });
+        }
+        try {
+          await sleep(intervalMs, undefined, { signal: o.signal });
+        } catch (err) {
+          throw toGitlabError(err, operation, secrets);
+        }
+      }
+    },
+
+    deleteProject: (id) =>
+      op(`deleteProject ${id}`, async () => {
+        try {
+          await api.Projects.remove(id);
+          return true;
+        } catch (err) {
+          if (is(err, 404)) return false;
+          throw err;
+        }
+      }),
+
+    protectBranch: (projectId, branch, o = {}) =>
+      op(`protectBranch ${projectId} ${branch}`, async () => {
+        const push = o.pushAccessLevel ?? 40;
+        const merge = o.mergeAccessLevel ?? 40;
+        const create = async () =>
+          toProtectedBranch(
+            await api.ProtectedBranches.protect(projectId, branch, {
+              pushAccessLevel: push as never,
+              mergeAccessLevel: merge as never,
+            }),
+          );
+        try {
+          return await create();
+        } catch (err) {
+          if (!is(err, 409)) throw err;
+        }
+        const current = toProtectedBranch(await api.ProtectedBranches.show(projectId, branch));
+        if (current.pushAccessLevel === push && current.mergeAccessLevel === merge) return current;
+        // Access levels of an existing rule cannot be edited on every edition: replace the rule.
+        await api.ProtectedBranches.unprotect(projectId, branch);
+        return create();
+      }),
+
+    unprotectBranch: (projectId, branch) =>
+      op(`unprotectBranch ${projectId} ${branch}`, async () => {
+        try {
+          await api.ProtectedBranches.unprotect(projectId, branch);
+          return true;
+        } catch (err) {
+          if (is(err, 404) && !projectMissing(err)) return false;
+          throw err;
+        }
+      }),
+
+    ensureGroupMember: (groupId, userId, accessLevel) => ensureMember('group', groupId, userId, accessLevel),
+    ensureProjectMember: (projectId, userId, accessLevel) => ensureMember('project', projectId, userId, accessLevel),
+    removeGroupMember: (groupId, userId) => removeMember('group', groupId, userId),
+    removeProjectMember: (projectId, userId) => removeMember('project', projectId, userId),
+    listGroupMembers: (groupId) => listMembers('group', groupId),
+    listProjectMembers: (projectId) => listMembers('project', projectId),
+
+    findUserByUsername: (username) =>
+      op(`findUserByUsername ${username}`, async () => {
+        const raw: unknown[] = await api.Users.all({ username, perPage: PER_PAGE });
+        const match = raw.map(toUser).find((u) => u.username.toLowerCase() === username.toLowerCase());
+        return match ?? null;
+      }),
+
+    getTree,
+
+    getFileContent: (projectId, path, ref) =>
+      op(`getFileContent ${projectId} ${ref}:${path}`, async () => {
+        try {
+          const raw = (await api.RepositoryFiles.show(projectId, path, ref)) as unknown as { content?: string; encoding?: string };
+          const content = raw.content ?? '';
+          return raw.encoding === 'base64' ? Buffer.from(content, 'base64') : Buffer.from(content, 'utf8');
+        } catch (err) {
+          if (is(err, 404) && !projectMissing(err)) return null;
+          throw err;
+        }
+      }),
+
+    commit,
+
+    syncFiles: (projectId, input) =>
+      op(`syncFiles ${projectId} ${input.branch}`, async (): Promise<TSyncFilesResult> => {
+        let tree = await getTree(projectId, { ref: input.branch, recursive: true });
+        if (tree.length === 0 && input.startBranch) tree = await getTree(projectId, { ref: input.startBranch, recursive: true });
+        const present = new Map(tree.filter((t) => t.type === 'blob').map((t) => [t.path, t.id]));
+        const actions: TCommitAction[] = [];
+        for (const f of input.files) {
+          const id = present.get(f.filePath);
+          if (id === undefined) actions.push({ action: 'create', filePath: f.filePath, content: f.content });
+          else if (id !== gitBlobId(f.content)) actions.push({ action: 'update', filePath: f.filePath, content: f.content });
+        }
+        for (const p of input.deletePaths ?? []) if (present.has(p)) actions.push({ action: 'delete', filePath: p });
+        const summary = actions.map((a) => ({ action: a.action, filePath: a.filePath }));
+        if (actions.length === 0) return { sha: null, actions: summary };
+        const sha = await commit(projectId, { branch: input.branch, message: input.message, actions, startBranch: input.startBranch, author: input.author });
+        return { sha, actions: summary };
+      }),
+
+    listCommits: (projectId, ref) =>
+      op(`listCommits ${projectId} ${ref}`, async () => {
+        const raw: unknown[] = await api.Commits.all(projectId, { refName: ref, perPage: PER_PAGE });
+        return raw.map(toCommit);
+      }),
+
+    getBranch: (projectId, branch) =>
+      op(`getBranch ${projectId} ${branch}`, async () => {
+        try {
+          return toBranch(await api.Branches.show(projectId, branch));
+        } catch (err) {
+          if (is(err, 404) && !projectMissing(err)) return null;
+          throw err;
+        }
+      }),
+  };
+}

@@ -1,0 +1,142 @@
+import { performance } from 'node:perf_hooks';
+import {
+  createRequesterFn,
+  type FormattedResponse,
+  type RequesterType,
+  type RequestOptions,
+  type ResourceOptions,
+  type ResponseBodyTypes,
+} from '@gitbeaker/requester-utils';
+import { GitlabError, gitlabMessageOf, kindForStatus, parseRetryAfter, toGitlabError } from './errors';
+import type { TRateLimiter } from './rate-limiter';
+
+export interface TGitlabLogger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface TRequesterConfig {
+  limiter: TRateLimiter;
+  /** Per HTTP request, from the moment the limiter lets it go until the body is read. */
+  timeoutMs: number;
+  /** Strings that must never appear in error text (the token). */
+  secrets: readonly string[];
+  logger?: TGitlabLogger;
+}
+
+// Segments after these are parameters (ids, encoded paths, branch names, file paths).
+const COLLECTIONS = new Set(['groups', 'projects', 'members', 'users', 'protected_branches', 'branches', 'files', 'commits', 'all', 'tags']);
+
+/** `projects/12/members/7` -> `projects/:id/members/:id`: a bounded label for metrics and error text. */
+export function normalizeRoute(endpoint: string): string {
+  const out: string[] = [];
+  let expectParam = false;
+  for (const seg of endpoint.split('?')[0]?.split('/').filter(Boolean) ?? []) {
+    const literalAll = seg === 'all' && out[out.length - 1] === 'members';
+    if ((expectParam && !literalAll) || /^\d+$/.test(seg)) {
+      out.push(':id');
+      expectParam = false;
+      continue;
+    }
+    out.push(seg);
+    expectParam = COLLECTIONS.has(seg);
+  }
+  return out.join('/');
+}
+
+async function parseBody(response: Response): Promise<ResponseBodyTypes> {
+  if (response.status === 204) return null;
+  const contentType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  if (contentType === 'application/json') {
+    const text = await response.text();
+    return text.trim() === '' ? {} : (JSON.parse(text) as ResponseBodyTypes) || {};
+  }
+  if (contentType.startsWith('text/')) return response.text();
+  return response.blob();
+}
+
+async function errorBody(response: Response): Promise<unknown> {
+  const text = await response.text().catch(() => '');
+  if ((response.headers.get('content-type') ?? '').includes('application/json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Attempts of an idempotent read (GET) on a transient fault, and the backoff between them. */
+const READ_ATTEMPTS = 3;
+const READ_BACKOFF_MS = 100;
+
+/**
+ * A gitbeaker requester whose every HTTP request, including each page gitbeaker follows, passes the
+ * shared limiter. Mutations are never retried here: their faults reach the caller as GitlabErrors and
+ * Temporal retries the whole (idempotent) activity. Reads (GET) cannot change anything, so a
+ * transient fault on one (5xx, 429 after the limiter's Retry-After pause, reset, timeout) is retried
+ * up to READ_ATTEMPTS times with a short backoff before it surfaces; every retry passes the limiter
+ * again and is counted in `stats().retries`. Without this a five-request activity under a 10% fault
+ * rate would redo its whole chain (and wait Temporal's backoff) in four runs out of ten.
+ */
+export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOptions: ResourceOptions) => RequesterType {
+  const { limiter, timeoutMs, secrets, logger } = config;
+
+  const once = (url: URL, method: string, route: string, options: RequestOptions): Promise<FormattedResponse> =>
+    limiter.run(async () => {
+      const started = performance.now();
+      let status: number | null = null;
+      try {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+        const response = await fetch(url, { method, headers: options.headers, body: options.body, signal });
+        status = response.status;
+        if (response.ok) {
+          const body = options.asStream ? (response.body as unknown as ReadableStream) : await parseBody(response);
+          return { body, headers: Object.fromEntries(response.headers.entries()), status };
+        }
+        const gitlabMessage = gitlabMessageOf(await errorBody(response));
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        if (status === 429) limiter.pause(retryAfterMs);
+        throw new GitlabError({
+          operation: `${method} ${route}`,
+          kind: kindForStatus(status),
+          status,
+          detail: `${method} ${route} answered ${status}${gitlabMessage ? `: ${gitlabMessage}` : ''}`,
+          gitlabMessage,
+          retryAfterMs,
+        });
+      } finally {
+        limiter.observe({ method, route, status, durationMs: performance.now() - started });
+      }
+    }, options.signal);
+
+  const handler = async (endpoint: string, rawOptions?: Record<string, unknown>): Promise<FormattedResponse> => {
+    const options = (rawOptions ?? {}) as RequestOptions;
+    const method = (options.method ?? 'GET').toUpperCase();
+    const prefix = options.prefixUrl ?? '';
+    const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
+    url.search = options.searchParams ?? '';
+    const route = normalizeRoute(endpoint);
+    const attempts = method === 'GET' ? READ_ATTEMPTS : 1;
+    for (let attempt = 1; ; attempt += 1) {
+      let failure: GitlabError;
+      try {
+        return await once(url, method, route, options);
+      } catch (err) {
+        if (err instanceof GitlabError) failure = err;
+        else {
+          const converted = toGitlabError(err, `${method} ${route}`, secrets);
+          failure = converted.withOperation(converted.operation, { detail: `${method} ${route} failed: ${converted.detail}` });
+        }
+      }
+      if (attempt >= attempts || !failure.retryable || options.signal?.aborted) throw failure;
+      limiter.noteRetry();
+      logger?.debug('gitlab: transient fault on GET, retrying', { route, attempt, status: failure.status, kind: failure.kind });
+      await new Promise((resolve) => setTimeout(resolve, READ_BACKOFF_MS * 2 ** (attempt - 1)));
+    }
+  };
+
+  return createRequesterFn((_service, requestOptions) => Promise.resolve(requestOptions), handler);
+}

@@ -1,0 +1,43 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Repository root, found from this file's location (src/ under jest, dist/ when built). */
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+/** Where tooling/python/setup-grader-venv.sh puts the venv unless COMPUTOR_GRADER_VENV says otherwise. */
+export const DEFAULT_GRADER_VENV = path.join(REPO_ROOT, '.cache', 'grader-venv');
+
+export const ZGraderConfig = z.object({
+  /** Interpreter for graded Python code: `<venv>/bin/python` of a venv built from Debian's python3. */
+  pythonBin: z.string().default(path.join(DEFAULT_GRADER_VENV, 'bin', 'python')),
+  bwrapBin: z.string().default('/usr/bin/bwrap'),
+  prlimitBin: z.string().default('/usr/bin/prlimit'),
+  setprivBin: z.string().default('/usr/bin/setpriv'),
+  /**
+   * First uid of the pool that sandboxed runs execute as; every concurrent run gets its own uid so
+   * that RLIMIT_NPROC (counted per uid) bounds that run alone. Worker processes sharing a host need
+   * disjoint ranges.
+   */
+  uidBase: z.number().int().min(1000).default(61000),
+  uidCount: z.number().int().min(1).max(4096).default(32),
+  /** Collections of one submission graded at the same time. */
+  concurrency: z.number().int().min(1).default(2),
+  /** Bytes of each stream of a run embedded in the report (the checks see up to `outputBytes`). */
+  reportOutputBytes: z.number().int().min(0).default(64 * 1024),
+  /** A stream that goes past this many bytes gets its run killed (counted, never stored). */
+  outputDrainBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  /**
+   * Extra environment for graded code, e.g. OPENBLAS_CORETYPE on CPUs where the bundled OpenBLAS
+   * needs it. Never secrets: graded code can read all of it.
+   */
+  sandboxEnv: z.record(z.string(), z.string()).default({}),
+  /** Host directory for per-run scratch space (compiled programs, generated /etc files). */
+  tmpDir: z.string().default(os.tmpdir()),
+});
+export type TGraderConfig = z.infer<typeof ZGraderConfig>;
+export type TGraderConfigInput = z.input<typeof ZGraderConfig>;
+
+export function resolveGraderConfig(input: TGraderConfigInput = {}): TGraderConfig {
+  return ZGraderConfig.parse(input);
+}

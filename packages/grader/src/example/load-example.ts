@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { hashDirectory } from '../files';
+import { resolveSuite, type TResolvedCollection } from './resolve';
+import type { TMeta, TTestSuite } from './schemas';
+import { validateExampleFiles, type TExampleIssue } from './validate';
+
+export type TLanguage = 'python' | 'c';
+
+export interface TExample {
+  dir: string;
+  meta: TMeta;
+  suite: TTestSuite;
+  collections: TResolvedCollection[];
+  /** Problems that do not stop grading (unknown keys, unknown types, ...). */
+  warnings: TExampleIssue[];
+  /** The language backend, or undefined when this grader has none for it (checks are skipped). */
+  language: TLanguage | undefined;
+  /** Name of the language as the example declares it (for messages). */
+  languageName: string;
+  /** Content hash of the example directory (without localTests/): keys the reference cache. */
+  contentHash: string;
+}
+
+export class ExampleValidationError extends Error {
+  override readonly name = 'ExampleValidationError';
+  constructor(
+    readonly dir: string,
+    readonly issues: TExampleIssue[],
+  ) {
+    super(`invalid example ${dir}: ${issues.map((i) => `${i.file} ${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+const SLUG_LANGUAGES: Record<string, TLanguage> = {
+  'itpcp.exec.py': 'python',
+  'itpcp.exec.python': 'python',
+  'itpcp.exec.c': 'c',
+  'itpcp.exec.cpp': 'c',
+};
+
+export function detectLanguage(meta: TMeta, suite: TTestSuite): { language: TLanguage | undefined; name: string } {
+  const slug = meta.properties.executionBackend?.slug;
+  if (slug) {
+    const known = SLUG_LANGUAGES[slug];
+    if (known) return { language: known, name: known };
+    const tail = slug.split('.').pop() ?? slug;
+    if (tail === 'py' || tail === 'python') return { language: 'python', name: 'python' };
+    if (tail === 'c' || tail === 'cpp') return { language: 'c', name: tail };
+    return { language: undefined, name: tail };
+  }
+  const declared = suite.type?.toLowerCase();
+  if (declared === 'python' || declared === 'py') return { language: 'python', name: 'python' };
+  if (declared === 'c' || declared === 'cpp' || declared === 'c++') return { language: 'c', name: declared };
+  const entry = suite.properties.tests.find((c) => c.entryPoint)?.entryPoint ?? meta.properties.studentSubmissionFiles[0] ?? '';
+  if (entry.endsWith('.py')) return { language: 'python', name: 'python' };
+  if (/\.(c|cc|cpp|cxx)$/.test(entry)) return { language: 'c', name: 'c' };
+  return { language: undefined, name: declared ?? 'unknown' };
+}
+
+/** Reads, validates and resolves an example directory; throws ExampleValidationError listing every problem. */
+export async function loadExample(dir: string): Promise<TExample> {
+  const read = async (name: string): Promise<string | undefined> => {
+    try {
+      return await fs.promises.readFile(path.join(dir, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const [metaText, testText] = await Promise.all([read('meta.yaml'), read('test.yaml')]);
+  const validation = validateExampleFiles({
+    ...(metaText !== undefined ? { 'meta.yaml': metaText } : {}),
+    ...(testText !== undefined ? { 'test.yaml': testText } : {}),
+  });
+  if (!validation.ok || !validation.meta || !validation.suite) throw new ExampleValidationError(dir, validation.errors);
+  const { meta, suite } = validation;
+  const { language, name } = detectLanguage(meta, suite);
+  const contentHash = await hashDirectory(dir, (rel) => rel === 'localTests' || rel === '.git');
+  return {
+    dir,
+    meta,
+    suite,
+    collections: resolveSuite(suite),
+    warnings: validation.warnings,
+    language,
+    languageName: name,
+    contentHash,
+  };
+}

@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../config';
+import { resolveSuite } from './resolve';
+import { parseMetaYaml, parseTestYaml, validateExampleFiles } from './validate';
+
+const CORPUS = path.resolve(REPO_ROOT, '../shared/conformance/computor-examples');
+
+describe('parseTestYaml', () => {
+  test('parses every test.yaml and meta.yaml of the conformance corpus without errors or warnings', () => {
+    const dirs = fs.readdirSync(CORPUS).flatMap((group) =>
+      fs.statSync(path.join(CORPUS, group)).isDirectory() ? fs.readdirSync(path.join(CORPUS, group)).map((name) => path.join(CORPUS, group, name)) : [],
+    );
+    expect(dirs.length).toBeGreaterThanOrEqual(8);
+    for (const dir of dirs) {
+      const result = validateExampleFiles({
+        'meta.yaml': fs.readFileSync(path.join(dir, 'meta.yaml'), 'utf8'),
+        'test.yaml': fs.readFileSync(path.join(dir, 'test.yaml'), 'utf8'),
+      });
+      expect({ dir, errors: result.errors, warnings: result.warnings }).toEqual({ dir, errors: [], warnings: [] });
+    }
+  });
+
+  test('reports unknown keys as warnings with their field path instead of dropping them silently', () => {
+    const result = parseTestYaml(
+      ['properties:', '  tolerance: 1', '  tests:', '  - name: c', '    type: variable', '    entryPont: a.py', '    tests:', '    - name: x', '      valeu: 3'].join('\n'),
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.map((w) => w.path)).toEqual(['properties.tolerance', 'properties.tests[0].entryPont', 'properties.tests[0].tests[0].valeu']);
+    expect(result.warnings[0]).toMatchObject({ file: 'test.yaml', message: 'unknown key, ignored' });
+  });
+
+  test('lists every error with file and field path', () => {
+    const result = parseTestYaml(
+      ['properties:', '  relativeTolerance: -1', '  tests:', '  - type: stdout', '    tests:', '    - name: a', '      allowedOccuranceRange: [1, 2, 3]', '    timeout: soon'].join('\n'),
+    );
+    expect(result.value).toBeUndefined();
+    const paths = result.errors.map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['properties.relativeTolerance', 'properties.tests[0].name', 'properties.tests[0].tests[0].allowedOccuranceRange', 'properties.tests[0].timeout']));
+    expect(result.errors.every((e) => e.file === 'test.yaml')).toBe(true);
+  });
+
+  test('reports YAML syntax errors', () => {
+    const result = parseTestYaml('properties: [unclosed');
+    expect(result.value).toBeUndefined();
+    expect(result.errors[0]?.path).toBe('(yaml)');
+  });
+
+  test('accepts the correctly spelt aliases and normalises strings and numbers', () => {
+    const result = parseTestYaml(
+      ['version: 1.0', 'properties:', '  tests:', '  - name: 42', '    setUpCode: x = 1', '    inputAnswers: [5, "3"]', '    tests:', '    - name: a', '      allowedOccurrenceRange: [1, 0]', '      occurrenceType: NAME'].join('\n'),
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    const collection = result.value?.properties.tests[0];
+    expect(result.value?.version).toBe('1');
+    expect(collection?.name).toBe('42');
+    expect(collection?.type).toBe('variable');
+    expect(collection?.setUpCode).toEqual(['x = 1']);
+    expect(collection?.inputAnswers).toEqual(['5', '3']);
+    expect(collection?.tests[0]?.allowedOccuranceRange).toEqual([1, 0]);
+    expect(collection?.tests[0]?.occuranceType).toBe('NAME');
+  });
+
+  test('warns about unknown collection types and qualifications', () => {
+    const result = parseTestYaml(['properties:', '  tests:', '  - name: c', '    type: telepathy', '    tests:', '    - name: a', '      qualification: approximately'].join('\n'));
+    expect(result.warnings.map((w) => w.path)).toEqual(['properties.tests[0].type', 'properties.tests[0].tests[0].qualification']);
+  });
+});
+
+describe('parseMetaYaml', () => {
+  test('rejects paths that leave the example', () => {
+    const result = parseMetaYaml('properties:\n  studentSubmissionFiles: [../../etc/passwd, /abs.py]\n');
+    expect(result.errors.map((e) => e.path)).toEqual(['properties.studentSubmissionFiles[0]', 'properties.studentSubmissionFiles[1]']);
+  });
+
+  test('reads execution settings and keeps unknown settings as warnings', () => {
+    const result = parseMetaYaml('properties:\n  executionBackend:\n    slug: itpcp.exec.c\n    version: 13\n    settings: {timeout: 5, memoryLimitMB: 128, flags: [-O2], turbo: true}\n');
+    expect(result.value?.properties.executionBackend?.settings).toMatchObject({ timeout: 5, memoryLimitMB: 128, flags: ['-O2'] });
+    expect(result.value?.properties.executionBackend?.version).toBe('13');
+    expect(result.warnings.map((w) => w.path)).toEqual(['properties.executionBackend.settings.turbo']);
+  });
+
+  test('validateExampleFiles flags a missing file and an entry point that is not submitted', () => {
+    expect(validateExampleFiles({ 'test.yaml': 'properties: {}' }).errors).toEqual([{ file: 'meta.yaml', path: '(file)', message: 'missing' }]);
+    const result = validateExampleFiles({
+      'meta.yaml': 'properties:\n  studentSubmissionFiles: [a.py]\n',
+      'test.yaml': 'properties:\n  tests:\n  - {name: c, entryPoint: b.py, tests: [{name: x}]}\n',
+    });
+    expect(result.ok).toBe(true);
+    expect(result.warnings.map((w) => w.path)).toEqual(['properties.tests[0].entryPoint']);
+  });
+});
+
+describe('resolveSuite', () => {
+  const suite = parseTestYaml(
+    [
+      'properties:',
+      '  relativeTolerance: 0.01',
+      '  typeCheck: false',
+      '  failureMessage: suite-level',
+      '  timeout: 30',
+      '  tests:',
+      '  - name: first',
+      '    id: one',
+      '    absoluteTolerance: 0.5',
+      '    setUpCode: [a = 1]',
+      '    tests:',
+      '    - name: x',
+      '    - name: y',
+      '      relativeTolerance: 0.2',
+      '      typeCheck: true',
+      '  - name: second',
+      '    setUpCodeDependency: one',
+      '    setUpCode: b = 2',
+      '    timeout: 3',
+      '    failureMessage: collection-level',
+      '    tests:',
+      '    - name: z',
+    ].join('\n'),
+  ).value;
+
+  test('checks inherit from collection, then suite, then defaults, and may override', () => {
+    if (!suite) throw new Error('suite did not parse');
+    const [first, second] = resolveSuite(suite);
+    expect(first?.checks[0]).toMatchObject({ relativeTolerance: 0.01, absoluteTolerance: 0.5, typeCheck: false, shapeCheck: true, qualification: 'verifyEqual', equalNaN: true });
+    expect(first?.checks[1]).toMatchObject({ relativeTolerance: 0.2, absoluteTolerance: 0.5, typeCheck: true });
+    expect(second?.checks[0]).toMatchObject({ relativeTolerance: 0.01, absoluteTolerance: 1e-4 });
+  });
+
+  test('timeouts, setUpCode dependencies and messages resolve', () => {
+    if (!suite) throw new Error('suite did not parse');
+    const [first, second] = resolveSuite(suite);
+    expect(first?.timeoutSeconds).toBe(30);
+    expect(second?.timeoutSeconds).toBe(3);
+    expect(second?.setUpCode).toEqual(['a = 1', 'b = 2']);
+    // Suite-level messages describe the whole run and do not replace check messages.
+    expect(first?.checks[0]?.failureMessage).toBeUndefined();
+    expect(second?.checks[0]?.failureMessage).toBe('collection-level');
+  });
+});

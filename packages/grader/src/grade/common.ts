@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TCheckResult, TCheckStatus } from '@computor/contracts';
+import { KNOWN_QUALIFICATIONS } from '../example/schemas';
+import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
+import { summarize, type TTextOutcome } from '../compare/text-checks';
+import { listRegularFiles } from '../files';
+import type { TProgramRun, TRunStatus } from '../runners/run-result';
+import type { TGradeContext } from './context';
+
+export interface TCollectionOutcome {
+  checks: TCheckResult[];
+  /** The student run the checks looked at, if the collection ran code. */
+  run?: TProgramRun | undefined;
+}
+
+export function checkResult(
+  check: TResolvedCheck,
+  status: TCheckStatus,
+  message: string,
+  extra: { expected?: string | undefined; actual?: string | undefined; startedAt?: number } = {},
+): TCheckResult {
+  const durationMs = extra.startedAt === undefined ? 0 : Math.max(0, performance.now() - extra.startedAt);
+  const result: TCheckResult = { name: check.name, status, message, durationMs: Math.round(durationMs * 1000) / 1000 };
+  if (extra.expected !== undefined) result.expected = summarize(extra.expected);
+  if (extra.actual !== undefined) result.actual = summarize(extra.actual);
+  // A lecturer's custom messages replace the generic ones, as in the original.
+  if (status === 'passed' && check.successMessage) result.message = check.successMessage;
+  if (status === 'failed' && check.failureMessage) result.message = `${check.failureMessage} (${message})`;
+  return result;
+}
+
+export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string): TCheckResult[] {
+  return collection.checks.map((check) => checkResult(check, status, message));
+}
+
+export function skipAll(collection: TResolvedCollection, reason: string): TCollectionOutcome {
+  return { checks: allChecks(collection, 'skipped', reason) };
+}
+
+/** The check status every check of a run gets when the run itself did not complete. */
+export function statusOfRun(status: TRunStatus): TCheckStatus {
+  return status === 'completed' ? 'passed' : status;
+}
+
+export function fromText(check: TResolvedCheck, outcome: TTextOutcome, startedAt: number): TCheckResult {
+  return checkResult(check, outcome.status, outcome.message, { expected: outcome.expected, actual: outcome.actual, startedAt });
+}
+
+const QUALIFICATIONS = new Set<string>(KNOWN_QUALIFICATIONS);
+
+export function knownQualification(check: TResolvedCheck): boolean {
+  return QUALIFICATIONS.has(check.qualification);
+}
+
+export function brokenExample(detail: string): string {
+  return `BROKEN EXAMPLE (not the student's fault): ${detail}`;
+}
+
+/** Glob as test.yaml writes them (`*`, `?`, `**`) against `/`-separated relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i += 1) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** `exist`: the file (collection `file`, else the check's name; globs allowed) is in the hand-in and not empty. */
+export async function existChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const files = await listRegularFiles(ctx.submissionDir);
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    const pattern = collection.collection.file ?? check.name;
+    const regex = globToRegExp(pattern);
+    const matches = files.filter((rel) => regex.test(rel));
+    if (matches.length === 0) return checkResult(check, 'failed', `file "${pattern}" not found in the submission`, { startedAt: started });
+    if (!check.check.allowEmpty) {
+      const empty = matches.find((rel) => fs.statSync(path.join(ctx.submissionDir, rel)).size === 0);
+      if (empty) return checkResult(check, 'failed', `file "${empty}" is empty`, { startedAt: started });
+    }
+    return checkResult(check, 'passed', `found ${matches.join(', ')}`, { startedAt: started });
+  });
+  return { checks };
+}
+
+/** Expected text given in the check itself (expectedStdout/expectedStderr, else value). */
+export function explicitExpected(check: TResolvedCheck, stream: 'stdout' | 'stderr'): string | undefined {
+  const listed = stream === 'stderr' ? check.check.expectedStderr : check.check.expectedStdout;
+  if (listed) return listed.join('\n');
+  const { value } = check.check;
+  if (value === undefined || value === null) return undefined;
+  return Array.isArray(value) ? value.map(String).join('\n') : String(value);
+}
+
+export function expectedNumbers(check: TResolvedCheck): number[] | undefined {
+  const { value } = check.check;
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  return undefined;
+}
+
+/** Qualifications that compare with a text and fall back to the reference run's output without one. */
+const NEEDS_TARGET = new Set(['verifyEqual', 'matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'regexpMultiline', 'matchesLine', 'containsLine', 'lineCount', 'numericOutput']);
+
+/**
+ * How an output check is evaluated per language, as the original engines did: Python's `matches`
+ * with a pattern is a regular-expression search; C's `matches`/`verifyEqual` compare the whole
+ * output with `value` (else the reference output) and ignore `pattern`.
+ */
+export function outputQualification(check: TResolvedCheck, language: 'python' | 'c'): { qualification: string; pattern: string | undefined } {
+  const { qualification } = check;
+  const { pattern } = check.check;
+  if (language === 'python' && qualification === 'matches' && pattern !== undefined) return { qualification: 'regexp', pattern };
+  if (language === 'c' && (qualification === 'matches' || qualification === 'verifyEqual')) return { qualification, pattern: undefined };
+  return { qualification, pattern };
+}
+
+export function needsReferenceOutput(check: TResolvedCheck, stream: 'stdout' | 'stderr', language: 'python' | 'c'): boolean {
+  const { qualification, pattern } = outputQualification(check, language);
+  return NEEDS_TARGET.has(qualification) && explicitExpected(check, stream) === undefined && pattern === undefined;
+}
+
+export function streamOf(collection: TResolvedCollection): 'stdout' | 'stderr' {
+  return collection.type === 'stderr' ? 'stderr' : 'stdout';
+}

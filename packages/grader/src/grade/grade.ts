@@ -1,0 +1,157 @@
+import fs from 'node:fs';
+import type { TCollectionResult, TGradingReport, TSandboxLimitsInput } from '@computor/contracts';
+import { resolveGraderConfig, type TGraderConfig, type TGraderConfigInput } from '../config';
+import { loadExample, type TExample } from '../example/load-example';
+import type { TResolvedCollection } from '../example/resolve';
+import { resolveSandboxLimits } from '../sandbox/limits';
+import { Sandbox } from '../sandbox/sandbox';
+import { toRunOutput } from '../runners/run-result';
+import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
+import { gradeCCollection } from './c-collection';
+import { allChecks, skipAll, type TCollectionOutcome } from './common';
+import type { TGradeContext } from './context';
+import { gradePythonCollection, pythonExpressions, pythonRunKey } from './python-collection';
+import type { TReferenceCache } from './reference-cache';
+
+export interface TGradeOptions {
+  exampleDir: string;
+  submissionDir: string;
+  /** Operator maxima; meta.yaml may lower them. */
+  limits?: TSandboxLimitsInput;
+  signal?: AbortSignal;
+  referenceCache?: TReferenceCache;
+  config?: TGraderConfigInput;
+  /** Collections graded at once (default: config.concurrency). */
+  concurrency?: number;
+  /** An already loaded example (skips reading and hashing the directory again). */
+  example?: TExample;
+}
+
+export interface TGradeCollectionOptions extends TGradeOptions {
+  collectionIndex: number;
+}
+
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return Boolean(signal?.aborted) || (error instanceof Error && error.name === 'AbortError');
+}
+
+function createContext(example: TExample, options: TGradeOptions, config: TGraderConfig): TGradeContext {
+  return {
+    example,
+    submissionDir: options.submissionDir,
+    config,
+    limits: resolveSandboxLimits(options.limits),
+    sandbox: new Sandbox({
+      bwrapBin: config.bwrapBin,
+      prlimitBin: config.prlimitBin,
+      setprivBin: config.setprivBin,
+      uidBase: config.uidBase,
+      uidCount: config.uidCount,
+      tmpDir: config.tmpDir,
+      outputDrainBytes: config.outputDrainBytes,
+      extraEnv: config.sandboxEnv,
+    }),
+    signal: options.signal,
+    referenceCache: options.referenceCache,
+    memo: new Map(),
+    plannedExpressions: new Map(),
+    scratchDirs: [],
+  };
+}
+
+function cleanup(ctx: TGradeContext): void {
+  for (const dir of ctx.scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Lets collections that run the same program with the same inputs share one run. */
+function planRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
+  if (ctx.example.language !== 'python') return;
+  for (const collection of collections) {
+    const graphics = collection.type === 'graphics';
+    const { student, reference } = pythonExpressions(collection);
+    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
+      const key = pythonRunKey(ctx, collection, side, graphics);
+      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
+      expressions.forEach((e) => planned.add(e));
+      ctx.plannedExpressions.set(key, planned);
+    }
+  }
+}
+
+async function runCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionResult> {
+  const started = performance.now();
+  let outcome: TCollectionOutcome;
+  try {
+    if (ctx.example.language === 'python') outcome = await gradePythonCollection(ctx, collection);
+    else if (ctx.example.language === 'c') outcome = await gradeCCollection(ctx, collection);
+    else outcome = skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
+  } catch (error) {
+    if (isAbort(error, ctx.signal)) throw error;
+    outcome = { checks: allChecks(collection, 'infra_error', `grader failure: ${(error as Error).message}`) };
+  }
+  const status = collectionStatus(outcome.checks);
+  const result: TCollectionResult = {
+    name: collection.name,
+    type: collection.type,
+    status,
+    message: collectionMessage(outcome.checks, status),
+    checks: outcome.checks,
+    summary: summarizeChecks(outcome.checks),
+    durationMs: Math.round(performance.now() - started),
+  };
+  if (outcome.run) result.output = toRunOutput(outcome.run, ctx.config.reportOutputBytes);
+  return result;
+}
+
+/** Grades one collection of a submission (one Temporal activity); results combine with aggregateReport. */
+export async function gradeCollection(options: TGradeCollectionOptions): Promise<TCollectionResult> {
+  const config = resolveGraderConfig(options.config);
+  const example = options.example ?? (await loadExample(options.exampleDir));
+  const collection = example.collections[options.collectionIndex];
+  if (!collection) throw new RangeError(`example has no collection ${options.collectionIndex} (it has ${example.collections.length})`);
+  const ctx = createContext(example, options, config);
+  try {
+    return await runCollection(ctx, collection);
+  } finally {
+    cleanup(ctx);
+  }
+}
+
+class Limiter {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+/** Grades a submission against an example: every collection, through the sandbox. */
+export async function gradeSubmission(options: TGradeOptions): Promise<TGradingReport> {
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const config = resolveGraderConfig(options.config);
+  const example = options.example ?? (await loadExample(options.exampleDir));
+  const ctx = createContext(example, options, config);
+  planRuns(ctx, example.collections);
+  const limiter = new Limiter(Math.max(1, options.concurrency ?? config.concurrency));
+  try {
+    // allSettled: on cancellation every run must have stopped before scratch space is removed.
+    const settled = await Promise.allSettled(example.collections.map((collection) => limiter.run(() => runCollection(ctx, collection))));
+    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    const results = settled.map((s) => (s as PromiseFulfilledResult<TCollectionResult>).value);
+    return aggregateReport(example, results, { startedAt, durationMs: performance.now() - started, limits: ctx.limits });
+  } finally {
+    cleanup(ctx);
+  }
+}

@@ -1,0 +1,384 @@
+import type { TCheckResult } from '@computor/contracts';
+import { compareVariable } from '../compare/compare-values';
+import { fromYaml, pyStr, render, type TPyValue } from '../compare/py-value';
+import { compilePythonRegex, PatternError, searchRegex } from '../compare/regex';
+import { checkOccurrences, countPatternOccurrences, countPythonOccurrences } from '../compare/structural';
+import { evaluateTextCheck } from '../compare/text-checks';
+import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
+import { readFileInside } from '../files';
+import { runPython, type TDriverValue, type TPythonRun } from '../runners/python';
+import type { TProgramRun } from '../runners/run-result';
+import {
+  allChecks,
+  brokenExample,
+  checkResult,
+  existChecks,
+  expectedNumbers,
+  explicitExpected,
+  fromText,
+  knownQualification,
+  needsReferenceOutput,
+  outputQualification,
+  skipAll,
+  statusOfRun,
+  streamOf,
+  type TCollectionOutcome,
+} from './common';
+import { fileSet, memoize, python, runLimits, type TGradeContext, type TSide } from './context';
+import { referenceCacheKey, type TReferenceRun } from './reference-cache';
+
+const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
+
+function entryPointOf(collection: TResolvedCollection, present: Set<string>): string | undefined {
+  return collection.collection.entryPoint ?? [...present].filter((rel) => rel.endsWith('.py')).sort()[0];
+}
+
+function failedRun(message: string): TPythonRun {
+  return {
+    status: 'error',
+    message,
+    stdout: '',
+    stderr: '',
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    timedOut: false,
+    memoryExceeded: false,
+    values: {},
+    warnings: [],
+    error: undefined,
+    tokens: undefined,
+    needles: undefined,
+  };
+}
+
+/** Key of the run a collection needs: collections with equal keys share one run. */
+export function pythonRunKey(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, graphics: boolean): string {
+  const limits = runLimits(ctx, collection);
+  return `${side}:py-run:${JSON.stringify([
+    collection.collection.entryPoint ?? null,
+    collection.setUpCode,
+    collection.tearDownCode,
+    collection.inputAnswers,
+    graphics,
+    limits.wallTimeoutMs,
+  ])}`;
+}
+
+/** Expressions a collection needs from its student and reference runs. */
+export function pythonExpressions(collection: TResolvedCollection): { student: string[]; reference: string[] } {
+  if (collection.type !== 'variable' && collection.type !== 'graphics') return { student: [], reference: [] };
+  const student = collection.checks.map((c) => c.name);
+  const reference = collection.checks
+    .filter((c) => c.qualification === 'verifyEqual' && c.check.value === undefined)
+    .map((c) => c.check.evalString ?? c.name);
+  return { student, reference };
+}
+
+async function pythonRun(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, expressions: string[], graphics: boolean): Promise<TPythonRun> {
+  const key = pythonRunKey(ctx, collection, side, graphics);
+  const planned = [...new Set([...(ctx.plannedExpressions.get(key) ?? []), ...expressions])];
+  const execute = async (wanted: string[]): Promise<TPythonRun> => {
+    const files = await fileSet(ctx, side);
+    if (files.problems.length > 0) return failedRun(side === 'student' ? files.problems.join('; ') : brokenExample(files.problems.join('; ')));
+    const entryPoint = entryPointOf(collection, files.present);
+    if (entryPoint !== undefined && !files.present.has(entryPoint)) {
+      const message = `entry point "${entryPoint}" not found in the ${side === 'student' ? 'submission' : 'example'}`;
+      return failedRun(side === 'student' ? message : brokenExample(message));
+    }
+    return runPython(ctx.sandbox, python(ctx), {
+      mode: 'run',
+      files: files.files,
+      entryPoint,
+      setUpCode: collection.setUpCode,
+      tearDownCode: collection.tearDownCode,
+      expressions: wanted,
+      graphics,
+      stdin: collection.inputAnswers.length > 0 ? `${collection.inputAnswers.join('\n')}\n` : undefined,
+      limits: runLimits(ctx, collection),
+      signal: ctx.signal,
+    });
+  };
+  const run = await memoize(ctx, key, () => execute(planned));
+  if (run.status === 'completed' && expressions.some((e) => !(e in run.values))) {
+    // Not planned ahead (a lone gradeCollection call after another one): run again for these.
+    return memoize(ctx, `${key}:${JSON.stringify(expressions)}`, () => execute(expressions));
+  }
+  return run;
+}
+
+function toReferenceRun(run: TPythonRun): TReferenceRun {
+  return { status: run.status, message: run.message, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, values: run.values };
+}
+
+async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection, expressions: string[], graphics: boolean): Promise<TReferenceRun> {
+  const key = referenceCacheKey(ctx.example.contentHash, collection.index);
+  const cached = await ctx.referenceCache?.get(key);
+  if (cached && expressions.every((e) => e in cached.values)) return cached;
+  const run = toReferenceRun(await pythonRun(ctx, collection, 'reference', expressions, graphics));
+  // Timeouts and sandbox failures may be transient: only deterministic outcomes are kept.
+  if (run.status === 'completed' || run.status === 'error') await ctx.referenceCache?.set(key, run);
+  return run;
+}
+
+function referenceProblem(run: TReferenceRun): { status: 'error' | 'infra_error'; message: string } | undefined {
+  if (run.status === 'completed') return undefined;
+  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}` };
+  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`) };
+}
+
+function runFailure(run: TProgramRun): string {
+  return `the program ${run.message}`;
+}
+
+function variableCheck(check: TResolvedCheck, run: TPythonRun, reference: TReferenceRun | undefined, refProblem: ReturnType<typeof referenceProblem>): TCheckResult {
+  const started = performance.now();
+  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
+  const found = run.values[check.name];
+  if (!found || !found.ok) {
+    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in student namespace${found && !found.ok ? ` (${found.error})` : ''}`, { startedAt: started });
+  }
+  const actual = found.value;
+  if (check.qualification === 'verifyEqual') {
+    let expected: TPyValue;
+    if (check.check.value !== undefined) expected = fromYaml(check.check.value);
+    else {
+      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { startedAt: started });
+      const source = check.check.evalString ?? check.name;
+      const ref = reference?.values[source] as TDriverValue | undefined;
+      if (!ref || !ref.ok) {
+        return checkResult(check, 'error', brokenExample(`\`${source}\` is missing from the reference namespace${ref && !ref.ok ? ` (${ref.error})` : ''}`), { startedAt: started });
+      }
+      expected = ref.value;
+    }
+    const outcome = compareVariable(actual, expected, check.name, check);
+    return outcome.ok
+      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
+      : checkResult(check, 'failed', outcome.message, { expected: render(expected), actual: render(actual), startedAt: started });
+  }
+  if (STRING_QUALIFICATIONS.has(check.qualification)) {
+    const pattern = check.check.pattern ?? (check.check.value !== undefined ? String(check.check.value) : undefined);
+    const outcome = evaluateTextCheck({
+      qualification: check.qualification,
+      actual: pyStr(actual),
+      pattern,
+      countRequirement: check.check.countRequirement ?? undefined,
+      ignoreCase: check.check.ignoreCase ?? undefined,
+      trimOutput: check.check.trimOutput ?? false,
+      normalizeNewlines: check.check.normalizeNewlines ?? false,
+    });
+    return fromText(check, { ...outcome, message: `Variable \`${check.name}\`: ${outcome.message}` }, started);
+  }
+  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
+}
+
+async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection, graphics: boolean): Promise<TCollectionOutcome> {
+  const { student, reference: refExpressions } = pythonExpressions(collection);
+  const run = await pythonRun(ctx, collection, 'student', student, graphics);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  let reference: TReferenceRun | undefined;
+  if (refExpressions.length > 0) reference = await referenceRun(ctx, collection, refExpressions, graphics);
+  const problem = reference ? referenceProblem(reference) : undefined;
+  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+}
+
+async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const stream = streamOf(collection);
+  const run = await pythonRun(ctx, collection, 'student', [], false);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const needReference = collection.checks.some((check) => needsReferenceOutput(check, stream, 'python'));
+  const reference = needReference ? await referenceRun(ctx, collection, [], false) : undefined;
+  const problem = reference ? referenceProblem(reference) : undefined;
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    const how = outputQualification(check, 'python');
+    let expected = explicitExpected(check, stream);
+    if (needsReferenceOutput(check, stream, 'python')) {
+      if (problem) return checkResult(check, problem.status, problem.message, { startedAt: started });
+      expected = stream === 'stderr' ? reference?.stderr : reference?.stdout;
+    }
+    return fromText(
+      check,
+      evaluateTextCheck({
+        qualification: how.qualification,
+        actual: stream === 'stderr' ? run.stderr : run.stdout,
+        expected,
+        pattern: how.pattern,
+        expectedNumbers: expectedNumbers(check),
+        countRequirement: check.check.countRequirement ?? undefined,
+        lineNumber: check.check.lineNumber ?? undefined,
+        ignoreCase: check.check.ignoreCase ?? undefined,
+        ignoreWhitespace: check.check.ignoreWhitespace ?? undefined,
+        trimOutput: check.check.trimOutput ?? undefined,
+        normalizeNewlines: check.check.normalizeNewlines ?? undefined,
+        numericTolerance: check.check.numericTolerance ?? undefined,
+        relativeTolerance: check.relativeTolerance,
+        exitCode: run.exitCode,
+      }),
+      started,
+    );
+  });
+  return { run, checks };
+}
+
+async function exitCodeChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const run = await pythonRun(ctx, collection, 'student', [], false);
+  if (run.status !== 'completed' && run.status !== 'error') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const checks = collection.checks.map((check) => {
+    const expected = check.check.expectedExitCode ?? (check.check.value !== undefined ? Number(check.check.value) : 0);
+    return run.exitCode === expected
+      ? checkResult(check, 'passed', `exit code ${expected}`)
+      : checkResult(check, 'failed', `exit code ${String(run.exitCode)}, expected ${expected}${run.message ? ` (${run.message})` : ''}`, { expected: String(expected), actual: String(run.exitCode) });
+  });
+  return { run, checks };
+}
+
+function patternFound(pattern: string | undefined, texts: string[]): boolean {
+  if (pattern === undefined) return texts.length > 0;
+  const regex = compilePythonRegex(pattern);
+  return texts.some((text) => searchRegex(regex, text) !== null);
+}
+
+async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const run = await pythonRun(ctx, collection, 'student', [], false);
+  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'infra_error') {
+    return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  }
+  const isError = collection.type === 'error';
+  const texts = isError ? (run.error ? [`${run.error.type}: ${run.error.message}`, run.error.traceback] : run.status === 'error' ? [run.message] : []) : run.warnings;
+  const checks = collection.checks.map((check) => {
+    const what = isError ? 'error' : 'warning';
+    try {
+      return patternFound(check.check.pattern, texts)
+        ? checkResult(check, 'passed', `expected ${what} occurred`)
+        : checkResult(check, 'failed', texts.length === 0 ? `expected a ${what}, none occurred` : `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { actual: texts[0] });
+    } catch (error) {
+      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      throw error;
+    }
+  });
+  return { run, checks };
+}
+
+async function runtimeChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const run = await pythonRun(ctx, collection, 'student', [], false);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  return { run, checks: collection.checks.map((check) => runtimeCheck(check, run)) };
+}
+
+export function runtimeCheck(check: TResolvedCheck, run: TProgramRun): TCheckResult {
+  const limit = Number(check.check.value);
+  if (check.check.value === undefined || Number.isNaN(limit)) return checkResult(check, 'skipped', 'runtime check without a time limit (value, seconds)');
+  const seconds = run.durationMs / 1000;
+  return seconds <= limit
+    ? checkResult(check, 'passed', `ran in ${seconds.toFixed(3)} s`)
+    : checkResult(check, 'failed', `ran in ${seconds.toFixed(3)} s, limit ${limit} s`, { expected: `<= ${limit} s`, actual: `${seconds.toFixed(3)} s` });
+}
+
+async function sourceFile(ctx: TGradeContext, collection: TResolvedCollection): Promise<string | undefined> {
+  const files = await fileSet(ctx, 'student');
+  return collection.collection.file ?? entryPointOf(collection, files.present);
+}
+
+async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const file = await sourceFile(ctx, collection);
+  const files = await fileSet(ctx, 'student');
+  if (!file || !files.present.has(file)) return { checks: allChecks(collection, 'failed', `Python file ${file ? `"${file}" ` : ''}not found for structural test`) };
+  const needsTokens = collection.checks.some((check) => check.check.pattern === undefined);
+  let tokenRun: TPythonRun | undefined;
+  if (needsTokens) {
+    tokenRun = await memoize(ctx, `student:py-tokenize:${file}:${JSON.stringify(collection.checks.map((c) => c.name))}`, () =>
+      runPython(ctx.sandbox, python(ctx), {
+        mode: 'tokenize',
+        files: files.files.filter((f) => f.path === file),
+        file,
+        names: collection.checks.map((c) => c.name),
+        limits: runLimits(ctx, collection),
+        signal: ctx.signal,
+      }),
+    );
+    if (tokenRun.status === 'infra_error' || tokenRun.status === 'timeout') {
+      return { checks: allChecks(collection, statusOfRun(tokenRun.status), `tokenizing ${file}: ${tokenRun.message}`) };
+    }
+  }
+  const source = collection.checks.some((check) => check.check.pattern !== undefined) ? ((await readFileInside(ctx.submissionDir, file, 16 * 1024 * 1024))?.toString('utf8') ?? '') : '';
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    try {
+      let count: number;
+      if (check.check.pattern !== undefined) count = countPatternOccurrences(source, check.check.pattern);
+      else {
+        if (!tokenRun?.tokens) return checkResult(check, 'failed', `could not tokenize ${file}: ${tokenRun?.message ?? 'no tokens'}`, { startedAt: started });
+        count = countPythonOccurrences({ tokens: tokenRun.tokens, name: check.name, needle: tokenRun.needles?.[check.name], occuranceType: check.occuranceType });
+      }
+      const outcome = checkOccurrences(check.name, count, check.allowedOccuranceRange, check.check.countRequirement);
+      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { expected: outcome.expected, actual: String(count), startedAt: started });
+    } catch (error) {
+      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      throw error;
+    }
+  });
+  return { checks };
+}
+
+async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const file = await sourceFile(ctx, collection);
+  const files = await fileSet(ctx, 'student');
+  if (!file || !files.present.has(file)) return { checks: allChecks(collection, 'failed', `Python file ${file ? `"${file}" ` : ''}not found`) };
+  const run = await memoize(ctx, `student:py-compile:${file}`, () =>
+    runPython(ctx.sandbox, python(ctx), { mode: 'compile', files: files.files, file, limits: runLimits(ctx, collection), signal: ctx.signal }),
+  );
+  if (run.status === 'timeout' || run.status === 'infra_error' || run.status === 'memory_exceeded') {
+    return { checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  }
+  const compiled = run.status === 'completed';
+  const diagnostics = run.error ? `${run.error.type}: ${run.error.message}` : '';
+  const checks = collection.checks.map((check) => {
+    const expectSuccess = check.check.value === undefined || check.check.value === null ? true : Boolean(check.check.value);
+    if (compiled !== expectSuccess) {
+      return checkResult(check, 'failed', expectSuccess ? `does not compile: ${diagnostics}` : 'compiles, but should not', { actual: diagnostics || 'compiled' });
+    }
+    try {
+      if (check.check.pattern !== undefined && !patternFound(check.check.pattern, [diagnostics])) {
+        return checkResult(check, 'failed', `compiler output does not match ${JSON.stringify(check.check.pattern)}`, { actual: diagnostics });
+      }
+    } catch (error) {
+      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      throw error;
+    }
+    return checkResult(check, 'passed', compiled ? 'compiles' : 'does not compile, as expected');
+  });
+  return { checks };
+}
+
+export async function gradePythonCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  switch (collection.type) {
+    case 'variable':
+      return variableChecks(ctx, collection, false);
+    case 'graphics':
+      return variableChecks(ctx, collection, true);
+    case 'stdout':
+    case 'stderr':
+    case 'stdio':
+      return outputChecks(ctx, collection);
+    case 'exitcode':
+      return exitCodeChecks(ctx, collection);
+    case 'error':
+    case 'warning':
+      return errorOrWarningChecks(ctx, collection);
+    case 'runtime':
+      return runtimeChecks(ctx, collection);
+    case 'structural':
+      return structuralChecks(ctx, collection);
+    case 'compile':
+      return compileChecks(ctx, collection);
+    case 'exist':
+      return existChecks(ctx, collection);
+    case 'linting':
+      return skipAll(collection, 'linting (flake8) is not available in this grader');
+    default:
+      return skipAll(collection, `collection type "${collection.type}" is not supported for Python`);
+  }
+}

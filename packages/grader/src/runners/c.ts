@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TEffectiveLimits } from '../sandbox/limits';
+import type { Sandbox, TSandboxFile } from '../sandbox/sandbox';
+import { classifySandboxResult, programRunFrom, type TProgramRun } from './run-result';
+
+const OUT_DIR = '/out';
+const PROGRAM_DIR = '/opt/program';
+const PROGRAM = 'program';
+
+export interface TCompileRequest {
+  files: TSandboxFile[];
+  sources: string[];
+  compiler: string;
+  flags: string[];
+  linkerFlags: string[];
+  tmpDir: string;
+  limits: TEffectiveLimits;
+  signal?: AbortSignal | undefined;
+}
+
+export interface TCompileResult {
+  run: TProgramRun;
+  /** Compiled successfully: the program is in this host directory (the caller removes it). */
+  programDir: string | undefined;
+  /** Compiler diagnostics (stdout and stderr). */
+  diagnostics: string;
+}
+
+/** A compiler named in meta.yaml/test.yaml: a bare command resolved on the sandbox's PATH. */
+export function validCompiler(name: string): boolean {
+  return /^[A-Za-z0-9_.+-]+$/.test(name);
+}
+
+export async function compileC(sandbox: Sandbox, request: TCompileRequest): Promise<TCompileResult> {
+  const outDir = fs.mkdtempSync(path.join(request.tmpDir, 'computor-grader-build-'));
+  // Written by the run's uid, whichever it is; the parent (mkdtemp, 0700) keeps other host users out.
+  fs.chmodSync(outDir, 0o777);
+  let keep = false;
+  try {
+    const result = await sandbox.run({
+      argv: [request.compiler, ...request.flags, ...request.sources, '-o', `${OUT_DIR}/${PROGRAM}`, ...request.linkerFlags],
+      files: request.files,
+      rwBinds: [{ hostPath: outDir, sandboxPath: OUT_DIR }],
+      limits: request.limits,
+      signal: request.signal,
+    });
+    const classified = classifySandboxResult(result, request.limits.wallTimeoutMs / 1000);
+    const run = programRunFrom(result, classified);
+    const diagnostics = `${run.stdout}${run.stderr}`;
+    if (run.status === 'completed' && run.exitCode !== 0) {
+      return { run: { ...run, status: 'error', message: 'does not compile' }, programDir: undefined, diagnostics };
+    }
+    if (run.status !== 'completed') return { run: { ...run, message: `compiler ${run.message}` }, programDir: undefined, diagnostics };
+    if (!fs.existsSync(path.join(outDir, PROGRAM))) {
+      return { run: { ...run, status: 'error', message: 'the compiler produced no program' }, programDir: undefined, diagnostics };
+    }
+    keep = true;
+    return { run, programDir: outDir, diagnostics };
+  } finally {
+    if (!keep) fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+export interface TProgramRequest {
+  programDir: string;
+  files: TSandboxFile[];
+  args: string[];
+  stdin?: string | undefined;
+  limits: TEffectiveLimits;
+  signal?: AbortSignal | undefined;
+}
+
+export async function runProgram(sandbox: Sandbox, request: TProgramRequest): Promise<TProgramRun> {
+  const result = await sandbox.run({
+    argv: [`${PROGRAM_DIR}/${PROGRAM}`, ...request.args],
+    files: request.files,
+    roBinds: [{ hostPath: request.programDir, sandboxPath: PROGRAM_DIR }],
+    // Closed stdin when no answers are given: a program waiting for input sees EOF, not a hang.
+    stdin: request.stdin ?? '',
+    limits: request.limits,
+    signal: request.signal,
+  });
+  return programRunFrom(result, classifySandboxResult(result, request.limits.wallTimeoutMs / 1000));
+}

@@ -1,0 +1,394 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { TEffectiveLimits } from './limits';
+import { OutputCapture } from './output-capture';
+import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
+
+// Every run of graded code (student or reference, compile or execute) goes through here:
+// bubblewrap builds a throw-away root (read-only /usr, a minimal /etc, a size-capped tmpfs work
+// directory holding only the files passed in), new network/PID/IPC/UTS namespaces, a clean
+// environment; prlimit sets rlimits; setpriv drops to a run-private uid with no capabilities and
+// no_new_privs. A wall-clock timer kills the whole process group; the PID namespace takes every
+// descendant with it.
+
+export interface TSandboxSettings {
+  bwrapBin: string;
+  prlimitBin: string;
+  setprivBin: string;
+  uidBase: number;
+  uidCount: number;
+  tmpDir: string;
+  outputDrainBytes: number;
+  /** Extra environment for every run (e.g. OPENBLAS_CORETYPE on CPUs that need it). */
+  extraEnv?: Record<string, string>;
+}
+
+/** A file placed into the sandbox: relative paths land in the work directory, absolute ones under /tmp. */
+export interface TSandboxFile {
+  path: string;
+  /** Host file to copy (opened here without following symlinks), or literal content. */
+  hostPath?: string;
+  content?: string | Buffer;
+  mode?: number;
+}
+
+export interface TSandboxBind {
+  hostPath: string;
+  sandboxPath: string;
+}
+
+export interface TSandboxRunRequest {
+  argv: string[];
+  files?: TSandboxFile[];
+  roBinds?: TSandboxBind[];
+  rwBinds?: TSandboxBind[];
+  env?: Record<string, string>;
+  stdin?: string | Buffer;
+  limits: TEffectiveLimits;
+  signal?: AbortSignal | undefined;
+  /** Side channel for a driver: `input` is written to fd 3, fd 4 is read into `channel`. */
+  channel?: { input: Buffer };
+}
+
+export type TSandboxOutcome = 'exited' | 'signaled' | 'timeout' | 'cpu_limit' | 'file_size_limit' | 'output_limit' | 'infra_error';
+
+export interface TSandboxRunResult {
+  outcome: TSandboxOutcome;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  stdoutBytes: number;
+  stderrBytes: number;
+  channel: Buffer | null;
+  channelOverflow: boolean;
+  durationMs: number;
+  infraMessage?: string;
+}
+
+export const WORK_DIR = '/work';
+const CHANNEL_LIMIT = 256 * 1024 * 1024;
+const STATUS_LIMIT = 64 * 1024;
+
+export class SandboxAbortedError extends Error {
+  override readonly name = 'AbortError';
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new SandboxAbortedError('grading was cancelled');
+}
+
+const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(os.constants.signals).map(([name, number]) => [number, name]),
+);
+
+function hostRootLayout(): string[] {
+  const args: string[] = ['--ro-bind', '/usr', '/usr'];
+  for (const entry of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const hostPath = `/${entry}`;
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(hostPath);
+    } catch {
+      continue;
+    }
+    if (stat.isSymbolicLink()) args.push('--symlink', fs.readlinkSync(hostPath), hostPath);
+    else if (stat.isDirectory()) args.push('--ro-bind', hostPath, hostPath);
+  }
+  return args;
+}
+
+/** Host files under /etc that programs need and that hold nothing secret. */
+const HOST_ETC = ['ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'fonts', 'alternatives', 'mime.types'];
+
+export class Sandbox {
+  private readonly pool: UidPool;
+  private etcDir: string | undefined;
+  private readonly rootLayout = hostRootLayout();
+
+  constructor(private readonly settings: TSandboxSettings) {
+    this.pool = uidPoolFor(settings.uidBase, settings.uidCount);
+  }
+
+  /** Generated passwd/group/hosts for the sandbox (no shadow, no host accounts). */
+  private ensureEtc(): string {
+    if (this.etcDir && fs.existsSync(path.join(this.etcDir, 'passwd'))) return this.etcDir;
+    const dir = path.join(this.settings.tmpDir, `computor-grader-etc-${this.settings.uidBase}-${this.settings.uidCount}`);
+    const users = Array.from({ length: this.settings.uidCount }, (_, i) => this.settings.uidBase + i);
+    const files: Record<string, string> = {
+      passwd: ['root:x:0:0:root:/root:/usr/sbin/nologin', ...users.map((u) => `grader${u}:x:${u}:${u}:graded code:/tmp:/usr/sbin/nologin`)].join('\n') + '\n',
+      group: ['root:x:0:', ...users.map((u) => `grader${u}:x:${u}:`)].join('\n') + '\n',
+      hosts: '127.0.0.1 localhost sandbox\n::1 localhost sandbox\n',
+      'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files\n',
+    };
+    const staging = fs.mkdtempSync(`${dir}.tmp-`);
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content, { mode: 0o644 });
+    fs.chmodSync(staging, 0o755);
+    try {
+      fs.renameSync(staging, dir);
+    } catch {
+      // Another grader in this process or host created it first; its content is identical.
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    this.etcDir = dir;
+    return dir;
+  }
+
+  async run(request: TSandboxRunRequest): Promise<TSandboxRunResult> {
+    const { signal } = request;
+    if (signal?.aborted) throw abortError(signal);
+    const uid = await this.pool.acquire(signal);
+    const scratch = fs.mkdtempSync(path.join(this.settings.tmpDir, 'computor-grader-run-'));
+    const openedFds: number[] = [];
+    let clean = false;
+    try {
+      const result = await this.runAs(uid, scratch, openedFds, request);
+      clean = result.outcome === 'exited' || result.outcome === 'infra_error';
+      return result;
+    } finally {
+      // A killed tree (timeout, fork bomb, cancellation) may still be dying: give the uid back
+      // only once the kernel has reaped it, or it would eat into the next run's process limit.
+      if (!clean) await waitForUidToDrain(uid, 5000);
+      for (const fd of openedFds) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+      fs.rmSync(scratch, { recursive: true, force: true });
+      this.pool.release(uid);
+    }
+  }
+
+  private buildArgs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): { args: string[]; fileFds: number[] } {
+    const { limits } = request;
+    const etc = this.ensureEtc();
+    const args: string[] = [
+      '--die-with-parent',
+      '--new-session',
+      '--unshare-ipc',
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-uts',
+      '--unshare-cgroup-try',
+      '--hostname',
+      'sandbox',
+      // Only what setpriv needs to switch to the run's uid; it drops them before the program runs.
+      '--cap-add',
+      'CAP_SETUID',
+      '--cap-add',
+      'CAP_SETGID',
+      '--cap-add',
+      'CAP_SETPCAP',
+      ...this.rootLayout,
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--perms',
+      '0755',
+      '--dir',
+      '/etc',
+    ];
+    for (const name of ['passwd', 'group', 'hosts', 'nsswitch.conf']) args.push('--ro-bind', path.join(etc, name), `/etc/${name}`);
+    for (const name of HOST_ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+    args.push('--perms', '1777', '--size', String(limits.workDirBytes), '--tmpfs', '/tmp');
+    args.push('--perms', '0777', '--size', String(limits.workDirBytes), '--tmpfs', WORK_DIR);
+    args.push('--perms', '0755', '--dir', '/opt');
+    // bwrap would create missing parents of a mount point as 0700, unreadable for the run's uid.
+    const parents = new Set<string>();
+    for (const bind of [...(request.roBinds ?? []), ...(request.rwBinds ?? [])]) {
+      for (let dir = path.posix.dirname(bind.sandboxPath); dir !== '/' && dir !== '/opt'; dir = path.posix.dirname(dir)) parents.add(dir);
+    }
+    for (const dir of [...parents].sort((a, b) => a.length - b.length)) args.push('--perms', '0755', '--dir', dir);
+    for (const bind of request.roBinds ?? []) args.push('--ro-bind', bind.hostPath, bind.sandboxPath);
+    for (const bind of request.rwBinds ?? []) args.push('--bind', bind.hostPath, bind.sandboxPath);
+
+    // Files arrive as file descriptors at child fd 6, 7, ...: bwrap copies them into the tmpfs.
+    const fileFds: number[] = [];
+    const fileArgs: string[] = [];
+    const dirs = new Set<string>();
+    for (const file of request.files ?? []) {
+      const target = file.path.startsWith('/') ? file.path : path.posix.join(WORK_DIR, file.path);
+      if (!(target.startsWith(`${WORK_DIR}/`) || target.startsWith('/tmp/')) || target.split('/').includes('..')) {
+        throw new Error(`sandbox file outside the work directory: ${file.path}`);
+      }
+      for (let dir = path.posix.dirname(target); dir !== WORK_DIR && dir !== '/tmp' && dir !== '/'; dir = path.posix.dirname(dir)) dirs.add(dir);
+      let fd: number;
+      if (file.hostPath !== undefined) {
+        fd = fs.openSync(file.hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        openedFds.push(fd);
+        if (!fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file.hostPath}`);
+      } else {
+        const staged = path.join(scratch, `file-${fileFds.length}`);
+        fs.writeFileSync(staged, file.content ?? '', { mode: 0o600 });
+        fd = fs.openSync(staged, fs.constants.O_RDONLY);
+        openedFds.push(fd);
+      }
+      fileArgs.push('--perms', (file.mode ?? 0o666).toString(8).padStart(4, '0'), '--file', String(6 + fileFds.length), target);
+      fileFds.push(fd);
+    }
+    for (const dir of [...dirs].sort((a, b) => a.length - b.length)) args.push('--perms', '0777', '--dir', dir);
+    args.push(...fileArgs);
+
+    const env: Record<string, string> = {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      HOME: '/tmp',
+      TMPDIR: '/tmp',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      MPLBACKEND: 'Agg',
+      PYTHONHASHSEED: '0',
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONIOENCODING: 'utf-8',
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      ...this.settings.extraEnv,
+      ...request.env,
+    };
+    args.push('--clearenv');
+    for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
+    args.push('--chdir', WORK_DIR, '--json-status-fd', '5', '--');
+    args.push(
+      this.settings.prlimitBin,
+      `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
+      `--as=${limits.memoryBytes}`,
+      `--nproc=${limits.maxProcesses}`,
+      `--fsize=${limits.fileSizeBytes}`,
+      `--nofile=${limits.openFiles}`,
+      '--core=0',
+      '--',
+      this.settings.setprivBin,
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      '--clear-groups',
+      '--no-new-privs',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      '--',
+      ...request.argv,
+    );
+    return { args, fileFds };
+  }
+
+  private runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): Promise<TSandboxRunResult> {
+    const { limits, signal } = request;
+    let built: { args: string[]; fileFds: number[] };
+    try {
+      built = this.buildArgs(uid, scratch, openedFds, request);
+    } catch (error) {
+      return Promise.resolve(infraResult(`could not prepare the sandbox: ${(error as Error).message}`));
+    }
+    const started = process.hrtime.bigint();
+    return new Promise<TSandboxRunResult>((resolve, reject) => {
+      let killedFor: TSandboxOutcome | 'aborted' | undefined;
+      const child = spawn(this.settings.bwrapBin, built.args, {
+        stdio: [
+          request.stdin === undefined ? 'ignore' : 'pipe',
+          'pipe',
+          'pipe',
+          request.channel ? 'pipe' : 'ignore',
+          request.channel ? 'pipe' : 'ignore',
+          'pipe',
+          ...built.fileFds,
+        ],
+        detached: true,
+        env: {},
+      });
+      // The child holds its own copies now.
+      for (const fd of built.fileFds) {
+        fs.closeSync(fd);
+        openedFds.splice(openedFds.indexOf(fd), 1);
+      }
+      const kill = (reason: TSandboxOutcome | 'aborted'): void => {
+        killedFor ??= reason;
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
+      const stdout = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
+      const stderr = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
+      const channel = new OutputCapture(CHANNEL_LIMIT, CHANNEL_LIMIT, () => kill('output_limit'));
+      const status = new OutputCapture(STATUS_LIMIT, Number.MAX_SAFE_INTEGER, () => undefined);
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+      const extra = child.stdio as unknown as Array<Readable | Writable | null>;
+      (extra[4] as Readable | null)?.on('data', (chunk: Buffer) => channel.push(chunk));
+      (extra[5] as Readable | null)?.on('data', (chunk: Buffer) => status.push(chunk));
+      for (const stream of [child.stdin, extra[3]]) (stream as Writable | null)?.on('error', () => undefined);
+      if (request.channel) (extra[3] as Writable).end(request.channel.input);
+      if (request.stdin !== undefined) child.stdin?.end(request.stdin);
+
+      const timer = setTimeout(() => kill('timeout'), limits.wallTimeoutMs);
+      const onAbort = (): void => kill('aborted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(infraResult(`could not start ${this.settings.bwrapBin}: ${error.message}`));
+      });
+      child.on('close', (code, killSignal) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        if (killedFor === 'aborted' && signal) {
+          reject(abortError(signal));
+          return;
+        }
+        const statusText = status.buffer().toString('utf8');
+        const ran = /"exit-code"\s*:/.test(statusText);
+        const base = {
+          stdout: stdout.buffer(),
+          stderr: stderr.buffer(),
+          stdoutBytes: stdout.total,
+          stderrBytes: stderr.total,
+          channel: request.channel ? channel.buffer() : null,
+          channelOverflow: channel.flooded,
+          durationMs,
+        };
+        if (killedFor) {
+          resolve({ ...base, outcome: killedFor === 'aborted' ? 'infra_error' : killedFor, exitCode: null, signal: 'SIGKILL' });
+          return;
+        }
+        if (!ran) {
+          const message = stderr.buffer().toString('utf8').trim().split('\n').slice(-3).join(' ');
+          resolve({ ...base, outcome: 'infra_error', exitCode: code, signal: killSignal, infraMessage: `sandbox did not start: ${message || `exit ${String(code ?? killSignal)}`}` });
+          return;
+        }
+        // bwrap reports a signal-terminated program as 128 + signal number, like a shell.
+        if (code !== null && code > 128 && SIGNAL_NAMES[code - 128]) {
+          const name = SIGNAL_NAMES[code - 128] as string;
+          const outcome: TSandboxOutcome = name === 'SIGXCPU' ? 'cpu_limit' : name === 'SIGXFSZ' ? 'file_size_limit' : 'signaled';
+          resolve({ ...base, outcome, exitCode: null, signal: name });
+          return;
+        }
+        resolve({ ...base, outcome: 'exited', exitCode: code, signal: null });
+      });
+    });
+  }
+}
+
+function infraResult(message: string): TSandboxRunResult {
+  return {
+    outcome: 'infra_error',
+    exitCode: null,
+    signal: null,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    channel: null,
+    channelOverflow: false,
+    durationMs: 0,
+    infraMessage: message,
+  };
+}

@@ -1,0 +1,185 @@
+import type { Activities } from '@computor/activities';
+import {
+  PROGRESS_QUERY,
+  workflowIds,
+  ZAddStudentsParams,
+  ZCourseHierarchyParams,
+  ZDeployHierarchyParams,
+  ZMemberParams,
+  ZProvisionStudentParams,
+  type TAddStudentsParams,
+  type TBatchOutcome,
+  type TBatchProgress,
+  type TBatchResult,
+  type TCourseHierarchyParams,
+  type TCourseHierarchyResult,
+  type TDeployHierarchyParams,
+  type TMemberParams,
+  type TProvisionStudentParams,
+  type TProvisionStudentResult,
+} from '@computor/contracts';
+import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { failureType, forEachBounded, GITLAB_RETRY, parseParams, rootCause, runStep } from './steps';
+
+// GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
+// worker costs ~10 s, while a slow but live activity may take minutes.
+const gitlab = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: GITLAB_RETRY,
+});
+
+const local = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+
+export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
+
+/** Organization -> family -> course -> students/tutors -> student-template/assignments, each created or adopted. */
+export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
+  const { courseId } = parseParams(ZCourseHierarchyParams, params);
+  const ensure = (node: Parameters<Activities['ensureHierarchyNode']>[0]['node']) =>
+    runStep(`ensure ${node}`, () => gitlab.ensureHierarchyNode({ courseId, node }));
+  const organization = await ensure('organization');
+  const family = await ensure('family');
+  const course = await ensure('course');
+  const [students, tutors] = await Promise.all([ensure('students'), ensure('tutors')]);
+  const [template, assignments] = await Promise.all([ensure('student-template'), ensure('assignments')]);
+  return {
+    courseId,
+    organizationGroupId: organization.id,
+    familyGroupId: family.id,
+    courseGroupId: course.id,
+    studentsGroupId: students.id,
+    tutorsGroupId: tutors.id,
+    studentTemplate: { projectId: template.id, path: template.fullPath, webUrl: template.webUrl },
+    assignments: { projectId: assignments.id, path: assignments.fullPath, webUrl: assignments.webUrl },
+  };
+}
+
+function newProgress(total: number): TBatchProgress {
+  return { total, done: 0, succeeded: 0, failed: [], running: 0 };
+}
+
+async function runBatch(
+  ids: readonly string[],
+  maxConcurrent: number,
+  progress: TBatchProgress,
+  run: (id: string) => Promise<{ workflowId: string }>,
+): Promise<TBatchOutcome[]> {
+  const outcomes: TBatchOutcome[] = [];
+  await forEachBounded(ids, maxConcurrent, async (id) => {
+    progress.running++;
+    try {
+      const { workflowId } = await run(id);
+      outcomes.push({ id, status: 'succeeded', workflowId });
+      progress.succeeded++;
+    } catch (error) {
+      const cause = rootCause(error);
+      outcomes.push({ id, status: 'failed', error: cause.message });
+      progress.failed.push({ id, error: cause.message });
+    } finally {
+      progress.running--;
+      progress.done++;
+    }
+  });
+  return outcomes;
+}
+
+function batchResult(total: number, outcomes: TBatchOutcome[]): TBatchResult {
+  const count = (s: TBatchOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  return { total, succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped'), outcomes };
+}
+
+/**
+ * Provisions many courses, one child workflow each, at most `maxConcurrent` at once. Courses
+ * already fully provisioned are skipped, so a re-run redoes only what failed. Fails (after
+ * every course had its turn) when any course failed, listing them.
+ */
+export async function deployHierarchyWorkflow(params: TDeployHierarchyParams): Promise<TBatchResult> {
+  const { courseIds, maxConcurrent } = parseParams(ZDeployHierarchyParams, params);
+  const todo = await local.listUnprovisionedCourses({ courseIds });
+  const progress = newProgress(courseIds.length);
+  const skipped: TBatchOutcome[] = courseIds.filter((id) => !todo.includes(id)).map((id) => ({ id, status: 'skipped' }));
+  progress.done = skipped.length;
+  setHandler(progressQuery, () => progress);
+  const outcomes = await runBatch(todo, maxConcurrent, progress, async (courseId) => {
+    const workflowId = workflowIds.courseHierarchy(courseId);
+    await executeChild(createCourseHierarchyWorkflow, { workflowId, args: [{ courseId }] });
+    return { workflowId };
+  });
+  const result = batchResult(courseIds.length, [...skipped, ...outcomes]);
+  if (result.failed) {
+    throw ApplicationFailure.create({
+      type: 'BatchPartiallyFailed',
+      message: `${result.failed} of ${result.total} courses failed: ${progress.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}
+
+/**
+ * Forks student-template into the students group, waits for GitLab's asynchronous import with
+ * durable timers, unprotects main and makes the student Maintainer. When GitLab will not fork,
+ * creates the project and copies the template's files instead, and records that.
+ */
+export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
+  const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = parseParams(ZProvisionStudentParams, params);
+  let provisioning: 'fork' | 'fallback_copy' = 'fork';
+  let projectId: number | null = null;
+  try {
+    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId });
+    projectId = fork.projectId;
+    let status = fork.importStatus;
+    const deadline = Date.now() + forkTimeoutSeconds * 1000;
+    while (status !== 'finished' && status !== 'none' && status !== null) {
+      if (status === 'failed') throw ApplicationFailure.nonRetryable(`GitLab could not complete the fork: ${fork.importError ?? 'import failed'}`, 'ForkUnavailable');
+      if (Date.now() >= deadline) throw ApplicationFailure.nonRetryable(`The fork did not finish within ${forkTimeoutSeconds} s`, 'ForkUnavailable');
+      await sleep(pollIntervalSeconds * 1000);
+      status = (await gitlab.getImportStatus({ courseId, projectId })).importStatus;
+    }
+  } catch (error) {
+    if (error instanceof ApplicationFailure ? error.type !== 'ForkUnavailable' : failureType(error) !== 'ForkUnavailable') {
+      throw ApplicationFailure.create({ type: failureType(error) ?? 'StepFailed', message: `fork student-template failed: ${rootCause(error).message}`, nonRetryable: true, cause: error as Error });
+    }
+    provisioning = 'fallback_copy';
+    projectId = (await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }))).projectId;
+  }
+  const finalProjectId = projectId!;
+  const project = await runStep('finalize repository', () =>
+    gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: finalProjectId, provisioning }),
+  );
+  return { courseMemberId, projectId: project.projectId, path: project.path, webUrl: project.webUrl, provisioning };
+}
+
+/** Many students at once: one child workflow each, bounded concurrency, progress by query. */
+export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<TBatchResult> {
+  const { courseId, courseMemberIds, maxConcurrent } = parseParams(ZAddStudentsParams, params);
+  const progress = newProgress(courseMemberIds.length);
+  setHandler(progressQuery, () => progress);
+  const outcomes = await runBatch(courseMemberIds, maxConcurrent, progress, async (courseMemberId) => {
+    const workflowId = workflowIds.provisionStudent(courseId, courseMemberId);
+    await executeChild(provisionStudentRepositoryWorkflow, { workflowId, args: [{ courseId, courseMemberId }] });
+    return { workflowId };
+  });
+  const result = batchResult(courseMemberIds.length, outcomes);
+  if (result.failed) {
+    throw ApplicationFailure.create({
+      type: 'BatchPartiallyFailed',
+      message: `${result.failed} of ${result.total} student repositories failed in ${workflowInfo().workflowId}: ${progress.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}
+
+export async function syncMemberPermissionsWorkflow(params: TMemberParams) {
+  const input = parseParams(ZMemberParams, params);
+  return runStep('grant permissions', () => gitlab.syncMemberPermissions(input));
+}
+
+export async function revokeMemberAccessWorkflow(params: TMemberParams) {
+  const input = parseParams(ZMemberParams, params);
+  return runStep('revoke access', () => gitlab.revokeMemberAccess(input));
+}

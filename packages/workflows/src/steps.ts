@@ -1,0 +1,56 @@
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, type RetryPolicy } from '@temporalio/workflow';
+
+/** Transient GitLab trouble (5xx, 429, resets) is retried with backoff; the activities mark what is not. */
+export const GITLAB_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 10,
+};
+
+/** The innermost application failure of an activity or child failure. */
+export function rootCause(error: unknown): { message: string; type: string | null } {
+  let current: unknown = error;
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) current = current.cause;
+  if (current instanceof ApplicationFailure) return { message: current.message, type: current.type ?? null };
+  return { message: current instanceof Error ? current.message : String(current), type: null };
+}
+
+export function failureType(error: unknown): string | null {
+  return rootCause(error).type;
+}
+
+/**
+ * Runs a step; when it fails for good the workflow fails with an ApplicationFailure naming the
+ * step and carrying the cause's type and message (e.g. GitLab's answer).
+ */
+export async function runStep<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
+      const cause = rootCause(error);
+      throw ApplicationFailure.create({ type: cause.type ?? 'StepFailed', message: `${name} failed: ${cause.message}`, nonRetryable: true, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Converts invalid input into a non-retryable failure (a thrown ZodError would retry the task forever). */
+export function parseParams<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid workflow input: ${parsed.error.message}`, 'InvalidInput');
+  return parsed.data;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight (deterministic: workflow promises only). */
+export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}
