@@ -132,10 +132,11 @@ export async function provisionStudentRepositoryWorkflow(params: TProvisionStude
     projectId = fork.projectId;
     let status = fork.importStatus;
     const deadline = Date.now() + forkTimeoutSeconds * 1000;
-    while (status !== 'finished' && status !== 'none' && status !== null) {
+    // Small forks finish in well under a second: poll soon, then back off to the interval.
+    for (let poll = 0; status !== 'finished' && status !== 'none' && status !== null; poll++) {
       if (status === 'failed') throw ApplicationFailure.nonRetryable(`GitLab could not complete the fork: ${fork.importError ?? 'import failed'}`, 'ForkUnavailable');
       if (Date.now() >= deadline) throw ApplicationFailure.nonRetryable(`The fork did not finish within ${forkTimeoutSeconds} s`, 'ForkUnavailable');
-      await sleep(pollIntervalSeconds * 1000);
+      await sleep(Math.min(pollIntervalSeconds * 1000, 250 * 2 ** poll));
       status = (await gitlab.getImportStatus({ courseId, projectId })).importStatus;
     }
   } catch (error) {

@@ -8,6 +8,8 @@ import { notFound } from '../http/errors';
 import { parse } from '../http/validate';
 import { canSeeWorkflow } from '../services/visibility';
 
+const PROGRESS_QUERY_DEADLINE_MS = 1_000;
+
 const ZResultQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).optional() });
 
 const toRunStatus: Partial<Record<string, WorkflowRunStatus>> = {
@@ -51,7 +53,8 @@ export function workflowRoutes(deps: ApiDeps): Router {
     };
     const handle = temporal.workflow.getHandle(workflowId);
     if (status === 'RUNNING') {
-      body.progress = await handle.query(PROGRESS_QUERY).catch(() => undefined);
+      // A query needs a live worker; without one, answer the status rather than hang.
+      body.progress = await temporal.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(PROGRESS_QUERY)).catch(() => undefined);
     } else if (status === 'FAILED' || status === 'TIMED_OUT' || status === 'TERMINATED' || status === 'CANCELLED') {
       body.failure = await handle.result().then(
         () => undefined,

@@ -1,0 +1,7 @@
+const js = require('@eslint/js');
+
+module.exports = [
+  { ignores: ['results/**'] },
+  js.configs.recommended,
+  { languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', Buffer: 'readonly' } } },
+];

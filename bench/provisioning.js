@@ -1,0 +1,99 @@
+// Provisions one course with N students against the GitLab emulator, through the real worker
+// process on the local stack, and compares the wall time with the ideal requests x L / C.
+//   pnpm bench provisioning --students 200 --latency-ms 25 --concurrency 10 --fault-rate 0.1
+const { startGitlabEmulator } = require('@computor/gitlab-emulator');
+const { createCourseFixture, stackDb, stackTemporal, startWorkerProcess, uniq } = require('@computor/test-support');
+const { parseOptions, writeResults } = require('./common');
+
+async function main() {
+  const o = parseOptions({ students: 200, latencyMs: 25, concurrency: 10, faultRate: 0, faultKinds: '500,502,503,reset', workflowConcurrency: 200, seed: 1 });
+  const gitlab = await startGitlabEmulator({ port: 0, host: '127.0.0.1', token: uniq('glpat-') });
+  const parentGroupId = gitlab.seed({ parentGroup: { name: 'Bench', path: uniq('bench-') } }).parentGroup.id;
+  const db = stackDb();
+  const { client, connection, namespace } = await stackTemporal({ isolated: true });
+  const worker = await startWorkerProcess({
+    namespace,
+    env: { GITLAB_TOKEN: gitlab.token, GITLAB_MAX_CONCURRENT: String(o.concurrency), GITLAB_REQUESTS_PER_SECOND: '100000', WORKER_MAX_CONCURRENT_ACTIVITIES: '200' },
+  });
+  try {
+    const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: ['lecturer'] });
+    const students = [];
+    for (let i = 0; i < o.students; i++) {
+      const username = uniq(`s${i}-`);
+      students.push({ username });
+    }
+    const rows = await db.$transaction(students.map((s) => db.user.create({ data: { email: `${s.username}@bench.test`, username: s.username } })));
+    const members = await db.$transaction(rows.map((u) => db.courseMember.create({ data: { courseId: course.courseId, userId: u.id, role: 'student' } })));
+    gitlab.seed({ users: rows.map((u) => ({ username: u.username })) });
+
+    gitlab.configure({ latencyMs: o.latencyMs, seed: o.seed, faults: { rate: o.faultRate, kinds: o.faultKinds.split(','), mutatingOnly: false } });
+    gitlab.resetStats();
+    const started = process.hrtime.bigint();
+    await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('bench-course-'), args: [{ courseId: course.courseId }] });
+    const handle = await client.workflow.start('addStudentsWorkflow', {
+      taskQueue: 'computor-tasks',
+      workflowId: uniq('bench-students-'),
+      args: [{ courseId: course.courseId, courseMemberIds: members.map((m) => m.id), maxConcurrent: Math.min(100, o.workflowConcurrency) }],
+    });
+    const ticker = setInterval(async () => {
+      const p = await handle.query('progress').catch(() => null);
+      if (p) process.stderr.write(`  progress ${p.done}/${p.total} (${p.failed.length} failed, ${p.running} running)\n`);
+    }, 2000);
+    let outcome;
+    try {
+      outcome = await handle.result();
+    } finally {
+      clearInterval(ticker);
+    }
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    const stats = gitlab.stats();
+    gitlab.configure({ latencyMs: 0, faults: { rate: 0 } });
+
+    const state = gitlab.state();
+    const courseRow = await db.course.findUniqueOrThrow({ where: { id: course.courseId } });
+    const inStudents = state.projects.filter((p) => p.namespace_id === courseRow.gitlabStudentsGroupId);
+    const byPath = new Map();
+    for (const p of inStudents) byPath.set(p.path, (byPath.get(p.path) ?? 0) + 1);
+    const userIds = new Map(state.users.map((u) => [u.username, u.id]));
+    let duplicates = [...byPath.values()].filter((n) => n > 1).length;
+    let missing = 0;
+    for (const s of rows) {
+      const project = inStudents.find((p) => p.path === s.username);
+      if (!project) missing++;
+      else {
+        const maint = project.members.filter((m) => m.user_id === userIds.get(s.username) && m.access_level === 40).length;
+        if (maint === 0) missing++;
+        if (maint > 1) duplicates++;
+      }
+    }
+    const ideal = (stats.total * o.latencyMs) / o.concurrency / 1000;
+    const figures = {
+      students: o.students,
+      latency_ms: o.latencyMs,
+      concurrency: o.concurrency,
+      fault_rate: o.faultRate,
+      fault_kinds: o.faultKinds.split(','),
+      requests: stats.total,
+      faults_injected: stats.faults.total,
+      wall_s: Number(wall.toFixed(2)),
+      ideal_s: Number(ideal.toFixed(2)),
+      ratio: Number((wall / ideal).toFixed(3)),
+      duplicates,
+      missing,
+      succeeded: outcome.succeeded,
+    };
+    console.log(JSON.stringify(figures, null, 2));
+    console.log(`written ${writeResults('provisioning', figures)}`);
+    if (duplicates || missing) process.exitCode = 1;
+  } finally {
+    await worker.kill('SIGTERM');
+    await gitlab.close();
+    await db.$disconnect();
+    await connection.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
