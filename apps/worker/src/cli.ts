@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { ConfigError } from '@computor/config';
-import { TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
+import { TASK_QUEUE_TASKS, TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
 import { createLogger } from '@computor/logger';
 import { flag, parseArgs, UsageError } from './commands/args';
+import { setOrganizationTokenCommand } from './commands/org-token';
 import { devSeedCommand } from './commands/seed';
 import { createTokenCommand, createUserCommand } from './commands/users';
 import { describeQueues, formatQueueStatus } from './commands/worker-status';
-import { loadDbEnv, loadTemporalEnv, loadWorkerEnv } from './env';
+import { runGradeCommand } from '@computor/grader';
+import { graderSettingsFrom, loadDbEnv, loadGraderEnv, loadSecretsEnv, loadTemporalEnv, loadWorkerEnv } from './env';
+import { ensureRetentionSchedule } from './schedules';
 import { startWorkers } from './worker';
 
 const USAGE = `computor <command>
@@ -17,12 +20,16 @@ const USAGE = `computor <command>
   user create --email <e> --username <u> [--given <g>] [--family <f>] [--admin]
   token create --user <email> [--name <n>] [--expires-days <d>]
                                      print a new API token for the user (shown once)
+  org set-token --org <path>         store the organization's GitLab token (read from stdin) encrypted with TOKEN_SECRET
   dev seed --out <file>              local development: seed users, write their tokens to <file>
+  grade --example <dir> --submission <dir> [--json] [--test-summary]
+                                     grade a hand-in locally through the sandbox; exit 0 all passed,
+                                     1 not all passed, 2 invalid example, 3 infrastructure failure
 
 Configuration comes from the environment (see .env.example); COMPUTOR_ENV_FILE names an env file
 to read underneath it (the local stack writes .stack/stack.env).`;
 
-const BOOLEAN_FLAGS = new Set(['json', 'admin', 'help']);
+const BOOLEAN_FLAGS = new Set(['json', 'admin', 'help', 'test-summary']);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function workerStart(argv: string[]): Promise<number> {
@@ -32,6 +39,7 @@ async function workerStart(argv: string[]): Promise<number> {
   const unknown = requested.filter((q) => !(TASK_QUEUES as readonly string[]).includes(q));
   if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')}; known: ${TASK_QUEUES.join(', ')}`);
   const logger = createLogger({ service: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+  if (requested.includes(TASK_QUEUE_TASKS)) await ensureRetentionSchedule(env, logger);
   const running = await startWorkers({ env, logger, queues: [...new Set(requested)] as TTaskQueue[], workflowsPath: flag(args, 'workflows') });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -58,8 +66,36 @@ async function workerStatus(argv: string[]): Promise<number> {
   return statuses.every((s) => s.healthy) ? 0 : 1;
 }
 
+async function grade(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  const example = flag(args, 'example');
+  const submission = flag(args, 'submission');
+  if (!example || !submission) throw new UsageError('grade needs --example <dir> and --submission <dir>');
+  const settings = graderSettingsFrom(loadGraderEnv());
+  const controller = new AbortController();
+  // Ctrl-C kills the running sandboxes instead of leaving them to their timers.
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runGradeCommand({
+      example,
+      submission,
+      json: flag(args, 'json') === 'true',
+      testSummary: flag(args, 'test-summary') === 'true',
+      config: settings.config,
+      signal: controller.signal,
+      write: out,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
+  if (group === 'grade') return grade(argv.slice(1));
   const key = `${group ?? ''} ${command ?? ''}`.trim();
   switch (key) {
     case 'worker start':
@@ -70,6 +106,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return createUserCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     case 'token create':
       return createTokenCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
+    case 'org set-token':
+      return setOrganizationTokenCommand(loadSecretsEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     case 'dev seed':
       return devSeedCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     default:

@@ -1,6 +1,26 @@
 import { databaseEnv, envFields, gitlabEnv, logEnv, parseEnv, storageEnv, temporalEnv, withEnvFile, type RawEnv } from '@computor/config';
-import { TASK_QUEUES } from '@computor/contracts';
+import { TASK_QUEUES, type TSandboxLimitsInput } from '@computor/contracts';
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
+
+const optionalInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
+
+/** Grading: the sandbox's Python, operator maxima for every sandboxed run, the worker-local work dir. */
+const graderEnv = {
+  /** The venv built by tooling/python/setup-grader-venv.sh; graded Python runs `<venv>/bin/python`. */
+  COMPUTOR_GRADER_VENV: z.string().min(1).optional(),
+  /** Worker-local: downloaded example versions, submissions being graded, cached reference values. */
+  GRADER_WORK_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'computor-grader')),
+  GRADER_MAX_WALL_SECONDS: optionalInt(1, 3600),
+  GRADER_MAX_COMPILE_SECONDS: optionalInt(1, 3600),
+  GRADER_MAX_MEMORY_MB: optionalInt(64, 65_536),
+  GRADER_MAX_PROCESSES: optionalInt(1, 4096),
+  GRADER_MAX_OUTPUT_BYTES: optionalInt(1024, 256 * 1024 * 1024),
+  /** Sandboxed runs execute as uids GRADER_UID_BASE.. (+GRADER_UID_COUNT); worker processes on one host need disjoint ranges. */
+  GRADER_UID_BASE: optionalInt(1000, 4_000_000_000),
+  GRADER_UID_COUNT: optionalInt(1, 4096),
+};
 
 const ZWorkerEnv = z.object({
   ...databaseEnv,
@@ -8,6 +28,7 @@ const ZWorkerEnv = z.object({
   ...storageEnv,
   ...logEnv,
   ...gitlabEnv,
+  ...graderEnv,
   /** Comma-separated task queues this process polls (overridden by --queue). */
   WORKER_QUEUES: z
     .string()
@@ -22,6 +43,10 @@ const ZWorkerEnv = z.object({
   /** Worker identity shown in Temporal; default host@pid. */
   WORKER_IDENTITY: z.string().optional(),
   WORKER_METRICS_PORT: envFields.port.optional(),
+  /** Submission files and reports older than this are deleted by the retention Schedule. */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  /** How often the retention Schedule runs; 0 disables it (no Schedule is created). */
+  RETENTION_INTERVAL_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
 });
 export type TWorkerEnv = z.infer<typeof ZWorkerEnv>;
 
@@ -44,4 +69,39 @@ export type TDbOnlyEnv = z.infer<typeof ZDbOnlyEnv>;
 /** For commands that only talk to the database (user and token management). */
 export function loadDbEnv(env: RawEnv = process.env): TDbOnlyEnv {
   return parseEnv(ZDbOnlyEnv, withEnvFile(env));
+}
+
+const ZGraderOnlyEnv = z.object({ ...graderEnv, ...logEnv });
+export type TGraderEnv = z.infer<typeof ZGraderOnlyEnv>;
+
+/** For `computor grade`: grading needs no database, Temporal or storage. */
+export function loadGraderEnv(env: RawEnv = process.env): TGraderEnv {
+  return parseEnv(ZGraderOnlyEnv, withEnvFile(env));
+}
+
+/** The grader settings of a worker or the grade command, from its environment. */
+export function graderSettingsFrom(env: TGraderEnv): { config: { pythonBin?: string; uidBase?: number; uidCount?: number }; limits: TSandboxLimitsInput; workDir: string } {
+  const limits: TSandboxLimitsInput = {};
+  if (env.GRADER_MAX_WALL_SECONDS !== undefined) limits.wallTimeoutMs = env.GRADER_MAX_WALL_SECONDS * 1000;
+  if (env.GRADER_MAX_COMPILE_SECONDS !== undefined) limits.compileTimeoutMs = env.GRADER_MAX_COMPILE_SECONDS * 1000;
+  if (env.GRADER_MAX_MEMORY_MB !== undefined) limits.memoryMb = env.GRADER_MAX_MEMORY_MB;
+  if (env.GRADER_MAX_PROCESSES !== undefined) limits.maxProcesses = env.GRADER_MAX_PROCESSES;
+  if (env.GRADER_MAX_OUTPUT_BYTES !== undefined) limits.outputBytes = env.GRADER_MAX_OUTPUT_BYTES;
+  return {
+    config: {
+      ...(env.COMPUTOR_GRADER_VENV ? { pythonBin: path.join(env.COMPUTOR_GRADER_VENV, 'bin', 'python') } : {}),
+      ...(env.GRADER_UID_BASE !== undefined ? { uidBase: env.GRADER_UID_BASE } : {}),
+      ...(env.GRADER_UID_COUNT !== undefined ? { uidCount: env.GRADER_UID_COUNT } : {}),
+    },
+    limits,
+    workDir: path.resolve(env.GRADER_WORK_DIR),
+  };
+}
+
+const ZSecretsEnv = z.object({ ...databaseEnv, TOKEN_SECRET: gitlabEnv.TOKEN_SECRET.unwrap() });
+export type TSecretsEnv = z.infer<typeof ZSecretsEnv>;
+
+/** For commands that store encrypted secrets (needs TOKEN_SECRET). */
+export function loadSecretsEnv(env: RawEnv = process.env): TSecretsEnv {
+  return parseEnv(ZSecretsEnv, withEnvFile(env));
 }

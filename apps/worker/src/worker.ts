@@ -9,7 +9,7 @@ import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createGitlabResolver } from './gitlab';
-import type { TWorkerEnv } from './env';
+import { graderSettingsFrom, type TWorkerEnv } from './env';
 
 export interface StartWorkersOptions {
   env: TWorkerEnv;
@@ -40,7 +40,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));
   const gitlab = createGitlabResolver(env, logger);
-  const activities = createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity });
+  const activities = createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettingsFrom(env) });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -1,6 +1,8 @@
 import type { Db } from '@computor/db';
 import type { GitlabClient } from '@computor/gitlab';
 import type { Logger } from '@computor/logger';
+import type { TSandboxLimitsInput } from '@computor/contracts';
+import type { TGraderConfigInput } from '@computor/grader';
 import type { Storage } from '@computor/storage';
 
 /** Resolves the GitLab client for an organization's instance; the token stays inside the worker. */
@@ -19,4 +21,16 @@ export interface ActivityDeps {
   gitlab: GitlabResolver;
   /** Identifies this worker process in results and logs. */
   workerIdentity: string;
+  /** Grading on this worker; defaults: the grader's defaults and a directory under os.tmpdir(). */
+  grader?: GraderDeps;
+}
+
+/** How this worker grades: sandbox settings, operator maxima, and its local work/cache directory. */
+export interface GraderDeps {
+  /** pythonBin, uid pool, ... (`@computor/grader`'s ZGraderConfig). */
+  config: TGraderConfigInput;
+  /** Operator maxima for sandboxed runs; meta.yaml may lower them, never raise them. */
+  limits: TSandboxLimitsInput;
+  /** Worker-local directory: downloaded example versions, submissions being graded, reference values. */
+  workDir: string;
 }

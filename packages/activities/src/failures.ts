@@ -1,5 +1,5 @@
 import { isGitlabError, toApplicationFailureInfo } from '@computor/gitlab';
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 /** Failure types that retrying cannot fix; workflows list them in their retry policies too. */
@@ -28,7 +28,9 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   // noticed within the heartbeat timeout instead of the whole start-to-close timeout.
   const beat = setInterval(() => heartbeat({ step: name }), HEARTBEAT_INTERVAL_MS);
   try {
-    return await fn();
+    // A cancellation (delivered with a heartbeat response) ends the step at once; the request in
+    // flight is abandoned, and every step is safe to repeat.
+    return await Promise.race([fn(), Context.current().cancelled]);
   } catch (error) {
     if (error instanceof ApplicationFailure) throw error;
     if (isGitlabError(error)) {

@@ -2,9 +2,18 @@ import type { ActivityDeps } from './deps';
 import { hierarchyActivities } from './gitlab/hierarchy';
 import { memberActivities } from './gitlab/members';
 import { systemActivities } from './system/check-dependencies';
+import { releaseActivities } from './release/activities';
+import { gradingActivities } from './grading';
+import { retentionActivities } from './retention/activities';
 
-export type { ActivityDeps, GitlabResolver } from './deps';
+export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
+export { GRADER_INFRA_ERROR, type TCollectionPlan, type TGradeTarget, type TSubmissionTestPlan } from './grading';
 export { NON_RETRYABLE } from './failures';
+export { exampleContentHash, exampleObjectPrefix } from './examples/content-hash';
+export { computeStudentView, type TStudentViewProperties, type TViewFile } from './examples/student-view';
+export { prepareExampleUpload, type TPreparedExample, type TPreparedUpload, type TUploadFile, type TUploadProblem } from './examples/prepare-upload';
+export { releaseDiff, renderRootReadme } from './release/root-readme';
+export type { TPlannedContent, TReleaseTarget } from './release/activities';
 
 /** All activities, bound to their clients. The worker registers the whole object. */
 export function createActivities(deps: ActivityDeps) {
@@ -12,6 +21,9 @@ export function createActivities(deps: ActivityDeps) {
     ...systemActivities(deps),
     ...hierarchyActivities(deps),
     ...memberActivities(deps),
+    ...releaseActivities(deps),
+    ...gradingActivities(deps),
+    ...retentionActivities(deps),
   };
 }
 

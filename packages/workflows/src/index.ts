@@ -8,3 +8,6 @@ export {
   revokeMemberAccessWorkflow,
   syncMemberPermissionsWorkflow,
 } from './provisioning';
+export { releaseAssignmentsWorkflow, releaseStudentTemplateWorkflow, updateStudentRepositoryWorkflow } from './release';
+export { testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
+export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';

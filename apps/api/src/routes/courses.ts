@@ -2,6 +2,7 @@ import {
   roleSatisfies,
   TASK_QUEUE_TASKS,
   WF_ADD_STUDENTS,
+  WF_ARCHIVE_COURSE,
   WF_CREATE_COURSE_HIERARCHY,
   WF_DEPLOY_HIERARCHY,
   WF_PROVISION_STUDENT_REPOSITORY,
@@ -9,6 +10,7 @@ import {
   WF_SYNC_MEMBER_PERMISSIONS,
   workflowIds,
   ZAddMemberBody,
+  ZArchiveCourseBody,
   ZAddMembersBatchBody,
   ZHierarchyDocument,
   type TCourseRole,
@@ -129,6 +131,22 @@ export function courseRoutes(deps: ApiDeps): Router {
       workflowId: workflowIds.revokeMember(courseId, member.id),
       taskQueue: TASK_QUEUE_TASKS,
       args: [{ courseId, courseMemberId: member.id }],
+      requestedById: req.user!.id,
+      courseId,
+    });
+    res.status(202).json({ workflow_id: workflowId, status: 'started' });
+  });
+
+  /** Archives the course: revokes student access; optionally removes student repositories and the course group. */
+  router.post('/courses/:id/archive', async (req, res) => {
+    const courseId = idParam(req.params.id, 'Course');
+    await requireCourseRole(db, req.user!, courseId, 'lecturer');
+    const body = parse(ZArchiveCourseBody, req.body ?? {});
+    const { workflowId } = await startWorkflow(db, temporal, {
+      type: WF_ARCHIVE_COURSE,
+      workflowId: `archive-course-${courseId}`,
+      taskQueue: TASK_QUEUE_TASKS,
+      args: [{ courseId, removeStudentRepositories: body.remove_student_repositories, removeGroups: body.remove_groups }],
       requestedById: req.user!.id,
       courseId,
     });

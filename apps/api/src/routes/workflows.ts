@@ -1,16 +1,29 @@
-import { PROGRESS_QUERY, type TWorkflowStatusBody } from '@computor/contracts';
-import type { WorkflowRunStatus } from '@computor/db';
+import { PROGRESS_QUERY, roleSatisfies, ZUuid, type TWorkflowStatusBody } from '@computor/contracts';
+import type { Prisma, WorkflowRunStatus } from '@computor/db';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../http/errors';
+import { conflict, forbidden, notFound } from '../http/errors';
 import { parse } from '../http/validate';
+import { courseRoleOf } from '../services/access';
 import { canSeeWorkflow } from '../services/visibility';
 
 const PROGRESS_QUERY_DEADLINE_MS = 1_000;
 
 const ZResultQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).optional() });
+
+const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+const ZListQuery = z.strictObject({
+  course_id: ZUuid.optional(),
+  type: z.string().max(100).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+
+const EVENT_POLL_MS = 1_000;
+const EVENT_KEEPALIVE_MS = 15_000;
 
 const toRunStatus: Partial<Record<string, WorkflowRunStatus>> = {
   COMPLETED: 'completed',
@@ -69,6 +82,95 @@ export function workflowRoutes(deps: ApiDeps): Router {
     }
     return body;
   }
+
+  /** Workflows the caller may see: admins all; others what they started and their courses' (tutor+). */
+  router.get('/workflows', async (req, res) => {
+    const query = parse(ZListQuery, req.query, 'query');
+    const user = req.user!;
+    const filters: Prisma.WorkflowRunWhereInput[] = [];
+    if (!user.isAdmin) {
+      const staffCourses = await db.courseMember.findMany({
+        where: { userId: user.id, removedAt: null, role: { in: ['owner', 'maintainer', 'lecturer', 'tutor'] } },
+        select: { courseId: true },
+      });
+      filters.push({ OR: [{ requestedById: user.id }, { courseId: { in: staffCourses.map((m) => m.courseId) } }] });
+    }
+    if (query.course_id) filters.push({ courseId: query.course_id });
+    if (query.type) filters.push({ type: query.type });
+    const where: Prisma.WorkflowRunWhereInput = { AND: filters };
+    // Statuses are refreshed from Temporal for rows still recorded as running, so the filter sees truth.
+    const stale = await db.workflowRun.findMany({ where: { AND: [...filters, { status: 'running' }] }, select: { id: true }, take: 200, orderBy: { startedAt: 'desc' } });
+    await Promise.all(stale.map((r) => statusBody(r.id).catch(() => undefined)));
+    const statusWhere = query.status ? { AND: [where, { status: query.status }] } : where;
+    const [total, rows] = await Promise.all([
+      db.workflowRun.count({ where: statusWhere }),
+      db.workflowRun.findMany({ where: statusWhere, orderBy: { startedAt: 'desc' }, skip: query.offset, take: query.limit }),
+    ]);
+    res.json({
+      items: rows.map((r) => ({
+        workflow_id: r.id,
+        type: r.type,
+        status: r.status,
+        course_id: r.courseId,
+        requested_by: r.requestedById,
+        task_queue: r.taskQueue,
+        started_at: r.startedAt.toISOString(),
+        closed_at: r.closedAt?.toISOString() ?? null,
+        failure_message: r.failureMessage,
+      })),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+      next_offset: query.offset + rows.length < total ? query.offset + rows.length : null,
+    });
+  });
+
+  /** Requests cancellation; it reaches running activities through their heartbeats. */
+  router.post('/workflows/:id/cancel', async (req, res) => {
+    const { visible, run } = await canSeeWorkflow(db, req.user!, req.params.id);
+    if (!visible) throw notFound('Workflow');
+    if (!req.user!.isAdmin) {
+      const role = run?.courseId ? await courseRoleOf(db, req.user!, run.courseId) : null;
+      if (!role || !roleSatisfies(role, 'lecturer')) throw forbidden('Cancelling requires the role lecturer or higher in the workflow\'s course.');
+    }
+    const description = await describe(req.params.id);
+    if (description.status.name !== 'RUNNING') throw conflict(`The workflow is ${description.status.name}, not running.`);
+    await temporal.workflow.getHandle(req.params.id).cancel();
+    res.status(202).json({ workflow_id: req.params.id, status: 'cancel_requested' });
+  });
+
+  /** Server-Sent Events: `status` and `progress` on change, `end` when the workflow closes. */
+  router.get('/workflows/:id/events', async (req, res) => {
+    const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
+    if (!visible) throw notFound('Workflow');
+    let last = await statusBody(req.params.id);
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send('status', last);
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+    });
+    let sinceKeepalive = 0;
+    while (!closed && last.status === 'RUNNING') {
+      await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
+      if (closed) break;
+      const next = await statusBody(req.params.id).catch(() => null);
+      if (!next) continue;
+      if (next.status !== last.status) send('status', next);
+      else if (JSON.stringify(next.progress) !== JSON.stringify(last.progress)) send('progress', { workflow_id: next.workflow_id, progress: next.progress });
+      else if ((sinceKeepalive += EVENT_POLL_MS) >= EVENT_KEEPALIVE_MS) {
+        res.write(': keepalive\n\n');
+        sinceKeepalive = 0;
+      }
+      last = next;
+    }
+    if (!closed) {
+      send('end', last);
+      res.end();
+    }
+  });
 
   router.get('/workflows/:id/status', async (req, res) => {
     const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);

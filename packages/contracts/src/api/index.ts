@@ -1,1 +1,3 @@
 export * from './resources';
+export * from './examples';
+export * from './submissions';

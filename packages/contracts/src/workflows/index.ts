@@ -1,2 +1,5 @@
 export * from './system';
 export * from './provisioning';
+export * from './release';
+export * from './grading';
+export * from './retention';

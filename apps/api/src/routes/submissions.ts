@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { exampleContentHash } from '@computor/activities';
+import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
+import {
+  gradingStorageKeys,
+  gradingWorkflowIds,
+  roleSatisfies,
+  TASK_QUEUE_TESTING,
+  WF_TEST_SUBMISSION,
+  ZCreateSubmissionFields,
+  type TCourseRole,
+} from '@computor/contracts';
+import type { Db } from '@computor/db';
+import busboy from 'busboy';
+import { Router, type Request } from 'express';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, forbidden, HttpError, notFound, payloadTooLarge } from '../http/errors';
+import type { AuthUser } from '../http/request-context';
+import { parse } from '../http/validate';
+import { courseRoleOf } from '../services/access';
+import { startWorkflow } from '../services/workflows';
+import { idParam } from './resources';
+
+const FORM_FIELDS = ['course_content_id', 'commit_sha'] as const;
+
+/**
+ * Reads a multipart upload: the known text fields and exactly one file, never more than
+ * `maxBytes` of it in memory (past that busboy stops and the request is answered 413).
+ */
+function readSubmissionForm(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; archive: Buffer }> {
+  const declared = Number(req.header('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) {
+    req.resume();
+    return Promise.reject(payloadTooLarge(`The upload exceeds ${maxBytes} bytes.`, { maxBytes }));
+  }
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: FORM_FIELDS.length, fieldSize: 1024, parts: FORM_FIELDS.length + 1 } });
+    } catch {
+      reject(badRequest('Expected multipart/form-data with the fields course_content_id (and optionally commit_sha) and one archive file.'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    let failure: HttpError | null = null;
+    let files = 0;
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) failure ??= badRequest('Invalid form.', [{ path: name, message: 'value too long' }]);
+      else if (!(FORM_FIELDS as readonly string[]).includes(name)) failure ??= badRequest('Invalid form.', [{ path: name, message: 'unknown field' }]);
+      else fields[name] = value;
+    });
+    parser.on('file', (_name, stream) => {
+      files++;
+      stream.on('data', (chunk: Buffer) => {
+        if (!failure) chunks.push(chunk);
+      });
+      stream.on('limit', () => {
+        failure = payloadTooLarge(`The archive exceeds ${maxBytes} bytes.`, { maxBytes });
+        chunks.length = 0;
+      });
+    });
+    parser.on('filesLimit', () => {
+      failure ??= badRequest('Send exactly one archive file.');
+    });
+    parser.on('fieldsLimit', () => {
+      failure ??= badRequest('Too many form fields.');
+    });
+    parser.on('partsLimit', () => {
+      failure ??= badRequest('Too many form parts.');
+    });
+    parser.on('error', (error: Error) => reject(badRequest(`Malformed multipart body: ${error.message}`)));
+    parser.on('close', () => {
+      if (failure) reject(failure);
+      else if (files !== 1) reject(badRequest('Send exactly one archive file.'));
+      else resolve({ fields, archive: Buffer.concat(chunks) });
+    });
+    req.pipe(parser);
+  });
+}
+
+/**
+ * Hand-ins are often zipped with their folder (`project/main.py`): that one shared folder is
+ * dropped unless the assignment's own submission files live under it.
+ */
+function normaliseLayout(files: TArchiveFile[], submissionFiles: string[]): TArchiveFile[] {
+  const stripped = stripCommonRoot(files);
+  if (stripped === files || stripped.every((f, i) => f.path === files[i]!.path)) return files;
+  const root = files[0]!.path.split('/')[0]!;
+  return submissionFiles.some((p) => p.split('/')[0] === root) ? files : stripped;
+}
+
+function submissionFilesOf(meta: unknown): string[] {
+  const list = (meta as { properties?: { studentSubmissionFiles?: unknown } } | null)?.properties?.studentSubmissionFiles;
+  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+}
+
+/** The caller's active membership in the content's course, or 404 when they cannot see it. */
+async function contentForCaller(db: Db, user: AuthUser, courseContentId: string) {
+  const content = await db.courseContent.findUnique({ where: { id: courseContentId }, include: { exampleVersion: true } });
+  if (!content || content.archivedAt) throw notFound('Course content');
+  const role = await courseRoleOf(db, user, content.courseId);
+  if (!role) throw notFound('Course content');
+  const member = await db.courseMember.findUnique({ where: { courseId_userId: { courseId: content.courseId, userId: user.id } } });
+  return { content, role, member: member && !member.removedAt ? member : null };
+}
+
+/** Loads an artifact the caller may see: a member of its submission group, or tutor and above in its course. */
+export async function visibleArtifact(db: Db, user: AuthUser, artifactId: string) {
+  const artifact = await db.submissionArtifact.findUnique({
+    where: { id: artifactId },
+    include: { submissionGroup: { include: { members: { include: { courseMember: true } }, courseContent: true } } },
+  });
+  if (!artifact) throw notFound('Submission');
+  const courseId = artifact.submissionGroup.courseContent.courseId;
+  const inGroup = artifact.submissionGroup.members.some((m) => m.courseMember.userId === user.id && !m.courseMember.removedAt);
+  const role: TCourseRole | null = await courseRoleOf(db, user, courseId);
+  if (!inGroup && !(role && roleSatisfies(role, 'tutor'))) throw notFound('Submission');
+  return { artifact, courseId, inGroup, role };
+}
+
+function artifactView(a: { id: string; submissionGroupId: string; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
+  return {
+    id: a.id,
+    submission_group_id: a.submissionGroupId,
+    course_content_id: courseContentId,
+    commit_sha: a.commitSha,
+    content_hash: a.contentHash,
+    file_count: a.fileCount,
+    total_bytes: a.totalBytes,
+    created_at: a.createdAt,
+    purged_at: a.purgedAt,
+  };
+}
+
+/** Student hand-ins: upload (validated before anything is stored), test runs, and reading them back. */
+export function submissionRoutes(deps: ApiDeps): Router {
+  const { db, storage, temporal } = deps;
+  const router = Router();
+
+  router.post('/submissions', async (req, res) => {
+    const { fields, archive } = await readSubmissionForm(req, deps.config.maxUploadBytes);
+    const body = parse(ZCreateSubmissionFields, fields, 'form');
+    const { content, role, member } = await contentForCaller(db, req.user!, body.course_content_id);
+    // In this version only students hand in, for themselves; staff test through verification.
+    if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
+    if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
+    let files: TArchiveFile[];
+    try {
+      files = await readArchive(archive, { maxArchiveBytes: deps.config.maxUploadBytes });
+    } catch (error) {
+      if (isArchiveError(error)) {
+        throw new HttpError(httpStatusFor(error.code), httpStatusFor(error.code) === 413 ? 'payload_too_large' : 'validation_failed', `Archive refused: ${error.message}`, {
+          code: error.code,
+          ...(error.entry !== undefined ? { entry: error.entry } : {}),
+        });
+      }
+      throw error;
+    }
+    files = normaliseLayout(files, submissionFilesOf(content.exampleVersion.meta));
+    if (files.length === 0) throw badRequest('The archive contains no files.');
+
+    // One submission group per student and content (teams are formed elsewhere); the lock keeps
+    // two simultaneous first uploads from creating two groups.
+    const group = await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${content.id}:${member.id}`}))`;
+      const existing = await tx.submissionGroup.findFirst({ where: { courseContentId: content.id, members: { some: { courseMemberId: member.id } } }, orderBy: { createdAt: 'asc' } });
+      return existing ?? tx.submissionGroup.create({ data: { courseContentId: content.id, members: { create: { courseMemberId: member.id } } } });
+    });
+
+    const artifactId = randomUUID();
+    const prefix = gradingStorageKeys.submissionPrefix(artifactId);
+    const stored = files.map((f) => ({ path: f.path, data: f.data }));
+    try {
+      await storage.putFiles(prefix, stored);
+      const artifact = await db.submissionArtifact.create({
+        data: {
+          id: artifactId,
+          submissionGroupId: group.id,
+          uploadedById: req.user!.id,
+          commitSha: body.commit_sha ?? null,
+          objectPrefix: prefix,
+          contentHash: exampleContentHash(stored),
+          fileCount: stored.length,
+          totalBytes: stored.reduce((sum, f) => sum + f.data.length, 0),
+        },
+      });
+      res.status(201).json({ ...artifactView(artifact, content.id), files: stored.map((f) => f.path) });
+    } catch (error) {
+      await storage.deletePrefix(prefix).catch(() => 0);
+      throw error;
+    }
+  });
+
+  router.get('/submissions/:id', async (req, res) => {
+    const { artifact } = await visibleArtifact(db, req.user!, idParam(req.params.id, 'Submission'));
+    const results = await db.result.findMany({ where: { artifactId: artifact.id }, orderBy: { createdAt: 'asc' } });
+    const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
+    res.json({
+      ...artifactView(artifact, artifact.submissionGroup.courseContentId),
+      files,
+      results: results.map((r) => ({ id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt })),
+    });
+  });
+
+  router.post('/submissions/:id/test', async (req, res) => {
+    const { artifact, courseId, inGroup, role } = await visibleArtifact(db, req.user!, idParam(req.params.id, 'Submission'));
+    // Group members test their own hand-ins; lecturers and above may re-run any in their course.
+    if (!inGroup && !(role && roleSatisfies(role, 'lecturer'))) throw forbidden('Only the submission group or lecturers and above can start a test run.');
+    if (artifact.purgedAt) throw conflict('This submission was removed by retention and cannot be tested.');
+    const content = artifact.submissionGroup.courseContent;
+    if (!content.exampleVersionId) throw conflict('This course content has no assignment (example version) to test against.');
+    const resultId = randomUUID();
+    const workflowId = gradingWorkflowIds.testSubmission(resultId);
+    await db.$transaction(async (tx) => {
+      // Serialises test requests of one group so two at once cannot both take the last run.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
+      if (content.maxTestRuns !== null) {
+        // Runs that failed for infrastructure reasons or were cancelled do not count against the student.
+        const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: ['pending', 'running', 'completed'] } } });
+        if (used >= content.maxTestRuns) {
+          throw new HttpError(429, 'too_many_requests', `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up (${used} runs).`, {
+            maxTestRuns: content.maxTestRuns,
+            used,
+          });
+        }
+      }
+      await tx.result.create({
+        data: { id: resultId, artifactId: artifact.id, submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, workflowId, status: 'pending' },
+      });
+    });
+    try {
+      await startWorkflow(db, temporal, {
+        type: WF_TEST_SUBMISSION,
+        workflowId,
+        taskQueue: TASK_QUEUE_TESTING,
+        args: [{ resultId }],
+        requestedById: req.user!.id,
+        courseId,
+      });
+    } catch (error) {
+      // Nothing will ever grade it: the pending row must not hold a test run.
+      await db.result.delete({ where: { id: resultId } }).catch(() => undefined);
+      throw error;
+    }
+    res.status(202).json({ workflow_id: workflowId, result_id: resultId, status: 'pending' });
+  });
+
+  return router;
+}

@@ -1,0 +1,240 @@
+import {
+  gradingStorageKeys,
+  toTestSummary,
+  type TCollectionResult,
+  type TGradingReport,
+  type TTestSubmissionResult,
+  type TVerificationHandIn,
+  type TVerificationReport,
+} from '@computor/contracts';
+import { aggregateReport, effectiveLimits, gradeCollection, resolveSandboxLimits, type TExample } from '@computor/grader';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityDeps } from '../deps';
+import { HEARTBEAT_INTERVAL_MS, NON_RETRYABLE, nonRetryable } from '../failures';
+import { GradingFiles, graderDefaults, type TArtifactRef, type TExampleRef } from './local-files';
+
+/** Failure type of a grader that could not produce a trustworthy result (retried; never the student's failure). */
+export const GRADER_INFRA_ERROR = 'GraderInfraError';
+
+export type TGradeTarget = { kind: 'artifact'; artifact: TArtifactRef } | { kind: 'hand-in'; handIn: string };
+
+export interface TCollectionPlan {
+  index: number;
+  name: string;
+  type: string;
+  /** Start-to-close budget of the collection's activity: compile + student and reference runs + slack. */
+  budgetMs: number;
+  /** Names of its checks (to report them when the collection cannot finish in its budget). */
+  checks: string[];
+}
+
+export interface TSubmissionTestPlan {
+  resultId: string;
+  artifact: TArtifactRef;
+  example: TExampleRef;
+  collections: TCollectionPlan[];
+  startedAt: string;
+}
+
+const ACTIVITY_SLACK_MS = 30_000;
+/** Output of all collections of one submission travels through workflow history: keep it well below the 2 MB payload limit. */
+const OUTPUT_BUDGET_BYTES = 768 * 1024;
+const DEFAULT_REPORT_OUTPUT_BYTES = 64 * 1024;
+const ACTIVE_RESULT = ['pending', 'running'] as const;
+
+function collectionPlans(example: TExample, operator: ReturnType<typeof resolveSandboxLimits>): TCollectionPlan[] {
+  const settings = example.meta.properties.executionBackend?.settings ?? undefined;
+  const compileMs = example.language === 'c' ? effectiveLimits(operator, settings, { kind: 'compile' }).wallTimeoutMs : 0;
+  return example.collections.map((c) => {
+    const runMs = effectiveLimits(operator, settings, { kind: 'run', timeoutSeconds: c.timeoutSeconds }).wallTimeoutMs;
+    // A C collection may compile student and reference; every collection may run both.
+    return { index: c.index, name: c.name, type: c.type, budgetMs: 2 * compileMs + 2 * runMs + ACTIVITY_SLACK_MS, checks: c.checks.map((k) => k.name) };
+  });
+}
+
+function outline(report: TGradingReport, reportKey: string): TTestSubmissionResult['test_results'] {
+  return {
+    summary: report.summary,
+    collectionSummary: report.collectionSummary,
+    collections: report.collections.map((c) => ({ name: c.name, type: c.type, status: c.status, summary: c.summary })),
+    reportKey,
+  };
+}
+
+function notPassed(report: TGradingReport): string[] {
+  return report.collections.flatMap((c) => c.checks.filter((k) => k.status !== 'passed').map((k) => `${c.name} / ${k.name}: ${k.status}: ${k.message}`));
+}
+
+function exampleRef(version: { id: string; contentHash: string; objectPrefix: string }): TExampleRef {
+  return { exampleVersionId: version.id, contentHash: version.contentHash, objectPrefix: version.objectPrefix };
+}
+
+export function gradingActivities(deps: ActivityDeps) {
+  const grader = graderDefaults(deps);
+  const files = new GradingFiles(deps.storage, grader.workDir);
+  const operator = resolveSandboxLimits(grader.limits);
+
+  async function loadVersion(exampleVersionId: string) {
+    const version = await deps.db.exampleVersion.findUnique({ where: { id: exampleVersionId } });
+    if (!version) throw nonRetryable(NON_RETRYABLE.notFound, `Example version ${exampleVersionId} not found`);
+    return version;
+  }
+
+  return {
+    /**
+     * Loads the result's artifact and example version, downloads both into this worker's work
+     * directory (warming the cache the collection activities use) and marks the result running.
+     */
+    async prepareSubmissionTest(input: { resultId: string }): Promise<TSubmissionTestPlan> {
+      const result = await deps.db.result.findUnique({
+        where: { id: input.resultId },
+        include: { artifact: true, courseContent: { include: { exampleVersion: true } } },
+      });
+      if (!result) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.resultId} not found`);
+      if (!ACTIVE_RESULT.includes(result.status as (typeof ACTIVE_RESULT)[number])) {
+        throw nonRetryable(NON_RETRYABLE.precondition, `Result ${input.resultId} is ${result.status}; only pending or running results are graded`);
+      }
+      if (result.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${result.artifactId} was purged by retention`);
+      const version = result.courseContent.exampleVersion;
+      if (!version) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${result.courseContentId} has no example assigned`);
+      const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
+      const ref = exampleRef(version);
+      const [example] = await Promise.all([files.example(ref), files.submission(artifact)]);
+      const startedAt = result.startedAt ?? new Date();
+      await deps.db.result.updateMany({ where: { id: result.id, status: { in: [...ACTIVE_RESULT] } }, data: { status: 'running', startedAt } });
+      return { resultId: result.id, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: startedAt.toISOString() };
+    },
+
+    /**
+     * Grades one collection in the sandbox. Heartbeats; cancellation kills the running sandbox.
+     * A collection the grader could not grade (sandbox failed to start) fails the attempt so that
+     * Temporal retries it: an infrastructure failure is never recorded as the student's.
+     */
+    async gradeSubmissionCollection(input: { example: TExampleRef; target: TGradeTarget; collectionIndex: number }): Promise<TCollectionResult> {
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat({ collection: input.collectionIndex }), HEARTBEAT_INTERVAL_MS);
+      try {
+        const example = await files.example(input.example);
+        const submissionDir = input.target.kind === 'artifact' ? await files.submission(input.target.artifact) : await files.handIn(example, input.target.handIn);
+        const result = await gradeCollection({
+          exampleDir: example.dir,
+          example,
+          submissionDir,
+          collectionIndex: input.collectionIndex,
+          limits: grader.limits,
+          config: {
+            ...grader.config,
+            reportOutputBytes: Math.min(
+              grader.config.reportOutputBytes ?? DEFAULT_REPORT_OUTPUT_BYTES,
+              Math.floor(OUTPUT_BUDGET_BYTES / (2 * Math.max(1, example.collections.length))),
+            ),
+          },
+          referenceCache: files.referenceCache,
+          signal: context.cancellationSignal,
+        });
+        if (result.status === 'infra_error' || result.checks.some((c) => c.status === 'infra_error')) {
+          const reason = result.checks.find((c) => c.status === 'infra_error')?.message ?? result.message;
+          throw ApplicationFailure.create({ type: GRADER_INFRA_ERROR, message: `collection ${input.collectionIndex} (${result.name}): ${reason}` });
+        }
+        return result;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Aggregates, stores report + testSummary.json, completes the Result row. Idempotent. */
+    async storeSubmissionResult(input: { plan: TSubmissionTestPlan; collections: TCollectionResult[] }): Promise<TTestSubmissionResult> {
+      const { plan } = input;
+      const example = await files.example(plan.example);
+      const durationMs = Date.now() - new Date(plan.startedAt).getTime();
+      const report = aggregateReport(example, input.collections, { startedAt: plan.startedAt, durationMs, limits: operator });
+      const reportKey = gradingStorageKeys.report(plan.resultId);
+      const testSummary = toTestSummary(report);
+      await Promise.all([
+        deps.storage.put(reportKey, JSON.stringify(report), 'application/json'),
+        deps.storage.put(gradingStorageKeys.testSummary(plan.resultId), JSON.stringify(testSummary), 'application/json'),
+      ]);
+      const updated = await deps.db.result.updateMany({
+        where: { id: plan.resultId, status: { in: [...ACTIVE_RESULT] } },
+        data: {
+          status: 'completed',
+          score: report.score,
+          passed: report.passed,
+          checksTotal: report.summary.total,
+          checksPassed: report.summary.passed,
+          checksFailed: report.summary.failed,
+          checksSkipped: report.summary.skipped,
+          reportKey,
+          summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result },
+          message: testSummary.resultMessage ?? null,
+          finishedAt: new Date(),
+        },
+      });
+      if (updated.count === 0) {
+        const row = await deps.db.result.findUnique({ where: { id: plan.resultId } });
+        // A retry after a successful update finds it completed: same report, same key, nothing to do.
+        if (row?.status !== 'completed') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${plan.resultId} is ${row?.status ?? 'gone'}; not storing a report`);
+      }
+      await files.releaseSubmission(plan.artifact.artifactId);
+      return { submission_id: plan.artifact.artifactId, result_id: plan.resultId, test_results: outline(report, reportKey), passed: report.passed, score: report.score };
+    },
+
+    /** Ends a result that will not complete: `failed` (infrastructure, for good) or `cancelled`; stores no report. */
+    async closeResult(input: { resultId: string; artifactId?: string; status: 'failed' | 'cancelled'; message: string }): Promise<void> {
+      await deps.db.result.updateMany({
+        where: { id: input.resultId, status: { in: [...ACTIVE_RESULT] } },
+        data: { status: input.status, message: input.message.slice(0, 2000), finishedAt: new Date() },
+      });
+      if (input.artifactId) await files.releaseSubmission(input.artifactId);
+    },
+
+    /** Marks the version `verifying` and lists what to grade: the reference and every `localTests/*` hand-in. */
+    async prepareVerification(input: { exampleVersionId: string }): Promise<{ example: TExampleRef; handIns: string[]; collections: TCollectionPlan[] }> {
+      const version = await loadVersion(input.exampleVersionId);
+      const ref = exampleRef(version);
+      const example = await files.example(ref);
+      await deps.db.exampleVersion.update({ where: { id: version.id }, data: { verificationStatus: 'verifying' } });
+      return { example: ref, handIns: ['reference', ...(await files.listHandIns(example))], collections: collectionPlans(example, operator) };
+    },
+
+    /** Stores the outcome: `verified` when the reference solution scores 1.0, else `failed`. */
+    async storeVerification(input: { example: TExampleRef; handIns: Array<{ handIn: string; collections: TCollectionResult[] }> }): Promise<TVerificationReport> {
+      const example = await files.example(input.example);
+      const handIns: TVerificationHandIn[] = input.handIns.map(({ handIn, collections }) => {
+        const report = aggregateReport(example, collections, { limits: operator });
+        return { handIn, status: report.status, score: report.score, passed: report.passed, summary: report.summary, notPassed: notPassed(report) };
+      });
+      const reference = handIns.find((h) => h.handIn === 'reference');
+      const ok = reference !== undefined && reference.status === 'completed' && reference.score === 1;
+      const verifiedAt = new Date();
+      const report: TVerificationReport = {
+        exampleVersionId: input.example.exampleVersionId,
+        status: ok ? 'verified' : 'failed',
+        message: ok ? 'The reference solution passes every check.' : `The reference solution scores ${reference?.score ?? 0} (${reference?.notPassed.length ?? 0} checks not passed).`,
+        handIns,
+        verifiedAt: verifiedAt.toISOString(),
+      };
+      await deps.db.exampleVersion.update({
+        where: { id: input.example.exampleVersionId },
+        data: { verificationStatus: report.status === 'verified' ? 'verified' : 'failed', verificationReport: report, verifiedAt },
+      });
+      return report;
+    },
+
+    /** A verification that could not finish leaves the version unverified, saying why. */
+    async abandonVerification(input: { exampleVersionId: string; message: string }): Promise<void> {
+      const report: TVerificationReport = {
+        exampleVersionId: input.exampleVersionId,
+        status: 'error',
+        message: input.message.slice(0, 2000),
+        handIns: [],
+        verifiedAt: new Date().toISOString(),
+      };
+      await deps.db.exampleVersion.updateMany({
+        where: { id: input.exampleVersionId, verificationStatus: 'verifying' },
+        data: { verificationStatus: 'unverified', verificationReport: report },
+      });
+    },
+  };
+}

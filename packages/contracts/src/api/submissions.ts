@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { ZUuid } from '../ids';
+
+/** The text fields of `POST /submissions` (multipart/form-data, plus exactly one archive file). */
+export const ZCreateSubmissionFields = z.strictObject({
+  course_content_id: ZUuid,
+  commit_sha: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal git commit id (7 to 64 digits)')
+    .transform((s) => s.toLowerCase())
+    .optional(),
+});
+export type TCreateSubmissionFields = z.infer<typeof ZCreateSubmissionFields>;
+
+/** Query of `GET /results/:id`: `view=testSummary` answers the Computor `testSummary.json` view instead of the report. */
+export const ZResultQuery = z.object({ view: z.enum(['report', 'testSummary']).default('report') });
+export type TResultQuery = z.infer<typeof ZResultQuery>;
+
+/** `POST /examples/:id/versions/:version/verify` takes no body options yet; unknown keys are refused. */
+export const ZVerifyExampleBody = z.strictObject({});

@@ -1,0 +1,122 @@
+import type { Activities, TCollectionPlan, TGradeTarget } from '@computor/activities';
+import {
+  ZTestSubmissionParams,
+  ZVerifyExampleParams,
+  type TCollectionResult,
+  type TTestSubmissionParams,
+  type TTestSubmissionResult,
+  type TVerificationReport,
+  type TVerifyExampleParams,
+} from '@computor/contracts';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import { parseParams, rootCause } from './steps';
+
+const NON_RETRYABLE_TYPES = ['InvalidInput', 'NotFound', 'PreconditionFailed'];
+
+// Database and storage bookkeeping is short: local activities on this worker, no task-queue round
+// trip and no sandbox slot. Transient storage or database trouble is retried.
+const bookkeeping = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/**
+ * One proxy per budget: each collection gets its own start-to-close timeout. Heartbeats every 3 s,
+ * so a lost worker is noticed within 15 s and the collection retried elsewhere (or after restart).
+ */
+function graderFor(plan: TCollectionPlan) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: plan.budgetMs,
+    heartbeatTimeout: '15 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  });
+}
+
+function exceededBudget(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'START_TO_CLOSE';
+}
+
+/** A collection that did not finish within its budget costs that collection (every check `timeout`), not the submission. */
+function timedOutCollection(plan: TCollectionPlan): TCollectionResult {
+  const message = `the collection did not finish within its time budget of ${Math.round(plan.budgetMs / 1000)} s`;
+  return {
+    name: plan.name,
+    type: plan.type,
+    status: 'timeout',
+    message,
+    checks: plan.checks.map((name) => ({ name, status: 'timeout' as const, message, durationMs: 0 })),
+    summary: { total: plan.checks.length, passed: 0, failed: plan.checks.length, skipped: 0 },
+    durationMs: plan.budgetMs,
+  };
+}
+
+async function gradeAll(example: Parameters<Activities['gradeSubmissionCollection']>[0]['example'], target: TGradeTarget, plans: TCollectionPlan[]): Promise<TCollectionResult[]> {
+  return Promise.all(
+    plans.map(async (plan) => {
+      try {
+        return await graderFor(plan).gradeSubmissionCollection({ example, target, collectionIndex: plan.index });
+      } catch (error) {
+        if (exceededBudget(error)) return timedOutCollection(plan);
+        throw error;
+      }
+    }),
+  );
+}
+
+/**
+ * Tests one submission artifact (the Result row created by the API): prepare -> one activity per
+ * collection in parallel -> aggregate and store. Fails for real (Result `failed`) when grading
+ * cannot finish; a cancelled run leaves the Result `cancelled` with no report.
+ */
+export async function testSubmissionWorkflow(params: TTestSubmissionParams): Promise<TTestSubmissionResult> {
+  const { resultId } = parseParams(ZTestSubmissionParams, params);
+  let artifactId: string | undefined;
+  try {
+    const plan = await bookkeeping.prepareSubmissionTest({ resultId });
+    artifactId = plan.artifact.artifactId;
+    const collections = await gradeAll(plan.example, { kind: 'artifact', artifact: plan.artifact }, plan.collections);
+    return await bookkeeping.storeSubmissionResult({ plan, collections });
+  } catch (error) {
+    if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.closeResult({ resultId, artifactId, status: 'cancelled', message: 'The test run was cancelled.' }));
+      throw error;
+    }
+    const cause = rootCause(error);
+    const message = `Grading failed: ${cause.message}`;
+    await CancellationScope.nonCancellable(() => bookkeeping.closeResult({ resultId, artifactId, status: 'failed', message }));
+    throw ApplicationFailure.create({ type: cause.type ?? 'GradingFailed', message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
+  }
+}
+
+/**
+ * Grades the example's reference solution and every `localTests/*` hand-in and stores the
+ * outcome on the version: `verified` only when the reference scores 1.0.
+ */
+export async function verifyExampleVersionWorkflow(params: TVerifyExampleParams): Promise<TVerificationReport> {
+  const { exampleVersionId } = parseParams(ZVerifyExampleParams, params);
+  try {
+    const plan = await bookkeeping.prepareVerification({ exampleVersionId });
+    const handIns = await Promise.all(
+      plan.handIns.map(async (handIn) => {
+        const collections = await gradeAll(plan.example, { kind: 'hand-in', handIn }, plan.collections);
+        // The verification report keeps verdicts, not program output: history stays small.
+        return { handIn, collections: collections.map(({ output: _output, ...rest }) => rest) };
+      }),
+    );
+    return await bookkeeping.storeVerification({ example: plan.example, handIns });
+  } catch (error) {
+    const cause = rootCause(error);
+    const message = isCancellation(error) ? 'The verification was cancelled.' : `Verification failed: ${cause.message}`;
+    await CancellationScope.nonCancellable(() => bookkeeping.abandonVerification({ exampleVersionId, message }));
+    if (isCancellation(error)) throw error;
+    throw ApplicationFailure.create({ type: cause.type ?? 'VerificationFailed', message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
+  }
+}
