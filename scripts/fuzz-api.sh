@@ -106,9 +106,19 @@ echo "course $course_id with a lecturer, a student and 2 contents"
 printf '==> schemathesis (max %s examples per operation, seed %s, %s workers)\n' "$max_examples" "$seed" "$workers"
 api_requests() { curl -fsS "$base/metrics" | awk '/^computor_http_requests_total\{/ { n += $NF } END { printf "%d", n }'; }
 api_5xx() { curl -fsS "$base/metrics" | awk '/^computor_http_requests_total\{/ && /status="5[0-9][0-9]"/ { n += $NF } END { printf "%d", n }'; }
+# GET /workflows/:id/result long-polls up to `wait` seconds (<= 300) and the event stream stays open
+# while a workflow runs; nothing runs workflows here, so both would only wait: pin `wait` to 0 and
+# read one event per stream.
+cat >"$out/schemathesis.toml" <<'TOML'
+max-stream-events = 1
+
+[[operations]]
+include-name = "GET /workflows/{id}/result"
+parameters = { "query.wait" = 0 }
+TOML
 before="$(api_requests)"
 set +e
-"$venv/bin/schemathesis" run "$base/openapi.json" \
+"$venv/bin/schemathesis" --config-file "$out/schemathesis.toml" run "$base/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$max_examples" \
@@ -120,6 +130,12 @@ set +e
   2>&1 | tee "$out/schemathesis.log"
 status=${PIPESTATUS[0]}
 set -e
+if ! kill -0 "$api_pid" 2>/dev/null; then
+  wait "$api_pid"; api_status=$?
+  echo "fuzz-api: the api exited during the run (status $api_status); its log: $out/api.log" >&2
+  tail -n 20 "$out/api.log" >&2
+  exit 1
+fi
 after="$(api_requests)"
 server_errors="$(api_5xx)"
 

@@ -35,7 +35,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-prefix() { local name=$1; shift; "$@" 2>&1 | sed -u "s/^/[$name] /" & pids+=($!); }
+# Process substitution keeps $! the app's own pid (a pipeline would give sed's), so signals reach it.
+prefix() { local name=$1; shift; "$@" > >(sed -u "s/^/[$name] /") 2>&1 & pids+=($!); }
 prefix api node apps/api/dist/main.js
 prefix worker-tasks node apps/worker/dist/cli.js worker start --queue computor-tasks
 prefix worker-testing env WORKER_IDENTITY="testing-$$@$(hostname)" node apps/worker/dist/cli.js worker start --queue computor-testing
@@ -50,6 +51,8 @@ cat <<MSG
     GitLab       $(grep '^GITLAB_URL=' "$COMPUTOR_ENV_FILE" | cut -d= -f2-)   (an EMULATOR of GitLab's REST API, not GitLab)
     Credentials  $COMPUTOR_STACK_DIR/dev-credentials.json
     Try: curl -H "Authorization: Bearer \$(node -p "require('$COMPUTOR_STACK_DIR/dev-credentials.json').admin.token")" http://127.0.0.1:${API_PORT}/me
+    The whole journey (GitLab setup, example, release, fork, two graded hand-ins), in another terminal:
+         node apps/worker/dist/cli.js demo --api http://127.0.0.1:${API_PORT} --credentials $COMPUTOR_STACK_DIR/dev-credentials.json
     Ctrl-C stops everything.
 MSG
 wait

@@ -21,7 +21,7 @@ export function createServer(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  const metrics = createApiMetrics(deps.db);
+  const metrics = createApiMetrics(deps.db, deps.temporal);
   app.use(requestContext(deps.logger, metrics.observe));
   app.use(healthRoutes(deps));
   // Unauthenticated like /healthz, for Prometheus; keep it off the public ingress.

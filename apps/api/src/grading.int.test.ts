@@ -49,7 +49,7 @@ const examples = new Map<string, ExampleFixture>();
 const contents = new Map<string, string>();
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-const WORKER_ENV = () => ({ GRADER_WORK_DIR: workDir, GRADER_MAX_WALL_SECONDS: '5', GRADER_UID_BASE: '62000' });
+const WORKER_ENV = () => ({ GRADER_WORK_DIR: workDir, GRADER_MAX_WALL_SECONDS: '5', GRADER_UID_BASE: '62000', WORKER_METRICS_PORT: '0' });
 
 // ---------- archives (a minimal ustar writer: the test needs entries ordinary tools refuse to write) ----------
 
@@ -309,6 +309,22 @@ describe('permissions', () => {
     expect((await verify(course.users.student!.token)).status).toBe(403);
     expect((await verify(course.users.tutor!.token)).status).toBe(403);
     expect((await request(app).post(`/examples/${fixture.exampleId}/versions/nope/verify`).set(auth(course.users.lecturer!.token))).status).toBe(404);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes grading outcomes, activity durations, Temporal SDK series and HTTP latencies after grading runs', async () => {
+    const port = JSON.parse(worker.output().split('\n').find((l) => l.includes('metrics listening'))!).port as number;
+    expect(port).toBeGreaterThan(0);
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(workerMetrics).toMatch(/computor_grading_checks_total\{status="passed"\} [1-9]/);
+    expect(workerMetrics).toMatch(/computor_grading_checks_total\{status="failed"\} [1-9]/);
+    expect(workerMetrics).toMatch(/computor_activity_duration_seconds_count\{activity="gradeSubmissionCollection",outcome="completed"\} [1-9]/);
+    expect(workerMetrics).toMatch(/^temporal_[a-z_]+/m);
+    const apiMetrics = await request(app).get('/metrics');
+    expect(apiMetrics.status).toBe(200);
+    expect(apiMetrics.text).toMatch(/computor_http_request_duration_seconds_bucket\{[^}]*route="\/submissions\/:id\/test"[^}]*status="202"/);
+    expect(apiMetrics.text).toMatch(/computor_workflow_runs\{type="testSubmissionWorkflow",status="completed"\} [1-9]/);
   });
 });
 

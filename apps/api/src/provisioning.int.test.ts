@@ -79,7 +79,7 @@ beforeAll(async () => {
     config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace },
   };
   app = createServer(deps);
-  worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20' } });
+  worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20', WORKER_METRICS_PORT: '0' } });
 });
 
 afterAll(async () => {
@@ -285,6 +285,20 @@ describe('many students under faults', () => {
     }
     const rows = await deps.db.courseMember.findMany({ where: { courseId: f.courseId, role: 'student' } });
     expect(rows.every((r) => r.gitlabProjectId && inStudents.some((p) => p.id === r.gitlabProjectId))).toBe(true);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes GitLab request latencies and 429s, activity durations and Temporal SDK series after provisioning', async () => {
+    const line = worker.output().split('\n').find((l) => l.includes('metrics listening'))!;
+    const port = JSON.parse(line).port as number;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/computor_gitlab_request_duration_seconds_count\{method="POST",route="groups",status="201"\} [1-9]/);
+    expect(text).toMatch(/computor_gitlab_rate_limited_total [1-9]/);
+    expect(text).toMatch(/computor_activity_duration_seconds_count\{activity="forkStudentRepository",outcome="completed"\} [1-9]/);
+    expect(text).toMatch(/^temporal_[a-z_]+/m);
+    const api = await request(app).get('/metrics');
+    expect(api.text).toMatch(/computor_workflow_runs\{type="createCourseHierarchyWorkflow",status="completed"\} [1-9]/);
   });
 });
 

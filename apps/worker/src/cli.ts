@@ -3,12 +3,13 @@ import { ConfigError } from '@computor/config';
 import { TASK_QUEUE_TASKS, TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
 import { createLogger } from '@computor/logger';
 import { flag, parseArgs, UsageError } from './commands/args';
+import { demoCommand } from './commands/demo';
 import { setOrganizationTokenCommand } from './commands/org-token';
 import { devSeedCommand } from './commands/seed';
 import { createTokenCommand, createUserCommand } from './commands/users';
 import { describeQueues, formatQueueStatus } from './commands/worker-status';
 import { runGradeCommand } from '@computor/grader';
-import { graderSettingsFrom, loadDbEnv, loadGraderEnv, loadSecretsEnv, loadTemporalEnv, loadWorkerEnv } from './env';
+import { graderSettingsFrom, loadDbEnv, loadGraderEnv, loadSecretsEnv, loadSeedEnv, loadTemporalEnv, loadWorkerEnv } from './env';
 import { ensureRetentionSchedule } from './schedules';
 import { startWorkers } from './worker';
 
@@ -21,6 +22,8 @@ const USAGE = `computor <command>
   token create --user <email> [--name <n>] [--expires-days <d>]
                                      print a new API token for the user (shown once)
   org set-token --org <path>         store the organization's GitLab token (read from stdin) encrypted with TOKEN_SECRET
+  demo --api <url> --credentials <file>
+                                     drive the whole journey through a running system (scripts/run.sh)
   dev seed --out <file>              local development: seed users, write their tokens to <file>
   grade --example <dir> --submission <dir> [--json] [--test-summary]
                                      grade a hand-in locally through the sandbox; exit 0 all passed,
@@ -96,6 +99,7 @@ async function grade(argv: string[]): Promise<number> {
 export async function runCli(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === 'grade') return grade(argv.slice(1));
+  if (group === 'demo') return demoCommand(parseArgs(argv.slice(1), BOOLEAN_FLAGS), out);
   const key = `${group ?? ''} ${command ?? ''}`.trim();
   switch (key) {
     case 'worker start':
@@ -109,7 +113,7 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'org set-token':
       return setOrganizationTokenCommand(loadSecretsEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     case 'dev seed':
-      return devSeedCommand(loadDbEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
+      return devSeedCommand(loadSeedEnv(), parseArgs(rest, BOOLEAN_FLAGS), out);
     default:
       if (group && !['help', '--help', '-h'].includes(group)) process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n`);
       out(USAGE);

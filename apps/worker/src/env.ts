@@ -105,3 +105,11 @@ export type TSecretsEnv = z.infer<typeof ZSecretsEnv>;
 export function loadSecretsEnv(env: RawEnv = process.env): TSecretsEnv {
   return parseEnv(ZSecretsEnv, withEnvFile(env));
 }
+
+const ZSeedEnv = z.object({ ...databaseEnv, GITLAB_URL: z.url().optional(), GITLAB_TOKEN: z.string().min(1).optional() });
+export type TSeedEnv = z.infer<typeof ZSeedEnv>;
+
+/** For `computor dev seed` (local development: the database and the stack's GitLab emulator). */
+export function loadSeedEnv(env: RawEnv = process.env): TSeedEnv {
+  return parseEnv(ZSeedEnv, withEnvFile(env));
+}

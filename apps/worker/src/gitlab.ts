@@ -1,7 +1,7 @@
 import type { GitlabResolver } from '@computor/activities';
 import { NON_RETRYABLE } from '@computor/activities';
 import { decryptSecret } from '@computor/config';
-import { createGitlabClient, createRateLimiter, type GitlabClient, type TRateLimiter } from '@computor/gitlab';
+import { createGitlabClient, createRateLimiter, type GitlabClient, type TRateLimiter, type TRequestObservation } from '@computor/gitlab';
 import type { Logger } from '@computor/logger';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TWorkerEnv } from './env';
@@ -11,8 +11,12 @@ import type { TWorkerEnv } from './env';
  * from worker configuration (GITLAB_TOKEN, GITLAB_TOKENS by tokenRef) or from the organization's
  * encrypted token (TOKEN_SECRET); they never travel through workflow inputs or history.
  */
-export function createGitlabResolver(env: TWorkerEnv, logger: Logger): { resolve: GitlabResolver; limiter: TRateLimiter } {
-  const limiter = createRateLimiter({ requestsPerSecond: env.GITLAB_REQUESTS_PER_SECOND, maxConcurrent: env.GITLAB_MAX_CONCURRENT });
+export function createGitlabResolver(
+  env: TWorkerEnv,
+  logger: Logger,
+  onRequest?: (observation: TRequestObservation) => void,
+): { resolve: GitlabResolver; limiter: TRateLimiter } {
+  const limiter = createRateLimiter({ requestsPerSecond: env.GITLAB_REQUESTS_PER_SECOND, maxConcurrent: env.GITLAB_MAX_CONCURRENT, onRequest });
   const clients = new Map<string, GitlabClient>();
   const resolve: GitlabResolver = (org) => {
     let token: string | undefined;

@@ -10,6 +10,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createGitlabResolver } from './gitlab';
 import { graderSettingsFrom, type TWorkerEnv } from './env';
+import { createWorkerMetrics, freeLoopbackPort, serveMetrics } from './metrics';
 
 export interface StartWorkersOptions {
   env: TWorkerEnv;
@@ -32,15 +33,24 @@ let runtimeInstalled = false;
 /** One Temporal worker per task queue, sharing one connection and one set of clients. */
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { env, logger } = options;
+  const metrics = createWorkerMetrics();
+  let metricsServer: { close(): void } | undefined;
   if (!runtimeInstalled) {
-    Runtime.install({ logger: toTemporalLogger(logger) });
+    // With WORKER_METRICS_PORT, the SDK's Prometheus exporter runs on a private loopback port and
+    // its series are served together with ours on /metrics.
+    const sdkPort = env.WORKER_METRICS_PORT !== undefined ? await freeLoopbackPort() : undefined;
+    Runtime.install({
+      logger: toTemporalLogger(logger),
+      ...(sdkPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } } : {}),
+    });
     runtimeInstalled = true;
+    if (sdkPort && env.WORKER_METRICS_PORT !== undefined) metricsServer = serveMetrics({ port: env.WORKER_METRICS_PORT, metrics, sdkPort, logger });
   }
   const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));
-  const gitlab = createGitlabResolver(env, logger);
-  const activities = createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettingsFrom(env) });
+  const gitlab = createGitlabResolver(env, logger, metrics.onGitlabRequest);
+  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettingsFrom(env) }));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
@@ -71,6 +81,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     await connection.close();
     await db.$disconnect();
     storage.destroy();
+    metricsServer?.close();
   });
   return {
     identity,

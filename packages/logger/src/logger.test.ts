@@ -19,6 +19,15 @@ describe('createLogger', () => {
     expect(entry.timestamp).toEqual(expect.any(String));
   });
 
+  it('prints every level, trace included, in the pretty format', () => {
+    const logger = createLogger({ service: 'worker', level: 'trace', format: 'pretty' });
+    const lines = capture(logger);
+    logger.log('trace', 'fine detail');
+    logger.error('broken');
+    expect(lines.join('')).toMatch(/fine detail/);
+    expect(lines.join('')).toMatch(/broken/);
+  });
+
   it('routes Temporal SDK log levels into winston levels', () => {
     const logger = createLogger({ service: 'worker', level: 'trace' });
     const lines = capture(logger);

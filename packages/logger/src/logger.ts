@@ -11,6 +11,8 @@ export interface LoggerOptions {
 }
 
 const levels = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+// colorize() throws on a level without a colour, and `trace` is not one of winston's defaults.
+winston.addColors({ error: 'red', warn: 'yellow', info: 'green', debug: 'blue', trace: 'gray' });
 
 export type Logger = winston.Logger;
 

@@ -1,9 +1,11 @@
 import type { Db } from '@computor/db';
+import type { Client } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { syncRunningRuns } from '../services/workflows';
 
 /** Prometheus metrics of one API instance (a registry per server, so tests can build many). */
-export function createApiMetrics(db: Db) {
+export function createApiMetrics(db: Db, temporal: Client) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'computor_api_' });
   const httpDuration = new Histogram({
@@ -26,6 +28,7 @@ export function createApiMetrics(db: Db) {
     labelNames: ['type', 'status'] as const,
     registers: [registry],
     async collect() {
+      await syncRunningRuns(db, temporal).catch(() => undefined);
       this.reset();
       const groups = await db.workflowRun.groupBy({ by: ['type', 'status'], _count: { _all: true } });
       for (const g of groups) this.set({ type: g.type, status: g.status }, g._count._all);

@@ -1,6 +1,7 @@
 import {
   ZAddMembersBody,
   ZApiError,
+  ZArchiveCourseBody,
   ZAssignExampleBody,
   ZCreateCourseBody,
   ZCreateCourseContentBody,
@@ -80,6 +81,27 @@ function submissionFormFields(): JsonSchema {
   const properties = toSchema(ZCreateSubmissionFields, 'input').properties as Record<string, JsonSchema>;
   // The contract's pattern is case-insensitive (`/i`), a flag JSON Schema patterns cannot carry.
   return { ...properties, commit_sha: { ...properties.commit_sha, pattern: '^[0-9a-fA-F]{7,64}$' } };
+}
+
+/** One Server-Sent Event of GET /workflows/:id/events, as `{event, data}` (Open API 3.1 describes each event with `schema`). */
+function sseEvent(): JsonSchema {
+  return {
+    type: 'object',
+    required: ['event', 'data'],
+    properties: {
+      event: { type: 'string', enum: ['status', 'progress', 'end'] },
+      data: {
+        type: 'string',
+        contentMediaType: 'application/json',
+        contentSchema: { anyOf: [toSchema(R.ZWorkflowStatusBody, 'output'), { type: 'object', properties: { workflow_id: { type: 'string' }, progress: {} }, required: ['workflow_id'] }] },
+      },
+    },
+  };
+}
+
+/** The release bodies take exactly one of `course_content_ids` or `all` (a refinement zod cannot export). */
+function releaseBody(schema: z.ZodType): JsonSchema {
+  return { ...toSchema(schema, 'input'), oneOf: [{ required: ['course_content_ids'] }, { required: ['all'] }] };
 }
 
 /** Every route of the API, grouped like `src/routes/`. The integration test checks it against the app's router. */
@@ -225,6 +247,16 @@ export const OPERATIONS: OperationSpec[] = [
   },
   {
     method: 'post',
+    path: '/courses/:id/archive',
+    operationId: 'archiveCourse',
+    tag: 'provisioning',
+    summary: 'Archive a course: revoke student access; optionally remove student repositories and the course groups in GitLab (lecturer or higher)',
+    uuidParams: ['id'],
+    body: jsonBody(ZArchiveCourseBody, false),
+    responses: { 202: json('Workflow started.', R.ZWorkflowStartedBody), ...errors({ 400: undefined, 403: undefined, 404: undefined, 413: undefined }) },
+  },
+  {
+    method: 'post',
     path: '/deployments',
     operationId: 'deployHierarchy',
     tag: 'provisioning',
@@ -289,7 +321,7 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'contents',
     summary: 'Release contents into the student-template repository (lecturer or higher)',
     uuidParams: ['id'],
-    body: jsonBody(ZReleaseStudentTemplateBody),
+    body: { required: true, content: { 'application/json': releaseBody(ZReleaseStudentTemplateBody) } },
     responses: {
       202: json('Release workflow started.', R.ZReleaseStartedBody),
       ...errors({
@@ -309,7 +341,7 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'contents',
     summary: 'Publish full assignments (with solutions and tests) into the staff repository (lecturer or higher)',
     uuidParams: ['id'],
-    body: jsonBody(ZReleaseSelectionBody),
+    body: { required: true, content: { 'application/json': releaseBody(ZReleaseSelectionBody) } },
     responses: {
       202: json('Release workflow started.', R.ZReleaseStartedBody),
       ...errors({
@@ -481,7 +513,11 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'workflows',
     summary: 'Server-Sent Events: `status` and `progress` on change, `end` when the workflow closes',
     responses: {
-      200: { description: 'An event stream; each `data:` line holds a workflow status body.', contentType: 'text/event-stream', schema: { type: 'string' } },
+      200: {
+        description: 'An event stream (each event described by the schema): `status` and `end` carry a workflow status body, `progress` `{workflow_id, progress}`; `: keepalive` comments every 15 s.',
+        contentType: 'text/event-stream',
+        schema: sseEvent(),
+      },
       ...errors({ 404: 'No such workflow, or not visible.' }),
     },
   },

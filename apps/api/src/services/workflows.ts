@@ -47,3 +47,26 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
   });
   return { workflowId: request.workflowId, runId };
 }
+
+const CLOSED_STATUS = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+} as const;
+
+/**
+ * Brings workflow_runs rows still recorded as running up to date with Temporal (at most `limit`,
+ * oldest first), so listings and metrics do not depend on someone having asked for the status.
+ */
+export async function syncRunningRuns(db: Db, temporal: Client, limit = 100): Promise<void> {
+  const rows = await db.workflowRun.findMany({ where: { status: 'running' }, orderBy: { startedAt: 'asc' }, take: limit, select: { id: true } });
+  await Promise.all(
+    rows.map(async ({ id }) => {
+      const description = await temporal.workflow.getHandle(id).describe().catch(() => null);
+      const status = description && CLOSED_STATUS[description.status.name as keyof typeof CLOSED_STATUS];
+      if (status) await db.workflowRun.updateMany({ where: { id, status: 'running' }, data: { status, closedAt: description.closeTime ?? new Date() } });
+    }),
+  );
+}

@@ -1,0 +1,161 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of our own API, printed rather than computed on */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { flag, requiredFlag, UsageError, type ParsedArgs } from './args';
+
+interface Credentials {
+  admin: { token: string };
+  lecturer: { token: string };
+  student: { token: string; username: string };
+  demo?: { courseId: string };
+}
+
+// A minimal ustar writer: the demo packs a conformance example and two hand-ins.
+function tarGz(files: Array<{ path: string; data: Buffer }>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const file of files) {
+    const header = Buffer.alloc(512);
+    header.write(file.path, 0, 100, 'utf8');
+    header.write('0000644\0', 100);
+    header.write('0000000\0', 108);
+    header.write('0000000\0', 116);
+    header.write(`${file.data.length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, '0')}\0`, 136);
+    header.write('        ', 148);
+    header.write('0', 156);
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(header, file.data, Buffer.alloc((512 - (file.data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+function filesUnder(dir: string, prefix: string): Array<{ path: string; data: Buffer }> {
+  const out: Array<{ path: string; data: Buffer }> = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) out.push(...filesUnder(full, `${prefix}${name}/`));
+    else out.push({ path: `${prefix}${name}`, data: readFileSync(full) });
+  }
+  return out;
+}
+
+class Api {
+  constructor(
+    private readonly base: string,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  async call<T = any>(token: string, method: string, route: string, body?: unknown, okStatuses = [200, 201, 202]): Promise<{ status: number; body: T }> {
+    let payload: RequestInit['body'];
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['Content-Type'] = 'application/json';
+    }
+    const res = await fetch(`${this.base}${route}`, { method, headers, body: payload });
+    const json = (await res.json().catch(() => null)) as T;
+    if (!okStatuses.includes(res.status)) throw new Error(`${method} ${route} answered ${res.status}: ${JSON.stringify(json)}`);
+    return { status: res.status, body: json };
+  }
+
+  /** Follows a workflow to its end through the API, printing its progress. */
+  async wait(token: string, workflowId: string): Promise<any> {
+    let lastProgress = '';
+    for (;;) {
+      const { body } = await this.call(token, 'GET', `/workflows/${encodeURIComponent(workflowId)}/result?wait=2`);
+      if (body.progress && JSON.stringify(body.progress) !== lastProgress) {
+        lastProgress = JSON.stringify(body.progress);
+        this.say(`      progress ${body.progress.done}/${body.progress.total}`);
+      }
+      if (body.status === 'COMPLETED') return body.result;
+      if (body.status !== 'RUNNING') throw new Error(`workflow ${workflowId} ended ${body.status}: ${body.failure?.message ?? ''}`);
+    }
+  }
+}
+
+const EXAMPLE = 'itpcp.pgph.py/itpcp.pgph.py.slogic';
+
+/**
+ * `computor demo --api <url> --credentials <file> [--examples <dir>]`: the whole journey through the
+ * API of a running system (`scripts/run.sh`): course set up in GitLab, a conformance example
+ * uploaded and verified, released, a student added (fork), a correct and a wrong hand-in graded.
+ * Safe to run again: every step reuses what exists.
+ */
+export async function demoCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
+  const base = requiredFlag(args, 'api').replace(/\/$/, '');
+  const creds = JSON.parse(readFileSync(requiredFlag(args, 'credentials'), 'utf8')) as Credentials;
+  if (!creds.demo?.courseId) throw new UsageError('the credentials file has no demo course: run `computor dev seed` against the stack with the GitLab emulator');
+  const examplesRoot = flag(args, 'examples') ?? path.resolve(__dirname, '../../../../../shared/conformance/computor-examples');
+  const exampleDir = path.join(examplesRoot, EXAMPLE);
+  const api = new Api(base, out);
+  const courseId = creds.demo.courseId;
+  const lecturer = creds.lecturer.token;
+  const student = creds.student.token;
+  const started = Date.now();
+  const stepLine = (n: number, text: string) => out(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${n}. ${text}`);
+
+  stepLine(1, 'set up the course in GitLab (groups, student-template, assignments)');
+  const setup = await api.call(lecturer, 'POST', `/courses/${courseId}/setup-gitlab`);
+  const hierarchy = await api.wait(lecturer, setup.body.workflow_id);
+  out(`      student-template: ${hierarchy.studentTemplate.webUrl}`);
+
+  stepLine(2, `upload the example ${path.basename(EXAMPLE)} and verify it in the sandbox`);
+  const form = new FormData();
+  form.append('archive', new Blob([tarGz(filesUnder(exampleDir, `${path.basename(EXAMPLE)}/`))]), 'example.tar.gz');
+  const uploaded = await api.call(lecturer, 'POST', '/examples', form);
+  const version = uploaded.body.examples[0].version;
+  out(`      ${uploaded.status === 201 ? 'stored' : 'already stored'}: version ${version.versionTag} (${version.fileCount} files)`);
+  const verify = await api.call(lecturer, 'POST', `/examples/${uploaded.body.examples[0].id}/versions/${encodeURIComponent(version.versionTag)}/verify`, {});
+  const verification = await api.wait(lecturer, verify.body.workflow_id);
+  out(`      verification: ${JSON.stringify(verification).slice(0, 160)}`);
+
+  stepLine(3, 'create the assignment, release it into student-template');
+  const contents = await api.call(lecturer, 'GET', `/courses/${courseId}/contents`);
+  let content = contents.body.items.find((c: { path: string }) => c.path === 'week1.slogic');
+  if (!content) content = (await api.call(lecturer, 'POST', `/courses/${courseId}/contents`, { path: 'week1.slogic', title: 'Sentential logic', maxTestRuns: 100 })).body;
+  await api.call(lecturer, 'PUT', `/courses/${courseId}/contents/${content.id}/example`, { exampleVersionId: version.id });
+  const release = await api.call(lecturer, 'POST', `/courses/${courseId}/student-template`, { course_content_ids: [content.id] });
+  const released = await api.wait(lecturer, release.body.workflow_id);
+  out(`      released in commit ${String(released?.commitSha ?? released?.sha ?? JSON.stringify(released)).slice(0, 80)}`);
+
+  stepLine(4, 'add the student: fork of student-template, Maintainer access');
+  const me = await api.call(student, 'GET', '/me');
+  const added = await api.call(lecturer, 'POST', `/courses/${courseId}/members`, { userId: me.body.id, role: 'student' }, [202, 409]);
+  if (added.status === 202) {
+    const fork = await api.wait(lecturer, added.body.workflow_id);
+    out(`      repository ${fork.webUrl} (${fork.provisioning})`);
+  } else out('      already a member');
+
+  const results: Array<{ label: string; result: any }> = [];
+  for (const [n, label, file] of [
+    [5, 'correct', 'localTests/correctSolution/slogic.py'],
+    [6, 'wrong', 'localTests/gptSolution/slogic.py'],
+  ] as const) {
+    stepLine(n, `hand in a ${label} solution and test it`);
+    const handIn = new FormData();
+    handIn.append('course_content_id', content.id);
+    handIn.append('archive', new Blob([tarGz([{ path: 'slogic.py', data: readFileSync(path.join(exampleDir, file)) }])]), 'submission.tar.gz');
+    const submission = await api.call(student, 'POST', '/submissions', handIn);
+    const test = await api.call(student, 'POST', `/submissions/${submission.body.id}/test`, {});
+    await api.wait(student, test.body.workflow_id);
+    const result = (await api.call(student, 'GET', `/results/${test.body.result_id}`)).body;
+    results.push({ label, result });
+  }
+
+  out('');
+  for (const { label, result } of results) {
+    const failed = (result.report?.collections ?? []).flatMap((c: { name: string; checks: Array<{ name: string; status: string }> }) =>
+      c.checks.filter((k) => k.status !== 'passed').map((k) => `${c.name} / ${k.name}: ${k.status}`),
+    );
+    out(`${label.padEnd(8)} score ${result.score} (${result.summary?.passed}/${result.summary?.total} checks passed)${failed.length ? `; failing: ${failed.join('; ')}` : ''}`);
+  }
+  out(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
