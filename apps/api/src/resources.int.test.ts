@@ -61,6 +61,19 @@ describe('admin-only resources', () => {
   });
 });
 
+describe('hostile input found by fuzzing', () => {
+  it('answers NUL characters, malformed path encodings and out-of-range ids with 400, not 500', async () => {
+    const admin = auth(f.users.admin!.token);
+    const nul = await request(app).post('/courses').set(admin).send({ courseFamilyId: f.familyId, path: uniq('n-'), title: 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect((await request(app).get('/workflows/a%00b/status').set(admin)).status).toBe(400);
+    expect((await request(app).get('/courses/%E0%A4%A').set(admin)).status).toBe(400);
+    const huge = await request(app).post('/organizations').set(admin).send({ path: uniq('h-'), title: 'H', gitlab: { url: 'https://gitlab.example.test', parentGroupId: 9007199254740990 } });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.details.fields[0].path).toBe('gitlab.parentGroupId');
+  });
+});
+
 describe('visibility', () => {
   it('shows a course to its members and admins only', async () => {
     for (const role of ['owner', 'lecturer', 'tutor', 'student', 'admin']) {

@@ -14,7 +14,10 @@ export function spawnProcess(command: string, args: string[], options: { env?: N
   const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let buffer = '';
   const listeners = new Set<() => void>();
+  // TEST_ECHO_PROCESSES=1 shows child output live (debugging a hung or crashed worker).
+  const echo = process.env.TEST_ECHO_PROCESSES === '1';
   const onData = (chunk: Buffer) => {
+    if (echo) process.stderr.write(chunk);
     buffer += chunk.toString('utf8');
     for (const l of listeners) l();
   };

@@ -584,7 +584,10 @@ function buildOperation(op: OperationSpec): JsonSchema {
     }
   }
   const responses: JsonSchema = {};
-  const all: Record<number, ResponseSpec> = { ...op.responses, ...(op.public ? {} : errors({ 401: undefined })) };
+  // Every authenticated route may also meet a malformed path or NUL text (400) and an unavailable
+  // database or Temporal (503), besides its own answers.
+  const generic = op.public ? {} : errors({ 400: 'Invalid input, a malformed path encoding, or text containing NUL.', 401: undefined, 503: undefined });
+  const all: Record<number, ResponseSpec> = { ...generic, ...op.responses };
   for (const [status, spec] of Object.entries(all).sort(([a], [b]) => Number(a) - Number(b))) {
     const schema = spec.schema === undefined ? undefined : allowExtraProperties(isZod(spec.schema) ? toSchema(spec.schema, 'output') : spec.schema);
     responses[status] = { description: spec.description, ...(schema ? { content: { [spec.contentType ?? 'application/json']: { schema } } } : {}) };

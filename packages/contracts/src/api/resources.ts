@@ -15,7 +15,8 @@ export type TCreateUserBody = z.infer<typeof ZCreateUserBody>;
 
 export const ZGitlabSettings = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
-  parentGroupId: z.number().int().positive(),
+  // GitLab ids are 32-bit in our schema (and in GitLab's own).
+  parentGroupId: z.number().int().positive().max(2_147_483_647),
   /** Name of the worker-side secret holding the token; the token itself never goes through the API. */
   tokenRef: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
 });
