@@ -28,7 +28,8 @@ export const ZContentDirectory = z
 export const ZCreateCourseContentBody = z.strictObject({
   path: ZContentPath,
   title: z.string().trim().min(1).max(200),
-  position: z.number().finite().optional(),
+  // Bounded: extreme doubles do not survive the database driver.
+  position: z.number().finite().min(-1e9).max(1e9).optional(),
   maxTestRuns: z.number().int().min(1).max(100_000).nullable().optional(),
   directory: ZContentDirectory.optional(),
 });
