@@ -35,6 +35,10 @@ pnpm turbo run typecheck lint test --output-logs=new-only 2>&1 | tee -a "$log" |
 printf '\n==> integration tests (real Temporal, PostgreSQL, S3 server, sandbox, GitLab emulator)\n'
 pnpm turbo run test:integration --concurrency=1 --output-logs=new-only 2>&1 | tee -a "$log" || status=1
 
+printf '\n==> deployment check (pnpm deploy of each app outside the repository, started and probed)\n'
+deploy_ok=1
+bash scripts/verify-deploy.sh 2>&1 | tee -a "$log" | tail -n 25 || { deploy_ok=0; status=1; }
+
 # Jest prints "Tests: [N failed, ][N skipped, ]N passed, N total" per package; add them up.
 read -r passed failed skipped < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
   /Tests:/ {
@@ -46,6 +50,8 @@ read -r passed failed skipped < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
   }
   END { print p + 0, f + 0, s + 0 }')
 rm -f "$log"
+# The deployment check counts as one test.
+if [[ $deploy_ok == 1 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 printf '\n==> done in %ss\n' "$(( $(date +%s) - started ))"
 if [[ $status != 0 && $failed == 0 ]]; then failed=1; echo "a typecheck, lint or test task failed (see above)"; fi
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
