@@ -2,11 +2,11 @@ import { exampleObjectPrefix, prepareExampleUpload, type TPreparedExample } from
 import { httpStatusFor, isArchiveError, readArchive, type ArchiveError } from '@computor/archive';
 import { roleSatisfies, ZUuid, type TCourseRole } from '@computor/contracts';
 import type { Db } from '@computor/db';
-import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import type { AuthUser } from '../http/request-context';
-import { badRequest, conflict, forbidden, HttpError, notFound, payloadTooLarge, unprocessable } from '../http/errors';
+import { conflict, forbidden, HttpError, notFound, unprocessable } from '../http/errors';
+import { readUploadForm } from '../http/upload';
 
 /** The highest role the user holds in any course (admins count as owners), or null. */
 async function highestRole(db: Db, user: AuthUser): Promise<TCourseRole | null> {
@@ -21,52 +21,6 @@ async function requireLibraryRole(db: Db, user: AuthUser, required: TCourseRole)
   if (!role || !roleSatisfies(role, required)) throw forbidden(`This action requires the role ${required} or higher in some course.`);
 }
 
-/**
- * Reads the single file part of a multipart upload into memory, never more than `maxBytes`:
- * busboy stops counting there and the request is answered 413.
- */
-function readSingleUpload(req: Request, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.header('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) {
-    req.resume();
-    return Promise.reject(payloadTooLarge(`The upload exceeds ${maxBytes} bytes.`, { maxBytes }));
-  }
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 10, fieldSize: 1024, parts: 12 } });
-    } catch {
-      reject(badRequest('Expected multipart/form-data with one archive file.'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let failure: HttpError | null = null;
-    let files = 0;
-    parser.on('file', (_name, stream) => {
-      files++;
-      stream.on('data', (chunk: Buffer) => {
-        if (!failure) chunks.push(chunk);
-      });
-      stream.on('limit', () => {
-        failure = payloadTooLarge(`The archive exceeds ${maxBytes} bytes.`, { maxBytes });
-        chunks.length = 0;
-      });
-    });
-    parser.on('filesLimit', () => {
-      failure ??= badRequest('Send exactly one archive file.');
-    });
-    parser.on('partsLimit', () => {
-      failure ??= badRequest('Too many form parts.');
-    });
-    parser.on('error', (error: Error) => reject(badRequest(`Malformed multipart body: ${error.message}`)));
-    parser.on('close', () => {
-      if (failure) reject(failure);
-      else if (files !== 1) reject(badRequest('Send exactly one archive file (multipart field "archive").'));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.pipe(parser);
-  });
-}
 
 const versionView = (v: {
   id: string;
@@ -170,7 +124,7 @@ export function exampleRoutes(deps: ApiDeps): Router {
   router.post('/examples', async (req, res) => {
     await requireLibraryRole(db, req.user!, 'lecturer');
     const maxBytes = deps.config.maxUploadBytes;
-    const archive = await readSingleUpload(req, maxBytes);
+    const { archive } = await readUploadForm(req, { maxBytes, expected: 'one archive file (field "archive")' });
     let files;
     try {
       files = await readArchive(archive, { maxArchiveBytes: maxBytes });

@@ -11,10 +11,10 @@ import {
   type TCourseRole,
 } from '@computor/contracts';
 import type { Db } from '@computor/db';
-import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, forbidden, HttpError, notFound, payloadTooLarge } from '../http/errors';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
+import { readUploadForm } from '../http/upload';
 import type { AuthUser } from '../http/request-context';
 import { parse } from '../http/validate';
 import { courseRoleOf } from '../services/access';
@@ -23,61 +23,6 @@ import { idParam } from './resources';
 
 const FORM_FIELDS = ['course_content_id', 'commit_sha'] as const;
 
-/**
- * Reads a multipart upload: the known text fields and exactly one file, never more than
- * `maxBytes` of it in memory (past that busboy stops and the request is answered 413).
- */
-function readSubmissionForm(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; archive: Buffer }> {
-  const declared = Number(req.header('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) {
-    req.resume();
-    return Promise.reject(payloadTooLarge(`The upload exceeds ${maxBytes} bytes.`, { maxBytes }));
-  }
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: FORM_FIELDS.length, fieldSize: 1024, parts: FORM_FIELDS.length + 1 } });
-    } catch {
-      reject(badRequest('Expected multipart/form-data with the fields course_content_id (and optionally commit_sha) and one archive file.'));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    const chunks: Buffer[] = [];
-    let failure: HttpError | null = null;
-    let files = 0;
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) failure ??= badRequest('Invalid form.', [{ path: name, message: 'value too long' }]);
-      else if (!(FORM_FIELDS as readonly string[]).includes(name)) failure ??= badRequest('Invalid form.', [{ path: name, message: 'unknown field' }]);
-      else fields[name] = value;
-    });
-    parser.on('file', (_name, stream) => {
-      files++;
-      stream.on('data', (chunk: Buffer) => {
-        if (!failure) chunks.push(chunk);
-      });
-      stream.on('limit', () => {
-        failure = payloadTooLarge(`The archive exceeds ${maxBytes} bytes.`, { maxBytes });
-        chunks.length = 0;
-      });
-    });
-    parser.on('filesLimit', () => {
-      failure ??= badRequest('Send exactly one archive file.');
-    });
-    parser.on('fieldsLimit', () => {
-      failure ??= badRequest('Too many form fields.');
-    });
-    parser.on('partsLimit', () => {
-      failure ??= badRequest('Too many form parts.');
-    });
-    parser.on('error', (error: Error) => reject(badRequest(`Malformed multipart body: ${error.message}`)));
-    parser.on('close', () => {
-      if (failure) reject(failure);
-      else if (files !== 1) reject(badRequest('Send exactly one archive file.'));
-      else resolve({ fields, archive: Buffer.concat(chunks) });
-    });
-    req.pipe(parser);
-  });
-}
 
 /**
  * Hand-ins are often zipped with their folder (`project/main.py`): that one shared folder is
@@ -139,7 +84,11 @@ export function submissionRoutes(deps: ApiDeps): Router {
   const router = Router();
 
   router.post('/submissions', async (req, res) => {
-    const { fields, archive } = await readSubmissionForm(req, deps.config.maxUploadBytes);
+    const { fields, archive } = await readUploadForm(req, {
+      maxBytes: deps.config.maxUploadBytes,
+      fields: FORM_FIELDS,
+      expected: 'the fields course_content_id (and optionally commit_sha) and one archive file',
+    });
     const body = parse(ZCreateSubmissionFields, fields, 'form');
     const { content, role, member } = await contentForCaller(db, req.user!, body.course_content_id);
     // In this version only students hand in, for themselves; staff test through verification.
