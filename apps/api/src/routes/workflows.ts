@@ -1,5 +1,5 @@
 import { PROGRESS_QUERY, roleSatisfies, ZUuid, type TWorkflowStatusBody } from '@computor/contracts';
-import type { Prisma, WorkflowRunStatus } from '@computor/db';
+import type { Prisma } from '@computor/db';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { conflict, forbidden, notFound } from '../http/errors';
 import { parse } from '../http/validate';
 import { courseRoleOf } from '../services/access';
 import { canSeeWorkflow } from '../services/visibility';
+import { CLOSED_STATUS, failureOf, syncRunningRuns } from '../services/workflows';
 
 const PROGRESS_QUERY_DEADLINE_MS = 1_000;
 
@@ -25,20 +26,8 @@ const ZListQuery = z.strictObject({
 const EVENT_POLL_MS = 1_000;
 const EVENT_KEEPALIVE_MS = 15_000;
 
-const toRunStatus: Partial<Record<string, WorkflowRunStatus>> = {
-  COMPLETED: 'completed',
-  FAILED: 'failed',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'terminated',
-  TIMED_OUT: 'timed_out',
-};
 
-function failureOf(error: unknown): { message: string; type: string | null } {
-  let cause = error as { message?: string; type?: string; cause?: unknown } | undefined;
-  // The interesting message is the innermost ApplicationFailure (activity -> workflow -> client).
-  while (cause && (cause as { cause?: unknown }).cause) cause = (cause as { cause: typeof cause }).cause;
-  return { message: cause?.message ?? String(error), type: cause?.type ?? null };
-}
+
 
 /** Status and result of workflows the caller may see (404 otherwise, same as unknown). */
 export function workflowRoutes(deps: ApiDeps): Router {
@@ -74,7 +63,7 @@ export function workflowRoutes(deps: ApiDeps): Router {
         (error: unknown) => failureOf(error),
       );
     }
-    const runStatus = toRunStatus[status];
+    const runStatus = CLOSED_STATUS[status as keyof typeof CLOSED_STATUS];
     if (runStatus) {
       await db.workflowRun
         .updateMany({ where: { id: workflowId, status: 'running' }, data: { status: runStatus, closedAt: description.closeTime ?? new Date(), failureMessage: body.failure?.message } })
@@ -99,8 +88,7 @@ export function workflowRoutes(deps: ApiDeps): Router {
     if (query.type) filters.push({ type: query.type });
     const where: Prisma.WorkflowRunWhereInput = { AND: filters };
     // Statuses are refreshed from Temporal for rows still recorded as running, so the filter sees truth.
-    const stale = await db.workflowRun.findMany({ where: { AND: [...filters, { status: 'running' }] }, select: { id: true }, take: 200, orderBy: { startedAt: 'desc' } });
-    await Promise.all(stale.map((r) => statusBody(r.id).catch(() => undefined)));
+    await syncRunningRuns(db, temporal, { where, limit: 200 });
     const statusWhere = query.status ? { AND: [where, { status: query.status }] } : where;
     const [total, rows] = await Promise.all([
       db.workflowRun.count({ where: statusWhere }),

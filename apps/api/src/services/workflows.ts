@@ -1,5 +1,5 @@
 import type { TTaskQueue } from '@computor/contracts';
-import type { Db } from '@computor/db';
+import type { Db, Prisma } from '@computor/db';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 
 export interface StartRequest {
@@ -48,7 +48,8 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
   return { workflowId: request.workflowId, runId };
 }
 
-const CLOSED_STATUS = {
+/** Temporal's closed statuses as recorded in workflow_runs. */
+export const CLOSED_STATUS = {
   COMPLETED: 'completed',
   FAILED: 'failed',
   CANCELLED: 'cancelled',
@@ -56,17 +57,33 @@ const CLOSED_STATUS = {
   TIMED_OUT: 'timed_out',
 } as const;
 
+/** The innermost failure of a closed workflow (activity -> workflow -> client), for status bodies. */
+export function failureOf(error: unknown): { message: string; type: string | null } {
+  let cause = error as { message?: string; type?: string; cause?: unknown } | undefined;
+  while (cause && (cause as { cause?: unknown }).cause) cause = (cause as { cause: typeof cause }).cause;
+  return { message: cause?.message ?? String(error), type: cause?.type ?? null };
+}
+
 /**
  * Brings workflow_runs rows still recorded as running up to date with Temporal (at most `limit`,
  * oldest first), so listings and metrics do not depend on someone having asked for the status.
+ * One describe per row, plus the result of those that did not complete: no queries to workers.
  */
-export async function syncRunningRuns(db: Db, temporal: Client, limit = 100): Promise<void> {
-  const rows = await db.workflowRun.findMany({ where: { status: 'running' }, orderBy: { startedAt: 'asc' }, take: limit, select: { id: true } });
+export async function syncRunningRuns(db: Db, temporal: Client, options: { where?: Prisma.WorkflowRunWhereInput; limit?: number } = {}): Promise<void> {
+  const rows = await db.workflowRun.findMany({
+    where: { AND: [options.where ?? {}, { status: 'running' }] },
+    orderBy: { startedAt: 'asc' },
+    take: options.limit ?? 100,
+    select: { id: true },
+  });
   await Promise.all(
     rows.map(async ({ id }) => {
-      const description = await temporal.workflow.getHandle(id).describe().catch(() => null);
+      const handle = temporal.workflow.getHandle(id);
+      const description = await handle.describe().catch(() => null);
       const status = description && CLOSED_STATUS[description.status.name as keyof typeof CLOSED_STATUS];
-      if (status) await db.workflowRun.updateMany({ where: { id, status: 'running' }, data: { status, closedAt: description.closeTime ?? new Date() } });
+      if (!status) return;
+      const failureMessage = status === 'completed' ? null : await handle.result().then(() => null, (error: unknown) => failureOf(error).message);
+      await db.workflowRun.updateMany({ where: { id, status: 'running' }, data: { status, closedAt: description.closeTime ?? new Date(), failureMessage } });
     }),
   );
 }
