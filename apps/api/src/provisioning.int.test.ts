@@ -237,6 +237,43 @@ describe('members', () => {
     }
   });
 
+  it('polls a slow fork import with durable timers, and falls back to a copy when the import fails', async () => {
+    const f = await fixture(['lecturer', 'student', 'tutor']);
+    await setupCourse(f);
+    const provision = async (memberId: string) => {
+      const handle = await client.workflow.start('provisionStudentRepositoryWorkflow', {
+        taskQueue: 'computor-tasks',
+        workflowId: uniq('slow-fork-'),
+        args: [{ courseId: f.courseId, courseMemberId: memberId, pollIntervalSeconds: 0.5 }],
+      });
+      const result = await handle.result();
+      const events = (await handle.fetchHistory()).events ?? [];
+      return { result, timers: events.filter((e) => e.timerStartedEventAttributes).length };
+    };
+    // Longer than the fork activity's own wait (3 s): the rest is polled by the workflow.
+    gitlab.configure({ fork: { importDelayMs: 4_500 } });
+    try {
+      const slow = await provision(f.users.student!.memberId!);
+      expect(slow.result.provisioning).toBe('fork');
+      expect(slow.timers).toBeGreaterThan(0);
+      const project = gitlab.state().projects.find((p) => p.id === slow.result.projectId)!;
+      expect(project.import_status).toBe('finished');
+      expect(project.members).toEqual(expect.arrayContaining([expect.objectContaining({ access_level: 40 })]));
+    } finally {
+      gitlab.configure({ fork: { importDelayMs: 100 } });
+    }
+    // A tutor's member row stands in for a second student here: the workflow only needs the user.
+    gitlab.configure({ fork: { importDelayMs: 200, failRate: 1 } });
+    try {
+      const failed = await provision(f.users.tutor!.memberId!);
+      expect(failed.result.provisioning).toBe('fallback_copy');
+      const member = await deps.db.courseMember.findUniqueOrThrow({ where: { id: f.users.tutor!.memberId } });
+      expect(member).toMatchObject({ repositoryProvisioning: 'fallback_copy', gitlabProjectId: failed.result.projectId });
+    } finally {
+      gitlab.configure({ fork: { importDelayMs: 100, failRate: 0 } });
+    }
+  });
+
   it('answers bad bodies with 400 and field paths, and starts nothing', async () => {
     const f = await fixture(['lecturer']);
     const before = await deps.db.workflowRun.count({ where: { courseId: f.courseId } });

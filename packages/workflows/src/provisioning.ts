@@ -31,6 +31,9 @@ const gitlab = proxyActivities<Activities>({
 
 const local = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
 
+/** How long the fork activity itself waits for GitLab's import before handing over to durable timers. */
+const IMPORT_WAIT_IN_ACTIVITY_MS = 3_000;
+
 export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 
 /** Organization -> family -> course -> students/tutors -> student-template/assignments, each created or adopted. */
@@ -118,38 +121,48 @@ export async function deployHierarchyWorkflow(params: TDeployHierarchyParams): P
   return result;
 }
 
-/**
- * Forks student-template into the students group, waits for GitLab's asynchronous import with
- * durable timers, unprotects main and makes the student Maintainer. When GitLab will not fork,
- * creates the project and copies the template's files instead, and records that.
- */
-export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
-  const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = parseParams(ZProvisionStudentParams, params);
-  let provisioning: 'fork' | 'fallback_copy' = 'fork';
-  let projectId: number | null = null;
+const isForkUnavailable = (error: unknown) =>
+  error instanceof ApplicationFailure ? error.type === 'ForkUnavailable' : failureType(error) === 'ForkUnavailable';
+
+/** The forked, finalized repository; null when GitLab will not fork (disabled, or the import failed or timed out). */
+async function forkRepository(params: Required<Omit<TProvisionStudentParams, 'courseId' | 'courseMemberId'>> & { courseId: string; courseMemberId: string }) {
+  const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = params;
+  const deadline = Date.now() + forkTimeoutSeconds * 1000;
+  let projectId: number;
   try {
-    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId });
-    projectId = fork.projectId;
-    let status = fork.importStatus;
-    const deadline = Date.now() + forkTimeoutSeconds * 1000;
-    // Small forks finish in well under a second: poll soon, then back off to the interval.
-    for (let poll = 0; status !== 'finished' && status !== 'none' && status !== null; poll++) {
-      if (status === 'failed') throw ApplicationFailure.nonRetryable(`GitLab could not complete the fork: ${fork.importError ?? 'import failed'}`, 'ForkUnavailable');
+    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000) });
+    if (fork.state === 'finalized') return fork.project;
+    projectId = fork.project.projectId;
+    // Durable timers from here on: soon at first, then backing off to the interval.
+    for (let poll = 0; ; poll++) {
       if (Date.now() >= deadline) throw ApplicationFailure.nonRetryable(`The fork did not finish within ${forkTimeoutSeconds} s`, 'ForkUnavailable');
       await sleep(Math.min(pollIntervalSeconds * 1000, 250 * 2 ** poll));
-      status = (await gitlab.getImportStatus({ courseId, projectId })).importStatus;
+      const { importStatus, importError } = await gitlab.getImportStatus({ courseId, projectId });
+      if (importStatus === 'failed') throw ApplicationFailure.nonRetryable(`GitLab could not complete the fork: ${importError ?? 'import failed'}`, 'ForkUnavailable');
+      if (importStatus === 'finished' || importStatus === 'none' || importStatus === null) break;
     }
   } catch (error) {
-    if (error instanceof ApplicationFailure ? error.type !== 'ForkUnavailable' : failureType(error) !== 'ForkUnavailable') {
-      throw ApplicationFailure.create({ type: failureType(error) ?? 'StepFailed', message: `fork student-template failed: ${rootCause(error).message}`, nonRetryable: true, cause: error as Error });
-    }
-    provisioning = 'fallback_copy';
-    projectId = (await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }))).projectId;
+    if (isForkUnavailable(error)) return null;
+    throw ApplicationFailure.create({ type: failureType(error) ?? 'StepFailed', message: `fork student-template failed: ${rootCause(error).message}`, nonRetryable: true, cause: error as Error });
   }
-  const finalProjectId = projectId!;
-  const project = await runStep('finalize repository', () =>
-    gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: finalProjectId, provisioning }),
-  );
+  return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork' }));
+}
+
+/**
+ * Forks student-template into the students group, unprotects main and makes the student
+ * Maintainer. The fork activity waits a few seconds for GitLab's asynchronous import itself (small
+ * forks finish in well under a second) and then finalizes in the same attempt; a longer import is
+ * polled here with durable timers before finalizing. When GitLab will not fork, creates the
+ * project and copies the template's files instead, and records that.
+ */
+export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
+  const input = parseParams(ZProvisionStudentParams, params);
+  const { courseId, courseMemberId } = input;
+  const forked = await forkRepository(input);
+  if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
+  const provisioning = 'fallback_copy';
+  const copy = await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }));
+  const project = await runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: copy.projectId, provisioning }));
   return { courseMemberId, projectId: project.projectId, path: project.path, webUrl: project.webUrl, provisioning };
 }
 

@@ -1,7 +1,7 @@
 import { GITLAB_ACCESS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
 import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
@@ -58,7 +58,7 @@ async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: Lo
 async function context(deps: ActivityDeps, input: { courseId: string; courseMemberId: string }) {
   const course = await loadCourse(deps, input.courseId);
   const member = await loadMember(deps, input.courseId, input.courseMemberId);
-  return { course, member, gitlab: gitlabForCourse(deps, course) };
+  return { deps, course, member, gitlab: gitlabForCourse(deps, course) };
 }
 
 function studentPath(member: LoadedMember): string {
@@ -75,16 +75,50 @@ async function existingStudentProject(gitlab: GitlabClient, course: LoadedCourse
   return gitlab.getProject(fullPath);
 }
 
+export type TForkOutcome = { state: 'finalized' | 'importing'; project: TStudentProject };
+
+/** GitLab reports "finished" for a completed fork; "none" (or nothing) when no import ran. */
+const importDone = (status: string | null) => status === 'finished' || status === 'none' || status === null;
+
+async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: number, provisioning: 'fork' | 'fallback_copy'): Promise<TStudentProject> {
+  const { deps, course, member, gitlab } = ctx;
+  const ids = requireProvisioned(course);
+  return step(`finalize repository of ${member.user.username}`, async () => {
+    const project = await gitlab.getProject(projectId);
+    if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${projectId} disappeared before it was finalized`);
+    const userId = await gitlabUserId(deps, gitlab, course, member);
+    await gitlab.unprotectBranch(project.id, 'main');
+    await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
+    await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+    await deps.db.courseMember.update({
+      where: { id: member.id },
+      data: {
+        gitlabProjectId: project.id,
+        gitlabProjectPath: project.pathWithNamespace,
+        gitlabProjectWebUrl: project.webUrl,
+        gitlabProjectHttpUrl: project.httpUrlToRepo,
+        repositoryProvisioning: provisioning,
+      },
+    });
+    return projectView(project);
+  });
+}
+
 export function memberActivities(deps: ActivityDeps) {
   return {
     /**
      * Forks student-template into the students group at the member's stable path (adopting a
-     * fork already there). Fails with ForkUnavailable when GitLab refuses the fork for good.
+     * fork already there), waits up to `importWaitMs` for GitLab's import (small forks take well
+     * under a second) and, once it is finished, finalizes the repository in the same attempt. A
+     * longer import is left to the workflow's durable timers (`state: "importing"`), so no
+     * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
+     * reports the import failed.
      */
-    async forkStudentRepository(input: { courseId: string; courseMemberId: string }): Promise<TStudentProject> {
-      const { course, member, gitlab } = await context(deps, input);
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number }): Promise<TForkOutcome> {
+      const ctx = await context(deps, input);
+      const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
-      return step(`fork student-template for ${member.user.username}`, async () => {
+      const forked = await step(`fork student-template for ${member.user.username}`, async () => {
         const existing = await existingStudentProject(gitlab, course, member);
         if (existing && existing.forkedFromProjectId === ids.templateProjectId) return projectView(existing);
         try {
@@ -103,6 +137,18 @@ export function memberActivities(deps: ActivityDeps) {
           throw error;
         }
       });
+      let status = { importStatus: forked.importStatus, importError: forked.importError };
+      const deadline = Date.now() + (input.importWaitMs ?? 0);
+      for (let wait = 100; !importDone(status.importStatus) && Date.now() + wait <= deadline; wait *= 2) {
+        await Context.current().sleep(wait);
+        heartbeat({ step: 'wait for fork import' });
+        status = await step(`import status of project ${forked.projectId}`, () => gitlab.getImportStatus(forked.projectId));
+      }
+      if (status.importStatus === 'failed') {
+        throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);
+      }
+      if (!importDone(status.importStatus)) return { state: 'importing', project: { ...forked, ...status } };
+      return { state: 'finalized', project: await finalize(ctx, forked.projectId, 'fork') };
     },
 
     async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
@@ -150,27 +196,7 @@ export function memberActivities(deps: ActivityDeps) {
 
     /** Unprotects main, grants the student Maintainer on the repository and Reporter on the template, records the project. */
     async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy' }): Promise<TStudentProject> {
-      const { course, member, gitlab } = await context(deps, input);
-      const ids = requireProvisioned(course);
-      return step(`finalize repository of ${member.user.username}`, async () => {
-        const project = await gitlab.getProject(input.projectId);
-        if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${input.projectId} disappeared before it was finalized`);
-        const userId = await gitlabUserId(deps, gitlab, course, member);
-        await gitlab.unprotectBranch(project.id, 'main');
-        await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
-        await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
-        await deps.db.courseMember.update({
-          where: { id: member.id },
-          data: {
-            gitlabProjectId: project.id,
-            gitlabProjectPath: project.pathWithNamespace,
-            gitlabProjectWebUrl: project.webUrl,
-            gitlabProjectHttpUrl: project.httpUrlToRepo,
-            repositoryProvisioning: input.provisioning,
-          },
-        });
-        return projectView(project);
-      });
+      return finalize(await context(deps, input), input.projectId, input.provisioning);
     },
 
     /** Grants a staff member their role's access on the course group (students: Reporter on the template). */
