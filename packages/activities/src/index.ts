@@ -5,6 +5,7 @@ import { systemActivities } from './system/check-dependencies';
 import { releaseActivities } from './release/activities';
 import { gradingActivities } from './grading';
 import { retentionActivities } from './retention/activities';
+import { workflowParamActivities } from './workflow-params';
 
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
 export { GRADER_INFRA_ERROR, type TCollectionPlan, type TGradeTarget, type TSubmissionTestPlan } from './grading';
@@ -18,6 +19,7 @@ export type { TPlannedContent, TReleaseTarget } from './release/activities';
 /** All activities, bound to their clients. The worker registers the whole object. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...workflowParamActivities(),
     ...systemActivities(deps),
     ...hierarchyActivities(deps),
     ...memberActivities(deps),

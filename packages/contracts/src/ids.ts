@@ -13,16 +13,6 @@ export const ZPathSegment = z
 /** Usernames double as student repository paths, so they follow the same rules. */
 export const ZUsername = ZPathSegment;
 
-/** Workflow ids derive from business keys, so a repeated request finds the running execution. */
-export const workflowIds = {
-  setupCourse: (courseId: string) => `setup-course-${courseId}`,
-  courseHierarchy: (courseId: string) => `course-hierarchy-${courseId}`,
-  deployHierarchy: (batchId: string) => `deploy-hierarchy-${batchId}`,
-  provisionStudent: (courseId: string, memberId: string) => `student-repository-${courseId}-${memberId}`,
-  addStudents: (courseId: string, batchId: string) => `add-students-${courseId}-${batchId}`,
-  syncMember: (courseId: string, memberId: string) => `member-permissions-${courseId}-${memberId}`,
-  revokeMember: (courseId: string, memberId: string) => `member-revoke-${courseId}-${memberId}`,
-};
 
 // FNV-1a, 32 bit: a short, stable, dependency-free digest (also usable inside workflow code).
 function fnv1a(text: string): string {

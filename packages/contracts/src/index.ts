@@ -1,5 +1,6 @@
 export * from './task-queues';
 export * from './ids';
+export * from './workflow-keys';
 export * from './roles';
 export * from './api-errors';
 export * from './grading';

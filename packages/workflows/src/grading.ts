@@ -1,13 +1,5 @@
 import type { Activities, TCollectionPlan, TGradeTarget } from '@computor/activities';
-import {
-  ZTestSubmissionParams,
-  ZVerifyExampleParams,
-  type TCollectionResult,
-  type TTestSubmissionParams,
-  type TTestSubmissionResult,
-  type TVerificationReport,
-  type TVerifyExampleParams,
-} from '@computor/contracts';
+import type { TCollectionResult, TTestSubmissionParams, TTestSubmissionResult, TVerificationReport, TVerifyExampleParams } from '@computor/contracts';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -17,7 +9,7 @@ import {
   proxyLocalActivities,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import { parseParams, rootCause } from './steps';
+import { rootCause, validParams } from './steps';
 
 const NON_RETRYABLE_TYPES = ['InvalidInput', 'NotFound', 'PreconditionFailed'];
 
@@ -77,7 +69,7 @@ async function gradeAll(example: Parameters<Activities['gradeSubmissionCollectio
  * cannot finish; a cancelled run leaves the Result `cancelled` with no report.
  */
 export async function testSubmissionWorkflow(params: TTestSubmissionParams): Promise<TTestSubmissionResult> {
-  const { resultId } = parseParams(ZTestSubmissionParams, params);
+  const { resultId } = await validParams('testSubmissionWorkflow', params);
   let artifactId: string | undefined;
   try {
     const plan = await bookkeeping.prepareSubmissionTest({ resultId });
@@ -101,7 +93,7 @@ export async function testSubmissionWorkflow(params: TTestSubmissionParams): Pro
  * outcome on the version: `verified` only when the reference scores 1.0.
  */
 export async function verifyExampleVersionWorkflow(params: TVerifyExampleParams): Promise<TVerificationReport> {
-  const { exampleVersionId } = parseParams(ZVerifyExampleParams, params);
+  const { exampleVersionId } = await validParams('verifyExampleVersionWorkflow', params);
   try {
     const plan = await bookkeeping.prepareVerification({ exampleVersionId });
     const handIns = await Promise.all(

@@ -1,25 +1,8 @@
 import type { Activities } from '@computor/activities';
-import {
-  PROGRESS_QUERY,
-  workflowIds,
-  ZAddStudentsParams,
-  ZCourseHierarchyParams,
-  ZDeployHierarchyParams,
-  ZMemberParams,
-  ZProvisionStudentParams,
-  type TAddStudentsParams,
-  type TBatchOutcome,
-  type TBatchProgress,
-  type TBatchResult,
-  type TCourseHierarchyParams,
-  type TCourseHierarchyResult,
-  type TDeployHierarchyParams,
-  type TMemberParams,
-  type TProvisionStudentParams,
-  type TProvisionStudentResult,
-} from '@computor/contracts';
+import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult } from '@computor/contracts';
+import { PROGRESS_QUERY, workflowIds } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { failureType, forEachBounded, GITLAB_RETRY, parseParams, rootCause, runStep } from './steps';
+import { failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 // GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
 // worker costs ~10 s, while a slow but live activity may take minutes.
@@ -38,7 +21,7 @@ export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 
 /** Organization -> family -> course -> students/tutors -> student-template/assignments, each created or adopted. */
 export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
-  const { courseId } = parseParams(ZCourseHierarchyParams, params);
+  const { courseId } = await validParams('createCourseHierarchyWorkflow', params);
   const ensure = (node: Parameters<Activities['ensureHierarchyNode']>[0]['node']) =>
     runStep(`ensure ${node}`, () => gitlab.ensureHierarchyNode({ courseId, node }));
   const organization = await ensure('organization');
@@ -98,7 +81,7 @@ function batchResult(total: number, outcomes: TBatchOutcome[]): TBatchResult {
  * every course had its turn) when any course failed, listing them.
  */
 export async function deployHierarchyWorkflow(params: TDeployHierarchyParams): Promise<TBatchResult> {
-  const { courseIds, maxConcurrent } = parseParams(ZDeployHierarchyParams, params);
+  const { courseIds, maxConcurrent } = await validParams('deployHierarchyWorkflow', params);
   const todo = await local.listUnprovisionedCourses({ courseIds });
   const progress = newProgress(courseIds.length);
   const skipped: TBatchOutcome[] = courseIds.filter((id) => !todo.includes(id)).map((id) => ({ id, status: 'skipped' }));
@@ -156,7 +139,7 @@ async function forkRepository(params: Required<Omit<TProvisionStudentParams, 'co
  * project and copies the template's files instead, and records that.
  */
 export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
-  const input = parseParams(ZProvisionStudentParams, params);
+  const input = await validParams('provisionStudentRepositoryWorkflow', params);
   const { courseId, courseMemberId } = input;
   const forked = await forkRepository(input);
   if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
@@ -168,7 +151,7 @@ export async function provisionStudentRepositoryWorkflow(params: TProvisionStude
 
 /** Many students at once: one child workflow each, bounded concurrency, progress by query. */
 export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<TBatchResult> {
-  const { courseId, courseMemberIds, maxConcurrent } = parseParams(ZAddStudentsParams, params);
+  const { courseId, courseMemberIds, maxConcurrent } = await validParams('addStudentsWorkflow', params);
   const progress = newProgress(courseMemberIds.length);
   setHandler(progressQuery, () => progress);
   const outcomes = await runBatch(courseMemberIds, maxConcurrent, progress, async (courseMemberId) => {
@@ -189,11 +172,11 @@ export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<T
 }
 
 export async function syncMemberPermissionsWorkflow(params: TMemberParams) {
-  const input = parseParams(ZMemberParams, params);
+  const input = await validParams('syncMemberPermissionsWorkflow', params);
   return runStep('grant permissions', () => gitlab.syncMemberPermissions(input));
 }
 
 export async function revokeMemberAccessWorkflow(params: TMemberParams) {
-  const input = parseParams(ZMemberParams, params);
+  const input = await validParams('revokeMemberAccessWorkflow', params);
   return runStep('revoke access', () => gitlab.revokeMemberAccess(input));
 }

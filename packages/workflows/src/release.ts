@@ -1,21 +1,8 @@
 import type { Activities } from '@computor/activities';
-import {
-  PROGRESS_QUERY,
-  RELEASE_FAILURE,
-  releaseWorkflowIds,
-  ZReleaseAssignmentsParams,
-  ZReleaseStudentTemplateParams,
-  ZUpdateStudentRepositoryParams,
-  type TBatchProgress,
-  type TReleaseAssignmentsParams,
-  type TReleaseResult,
-  type TReleaseStudentTemplateParams,
-  type TStudentUpdateOutcome,
-  type TUpdateStudentRepositoryParams,
-  type TUpdateStudentRepositoryResult,
-} from '@computor/contracts';
+import type { TBatchProgress, TReleaseAssignmentsParams, TReleaseResult, TReleaseStudentTemplateParams, TStudentUpdateOutcome, TUpdateStudentRepositoryParams, TUpdateStudentRepositoryResult } from '@computor/contracts';
+import { PROGRESS_QUERY, RELEASE_FAILURE, releaseWorkflowIds } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { forEachBounded, GITLAB_RETRY, parseParams, rootCause, runStep } from './steps';
+import { forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 const gitlabActivities = (maximumAttempts = GITLAB_RETRY.maximumAttempts) =>
   proxyActivities<Activities>({
@@ -37,7 +24,7 @@ const releaseProgressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
  * carries the release into existing student repositories, one child workflow per student.
  */
 export async function releaseStudentTemplateWorkflow(params: TReleaseStudentTemplateParams): Promise<TReleaseResult> {
-  const { courseId, courseContentIds, force, updateStudentRepositories, maxConcurrent, gitlabMaxAttempts } = parseParams(ZReleaseStudentTemplateParams, params);
+  const { courseId, courseContentIds, force, updateStudentRepositories, maxConcurrent, gitlabMaxAttempts } = await validParams('releaseStudentTemplateWorkflow', params);
   const steps = gitlabActivities(gitlabMaxAttempts);
   const { workflowId } = workflowInfo();
   const progress: TBatchProgress = { total: 0, done: 0, succeeded: 0, failed: [], running: 0 };
@@ -100,7 +87,7 @@ export async function releaseStudentTemplateWorkflow(params: TReleaseStudentTemp
 
 /** The full example content of the selected contents into the course's `assignments` repository. */
 export async function releaseAssignmentsWorkflow(params: TReleaseAssignmentsParams): Promise<TReleaseResult> {
-  const { courseId, courseContentIds } = parseParams(ZReleaseAssignmentsParams, params);
+  const { courseId, courseContentIds } = await validParams('releaseAssignmentsWorkflow', params);
   const plan = await runStep('plan release', () => local.planRelease({ courseId, courseContentIds, target: 'assignments', force: true }));
   await runStep('ensure assignments', () => gitlab.ensureHierarchyNode({ courseId, node: 'assignments' }));
   const synced = await runStep('commit assignments', () => gitlab.syncReleaseRepository({ courseId, courseContentIds, target: 'assignments' }));
@@ -117,7 +104,7 @@ export async function releaseAssignmentsWorkflow(params: TReleaseAssignmentsPara
 
 /** Adds released assignments to one student's repository without overwriting anything they have. */
 export async function updateStudentRepositoryWorkflow(params: TUpdateStudentRepositoryParams): Promise<TUpdateStudentRepositoryResult> {
-  const input = parseParams(ZUpdateStudentRepositoryParams, params);
+  const input = await validParams('updateStudentRepositoryWorkflow', params);
   const updated = await runStep('update student repository', () => gitlab.updateStudentRepository(input));
   return { courseMemberId: input.courseMemberId, ...updated };
 }

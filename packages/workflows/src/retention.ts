@@ -1,14 +1,7 @@
 import type { Activities } from '@computor/activities';
-import {
-  ZArchiveCourseParams,
-  ZRetentionParams,
-  type TArchiveCourseParams,
-  type TArchiveCourseResult,
-  type TRetentionParams,
-  type TRetentionResult,
-} from '@computor/contracts';
+import type { TArchiveCourseParams, TArchiveCourseResult, TRetentionParams, TRetentionResult } from '@computor/contracts';
 import { proxyActivities } from '@temporalio/workflow';
-import { forEachBounded, GITLAB_RETRY, parseParams, runStep } from './steps';
+import { forEachBounded, GITLAB_RETRY, runStep, validParams } from './steps';
 
 const gitlab = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 seconds', retry: GITLAB_RETRY });
 const local = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { maximumAttempts: 5 } });
@@ -19,7 +12,7 @@ const local = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', h
  * after a failure finishes the job.
  */
 export async function archiveCourseWorkflow(params: TArchiveCourseParams): Promise<TArchiveCourseResult> {
-  const { courseId, removeStudentRepositories, removeGroups } = parseParams(ZArchiveCourseParams, params);
+  const { courseId, removeStudentRepositories, removeGroups } = await validParams('archiveCourseWorkflow', params);
   const students = await local.listCourseMemberIds({ courseId, role: 'student' });
   let revoked = 0;
   let repositoriesRemoved = 0;
@@ -37,7 +30,7 @@ export async function archiveCourseWorkflow(params: TArchiveCourseParams): Promi
 
 /** Deletes submission artifacts and reports older than the retention, in batches. Run by a Schedule. */
 export async function retentionCleanupWorkflow(params: TRetentionParams): Promise<TRetentionResult> {
-  const { retentionDays, batchSize } = parseParams(ZRetentionParams, params);
+  const { retentionDays, batchSize } = await validParams('retentionCleanupWorkflow', params);
   const total: TRetentionResult = { artifactsPurged: 0, reportsPurged: 0, objectsDeleted: 0 };
   for (let round = 0; round < 1000; round++) {
     const r = await local.purgeExpired({ retentionDays, batchSize });

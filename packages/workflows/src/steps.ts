@@ -1,4 +1,6 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, type RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '@computor/activities';
+import type { TValidParams, TWorkflowType } from '@computor/contracts';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 
 /** Transient GitLab trouble (5xx, 429, resets) is retried with backoff; the activities mark what is not. */
 export const GITLAB_RETRY: RetryPolicy = {
@@ -36,11 +38,25 @@ export async function runStep<T>(name: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
-/** Converts invalid input into a non-retryable failure (a thrown ZodError would retry the task forever). */
-export function parseParams<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`Invalid workflow input: ${parsed.error.message}`, 'InvalidInput');
-  return parsed.data;
+// Validation runs zod, which stays out of the workflow sandbox: a local activity on this worker.
+const validation = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+/**
+ * The workflow's params validated against its contract schema, defaults applied. Invalid input
+ * fails the workflow with a non-retryable InvalidInput (a thrown ZodError in workflow code would
+ * instead retry the workflow task forever).
+ */
+export async function validParams<K extends TWorkflowType>(workflowType: K, params: unknown): Promise<TValidParams<K>> {
+  try {
+    return await validation.validateWorkflowParams({ workflowType, params });
+  } catch (error) {
+    const cause = rootCause(error);
+    if (cause.type === 'InvalidInput') throw ApplicationFailure.nonRetryable(cause.message, 'InvalidInput');
+    throw error;
+  }
 }
 
 /** Runs `work` over `items` with at most `limit` in flight (deterministic: workflow promises only). */

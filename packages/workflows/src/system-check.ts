@@ -1,6 +1,7 @@
 import type { Activities } from '@computor/activities';
-import { ZSystemCheckParams, type TSystemCheckParams, type TSystemCheckResult } from '@computor/contracts';
+import type { TSystemCheckParams, TSystemCheckResult } from '@computor/contracts';
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { validParams } from './steps';
 
 const { checkDependencies } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -9,10 +10,7 @@ const { checkDependencies } = proxyActivities<Activities>({
 
 /** End-to-end check of a worker: the workflow runs, its activity reaches Postgres and storage. */
 export async function systemCheckWorkflow(params: TSystemCheckParams = {}): Promise<TSystemCheckResult> {
-  const parsed = ZSystemCheckParams.safeParse(params);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`Invalid params: ${parsed.error.message}`, 'InvalidInput');
-  }
+  await validParams('systemCheckWorkflow', params);
   const result = await checkDependencies();
   const failed = result.checks.filter((c) => !c.ok);
   if (failed.length) {

@@ -5,11 +5,6 @@ import { ZUuid } from '../ids';
 export const WF_TEST_SUBMISSION = 'testSubmissionWorkflow';
 export const WF_VERIFY_EXAMPLE_VERSION = 'verifyExampleVersionWorkflow';
 
-/** Business-key workflow ids of grading (one test run per Result row, one verification per version at a time). */
-export const gradingWorkflowIds = {
-  testSubmission: (resultId: string) => `test-submission-${resultId}`,
-  verifyExampleVersion: (exampleVersionId: string) => `verify-example-${exampleVersionId}`,
-};
 
 /** Object keys of what grading stores. */
 export const gradingStorageKeys = {

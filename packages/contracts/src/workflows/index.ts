@@ -3,3 +3,4 @@ export * from './provisioning';
 export * from './release';
 export * from './grading';
 export * from './retention';
+export * from './params';

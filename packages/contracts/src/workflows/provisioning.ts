@@ -34,7 +34,6 @@ export const ZBatchProgress = z.object({
   running: z.number().int(),
 });
 export type TBatchProgress = z.infer<typeof ZBatchProgress>;
-export const PROGRESS_QUERY = 'progress';
 
 export const ZDeployHierarchyParams = z.object({
   courseIds: z.array(ZUuid).min(1).max(1000),

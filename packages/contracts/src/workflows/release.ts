@@ -5,18 +5,7 @@ export const WF_RELEASE_STUDENT_TEMPLATE = 'releaseStudentTemplateWorkflow';
 export const WF_RELEASE_ASSIGNMENTS = 'releaseAssignmentsWorkflow';
 export const WF_UPDATE_STUDENT_REPOSITORY = 'updateStudentRepositoryWorkflow';
 
-/** Business-key workflow ids: one release per course and target at a time. */
-export const releaseWorkflowIds = {
-  studentTemplate: (courseId: string) => `release-template-${courseId}`,
-  assignments: (courseId: string) => `release-assignments-${courseId}`,
-  studentRepository: (courseId: string, memberId: string) => `release-student-${courseId}-${memberId}`,
-};
 
-/** Failure types of the release workflows (besides the GitLab and activity ones). */
-export const RELEASE_FAILURE = {
-  notVerified: 'ExampleNotVerified',
-  studentUpdatesFailed: 'StudentUpdatesFailed',
-} as const;
 
 export const ZReleaseStudentTemplateParams = z.object({
   courseId: ZUuid,

@@ -1,0 +1,37 @@
+// Workflow ids, query names and failure types: everything workflow code needs at run time from the
+// contracts, with no zod. Workflow code imports only this module (`@computor/contracts/workflow-keys`)
+// and types: every module a workflow imports is evaluated again for each new workflow execution, and
+// the zod schemas cost about 15 ms of worker CPU each time.
+
+/** Workflow ids derive from business keys, so a repeated request finds the running execution. */
+export const workflowIds = {
+  setupCourse: (courseId: string) => `setup-course-${courseId}`,
+  courseHierarchy: (courseId: string) => `course-hierarchy-${courseId}`,
+  deployHierarchy: (batchId: string) => `deploy-hierarchy-${batchId}`,
+  provisionStudent: (courseId: string, memberId: string) => `student-repository-${courseId}-${memberId}`,
+  addStudents: (courseId: string, batchId: string) => `add-students-${courseId}-${batchId}`,
+  syncMember: (courseId: string, memberId: string) => `member-permissions-${courseId}-${memberId}`,
+  revokeMember: (courseId: string, memberId: string) => `member-revoke-${courseId}-${memberId}`,
+};
+
+/** Business-key workflow ids: one release per course and target at a time. */
+export const releaseWorkflowIds = {
+  studentTemplate: (courseId: string) => `release-template-${courseId}`,
+  assignments: (courseId: string) => `release-assignments-${courseId}`,
+  studentRepository: (courseId: string, memberId: string) => `release-student-${courseId}-${memberId}`,
+};
+
+/** Business-key workflow ids of grading (one test run per Result row, one verification per version at a time). */
+export const gradingWorkflowIds = {
+  testSubmission: (resultId: string) => `test-submission-${resultId}`,
+  verifyExampleVersion: (exampleVersionId: string) => `verify-example-${exampleVersionId}`,
+};
+
+/** Progress of a batch workflow is read with this query. */
+export const PROGRESS_QUERY = 'progress';
+
+/** Failure types of the release workflows (besides the GitLab and activity ones). */
+export const RELEASE_FAILURE = {
+  notVerified: 'ExampleNotVerified',
+  studentUpdatesFailed: 'StudentUpdatesFailed',
+} as const;
