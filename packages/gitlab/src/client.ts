@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Gitlab } from '@gitbeaker/rest';
@@ -185,24 +186,44 @@ function projectMissing(err: unknown): boolean {
   return is(err, 404, /project not found/i);
 }
 
+/** Attempts of an idempotent operation on a transient fault, and the backoff between them. */
+const OP_ATTEMPTS = 3;
+const OP_BACKOFF_MS = 100;
+const insideOp = new AsyncLocalStorage<true>();
+
 export function createGitlabClient(options: TGitlabClientOptions): GitlabClient {
   const { url, logger } = options;
   if (!url) throw new TypeError('createGitlabClient: url is required');
   if (!options.token) throw new TypeError('createGitlabClient: token is required');
   const secrets = [options.token];
   const limiter = options.limiter ?? createRateLimiter({ requestsPerSecond: 10, maxConcurrent: 4 });
-  const requesterFn = createLimitedRequesterFn({ limiter, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, secrets, logger });
+  const requesterFn = createLimitedRequesterFn({ limiter, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, secrets });
   // queryTimeout null: our requester times each request, not each paginated call as a whole.
   const api = new Gitlab({ host: url.replace(/\/+$/, ''), token: options.token, requesterFn, queryTimeout: null, rateLimits: {} });
 
-  /** Runs `fn` and turns whatever it throws into a GitlabError of `operation`. */
-  const op = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      const e = toGitlabError(err, operation, secrets);
-      logger?.debug('gitlab: operation failed', { operation, kind: e.kind, status: e.status });
-      throw e;
+  /**
+   * Runs `fn` and turns whatever it throws into a GitlabError of `operation`. Every operation but
+   * `commit` is idempotent (reads, ensure-or-adopt, remove-if-present, sync-by-diff), so a transient
+   * fault (5xx, 429 after the limiter's Retry-After pause, reset, timeout) repeats the whole
+   * operation, up to OP_ATTEMPTS times; even a change GitLab made before the connection dropped is
+   * then adopted, not duplicated. Only the outermost operation retries (syncFiles runs getTree and
+   * commit inside), and each retry passes the limiter again and counts in `stats().retries`.
+   */
+  const op = async <T>(operation: string, fn: () => Promise<T>, o: { retry?: boolean } = {}): Promise<T> => {
+    const outermost = !insideOp.getStore();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await insideOp.run(true, fn);
+      } catch (err) {
+        const e = toGitlabError(err, operation, secrets);
+        if (!outermost || o.retry === false || attempt >= OP_ATTEMPTS || !e.retryable) {
+          logger?.debug('gitlab: operation failed', { operation, kind: e.kind, status: e.status, attempt });
+          throw e;
+        }
+        limiter.noteRetry();
+        logger?.debug('gitlab: transient fault, repeating the operation', { operation, attempt, status: e.status, kind: e.kind });
+        await sleep(OP_BACKOFF_MS * 2 ** (attempt - 1));
+      }
     }
   };
 
@@ -271,6 +292,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       }
     });
 
+  // Not repeated on a fault: GitLab may have made the commit, and a second `create` fails.
   const commit = (projectId: number | string, input: TCommitInput) =>
     op(`commit ${projectId} ${input.branch}`, async () => {
       if (input.actions.length === 0) throw new GitlabError({ operation: '', kind: 'invalid', status: null, detail: 'a commit needs at least one action' });
@@ -288,7 +310,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         authorEmail: input.author?.email,
       });
       return toCommit(raw).id;
-    });
+    }, { retry: false });
 
   const getImportStatus = (projectId: number | string) =>
     op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportStatus> => {

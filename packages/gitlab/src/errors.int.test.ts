@@ -76,9 +76,9 @@ describe('error classification against the emulator', () => {
     expect(toApplicationFailureInfo(e).type).toBe('GitlabInvalidError');
   });
 
-  it('429: rate_limited with Retry-After; a mutation is not retried inside, a read waits out the pause and retries', async () => {
+  it('429: rate_limited with Retry-After; a commit is not repeated, an idempotent operation waits out the pause and repeats', async () => {
     emu.configure({ faults: { rate: 1, kinds: ['429'], retryAfterSeconds: 1 } });
-    const e = await caught(gl.ensureGroupMember(1, 1, 30));
+    const e = await caught(gl.commit(1, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'a', content: Buffer.from('a') }] }));
     expect(e).toMatchObject({ status: 429, kind: 'rate_limited', retryable: true, retryAfterMs: 1000 });
     expect(toApplicationFailureInfo(e)).toMatchObject({ type: 'GitlabRateLimitedError', nonRetryable: false, nextRetryDelayMs: 1000 });
     expect(emu.stats().total).toBe(1);
@@ -86,7 +86,7 @@ describe('error classification against the emulator', () => {
 
     emu.resetStats();
     const started = Date.now();
-    const read = await caught(gl.getGroup(1));
+    const read = await caught(gl.ensureGroupMember(1, 1, 30));
     expect(read).toMatchObject({ status: 429, kind: 'rate_limited' });
     // Three attempts, each after the limiter's one-second pause.
     expect(emu.stats().total).toBe(3);
@@ -98,7 +98,7 @@ describe('error classification against the emulator', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(850);
   });
 
-  it('500 and 502: transient, retryable, and mutations are never retried inside', async () => {
+  it('500 and 502: transient, retryable; idempotent operations are repeated three times, a commit is sent once', async () => {
     emu.configure({ faults: { rate: 1, kinds: ['500'] } });
     const e = await caught(gl.getGroup(1));
     expect(e).toMatchObject({ status: 500, kind: 'transient', retryable: true });
@@ -106,10 +106,13 @@ describe('error classification against the emulator', () => {
     emu.configure({ faults: { kinds: ['502'] } });
     emu.resetStats();
     await caught(gl.ensureProjectMember(1, 1, 30));
+    expect(emu.stats().total).toBe(3);
+    emu.resetStats();
+    await caught(gl.commit(1, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'a', content: Buffer.from('a') }] }));
     expect(emu.stats().total).toBe(1);
   });
 
-  it('connection reset: a GET is sent up to three times, a POST once; both end transient', async () => {
+  it('connection reset: an idempotent operation is sent up to three times, a commit once; both end transient', async () => {
     emu.configure({ faults: { rate: 1, kinds: ['reset'] } });
     const get = await caught(gl.getGroup(1));
     expect(get).toMatchObject({ status: null, kind: 'transient', retryable: true });
@@ -118,7 +121,7 @@ describe('error classification against the emulator', () => {
     expect(gl.limiter.stats().retries).toBe(2);
 
     emu.resetStats();
-    const post = await caught(gl.ensureGroupMember(1, 1, 30));
+    const post = await caught(gl.commit(1, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'a', content: Buffer.from('a') }] }));
     expect(post).toMatchObject({ status: null, kind: 'transient' });
     expect(emu.stats().total).toBe(1);
     expect(gl.limiter.stats().retries).toBe(2);

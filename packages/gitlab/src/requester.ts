@@ -21,7 +21,6 @@ export interface TRequesterConfig {
   timeoutMs: number;
   /** Strings that must never appear in error text (the token). */
   secrets: readonly string[];
-  logger?: TGitlabLogger;
 }
 
 // Segments after these are parameters (ids, encoded paths, branch names, file paths).
@@ -67,21 +66,13 @@ async function errorBody(response: Response): Promise<unknown> {
   return text;
 }
 
-/** Attempts of an idempotent read (GET) on a transient fault, and the backoff between them. */
-const READ_ATTEMPTS = 3;
-const READ_BACKOFF_MS = 100;
-
 /**
  * A gitbeaker requester whose every HTTP request, including each page gitbeaker follows, passes the
- * shared limiter. Mutations are never retried here: their faults reach the caller as GitlabErrors and
- * Temporal retries the whole (idempotent) activity. Reads (GET) cannot change anything, so a
- * transient fault on one (5xx, 429 after the limiter's Retry-After pause, reset, timeout) is retried
- * up to READ_ATTEMPTS times with a short backoff before it surfaces; every retry passes the limiter
- * again and is counted in `stats().retries`. Without this a five-request activity under a 10% fault
- * rate would redo its whole chain (and wait Temporal's backoff) in four runs out of ten.
+ * shared limiter, with a timeout per request. It never retries: the client retries whole
+ * operations (see `op` in client.ts), which knows which ones are safe to repeat.
  */
 export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOptions: ResourceOptions) => RequesterType {
-  const { limiter, timeoutMs, secrets, logger } = config;
+  const { limiter, timeoutMs, secrets } = config;
 
   const once = (url: URL, method: string, route: string, options: RequestOptions): Promise<FormattedResponse> =>
     limiter.run(async () => {
@@ -119,22 +110,12 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
     const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
     url.search = options.searchParams ?? '';
     const route = normalizeRoute(endpoint);
-    const attempts = method === 'GET' ? READ_ATTEMPTS : 1;
-    for (let attempt = 1; ; attempt += 1) {
-      let failure: GitlabError;
-      try {
-        return await once(url, method, route, options);
-      } catch (err) {
-        if (err instanceof GitlabError) failure = err;
-        else {
-          const converted = toGitlabError(err, `${method} ${route}`, secrets);
-          failure = converted.withOperation(converted.operation, { detail: `${method} ${route} failed: ${converted.detail}` });
-        }
-      }
-      if (attempt >= attempts || !failure.retryable || options.signal?.aborted) throw failure;
-      limiter.noteRetry();
-      logger?.debug('gitlab: transient fault on GET, retrying', { route, attempt, status: failure.status, kind: failure.kind });
-      await new Promise((resolve) => setTimeout(resolve, READ_BACKOFF_MS * 2 ** (attempt - 1)));
+    try {
+      return await once(url, method, route, options);
+    } catch (err) {
+      if (err instanceof GitlabError) throw err;
+      const converted = toGitlabError(err, `${method} ${route}`, secrets);
+      throw converted.withOperation(converted.operation, { detail: `${method} ${route} failed: ${converted.detail}` });
     }
   };
 
