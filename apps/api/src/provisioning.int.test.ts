@@ -161,6 +161,27 @@ describe('course hierarchy', () => {
     expect(org.gitlabGroupId).toBeNull();
   });
 
+  it('refuses to adopt a group GitLab is about to delete, failing typed and recording nothing new', async () => {
+    const f = await fixture();
+    const first = await setupCourse(f);
+    gitlab.configure({ deletionDelayMs: 60_000 });
+    try {
+      const del = await fetch(`${gitlab.url}/api/v4/groups/${first.tutorsGroupId}`, { method: 'DELETE', headers: { 'PRIVATE-TOKEN': gitlab.token } });
+      expect(del.status).toBe(202);
+      const res = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.lecturer!.token));
+      const done = await outcome(res.body.workflow_id);
+      expect(done.status).toBe('failed');
+      expect((done as { message: string }).message).toMatch(/ensure tutors failed: .*tutors is scheduled for deletion/);
+      const status = await request(app).get(`/workflows/${res.body.workflow_id}/status`).set(auth(f.users.lecturer!.token));
+      expect(status.body).toMatchObject({ status: 'FAILED', failure: { type: 'GitlabPendingDeletionError' } });
+      const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+      expect(course.gitlabTutorsGroupId).toBe(first.tutorsGroupId);
+      expect(gitlab.state().groups.filter((g) => g.full_path.endsWith(`${f.paths.course}/tutors`))).toHaveLength(1);
+    } finally {
+      gitlab.configure({ deletionDelayMs: 0 });
+    }
+  });
+
   it('keeps tokens out of workflow history', async () => {
     const f = await fixture();
     await setupCourse(f);

@@ -181,6 +181,38 @@ describe('projects and forks', () => {
   });
 });
 
+describe('delayed deletion', () => {
+  it('refuses to adopt a group, project or fork that GitLab is about to delete', async () => {
+    emu.configure({ deletionDelayMs: 60_000 });
+    try {
+      const course = await courseGroup();
+      const { project: template } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'student-template', name: 'T', initializeWithReadme: true });
+      const { group: students } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'students', name: 'Students' });
+      const fork = { sourceProjectId: template.id, namespaceId: students.id, namespaceFullPath: students.fullPath, path: 'u-1', name: 'u-1' };
+      const { project: forked } = await gl.forkProject(fork);
+      const { project: assignments } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' });
+      const { group: tutors } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' });
+      await gl.deleteProject(forked.id);
+      await gl.deleteProject(assignments.id);
+      await gl.deleteGroup(tutors.id);
+      expect((await gl.getGroup(tutors.id))?.markedForDeletionOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+      const refusals = [
+        await caught(gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' })),
+        await caught(gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' })),
+        await caught(gl.forkProject(fork)),
+      ];
+      for (const e of refusals) {
+        expect(e).toMatchObject({ kind: 'pending_deletion', retryable: false });
+        expect(e.message).toMatch(/is scheduled for deletion \(marked on \d{4}-\d{2}-\d{2}\)/);
+      }
+      expect(emu.state().projects.filter((p) => p.path === 'u-1')).toHaveLength(1);
+    } finally {
+      emu.configure({ deletionDelayMs: 0 });
+    }
+  });
+});
+
 describe('branches and members', () => {
   it('unprotects twice and protects idempotently', async () => {
     const course = await courseGroup();

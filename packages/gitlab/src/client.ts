@@ -239,6 +239,17 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
   const conflict = (operation: string, detail: string, cause?: GitlabError) =>
     new GitlabError({ operation, kind: 'conflict', status: cause?.status ?? null, detail, gitlabMessage: cause?.gitlabMessage });
 
+  /** What ensure* and forkProject adopt must not be on its way out: GitLab would delete it, and our work with it, later. */
+  const adoptable = <T extends { markedForDeletionOn: string | null }>(operation: string, fullPath: string, found: T): T => {
+    if (!found.markedForDeletionOn) return found;
+    throw new GitlabError({
+      operation,
+      kind: 'pending_deletion',
+      status: null,
+      detail: `${fullPath} is scheduled for deletion (marked on ${found.markedForDeletionOn}): restore it in GitLab, or wait until GitLab has removed it, then run this again`,
+    });
+  };
+
   const fetchGroup = (id: number | string) => nullOn404(async () => toGroup(await api.Groups.show(id, { withProjects: false })));
   const fetchProject = (id: number | string) => nullOn404(async () => toProject(await api.Projects.show(id)));
 
@@ -335,7 +346,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         }
         const fullPath = parentPath ? `${parentPath}/${input.path}` : input.path;
         const existing = await fetchGroup(fullPath);
-        if (existing) return { group: existing, created: false };
+        if (existing) return { group: adoptable(operation, fullPath, existing), created: false };
         try {
           const raw: unknown = await api.Groups.create(input.name, input.path, {
             parentId: input.parentId ?? undefined,
@@ -347,7 +358,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           if (!is(err, 400, TAKEN)) throw err;
           // Someone else (or our own earlier attempt whose answer was lost) created it: adopt.
           const adopted = await fetchGroup(fullPath);
-          if (adopted) return { group: adopted, created: false };
+          if (adopted) return { group: adoptable(operation, fullPath, adopted), created: false };
           throw conflict(operation, `no group at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
         }
       }),
@@ -370,7 +381,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         const operation = `ensureProject ${input.namespaceFullPath}/${input.path}`;
         const fullPath = `${input.namespaceFullPath}/${input.path}`;
         const existing = await fetchProject(fullPath);
-        if (existing) return { project: existing, created: false };
+        if (existing) return { project: adoptable(operation, fullPath, existing), created: false };
         try {
           const raw: unknown = await api.Projects.create({
             name: input.name,
@@ -385,7 +396,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         } catch (err) {
           if (!is(err, 400, TAKEN)) throw err;
           const adopted = await fetchProject(fullPath);
-          if (adopted) return { project: adopted, created: false };
+          if (adopted) return { project: adoptable(operation, fullPath, adopted), created: false };
           throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
         }
       }),
@@ -395,6 +406,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         const operation = `forkProject ${input.namespaceFullPath}/${input.path}`;
         const fullPath = `${input.namespaceFullPath}/${input.path}`;
         const adopt = (p: TGitlabProject) => {
+          adoptable(operation, fullPath, p);
           if (p.forkedFromProjectId !== input.sourceProjectId) {
             throw conflict(
               operation,

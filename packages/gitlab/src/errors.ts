@@ -1,6 +1,6 @@
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 
-export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'invalid', 'unknown'] as const;
+export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'pending_deletion', 'invalid', 'unknown'] as const;
 export type TGitlabErrorKind = (typeof GITLAB_ERROR_KINDS)[number];
 
 /** Error type names, as Temporal retry policies and `ApplicationFailure.type` see them. */
@@ -10,6 +10,7 @@ export const GITLAB_ERROR_TYPES = {
   auth: 'GitlabAuthError',
   not_found: 'GitlabNotFoundError',
   conflict: 'GitlabConflictError',
+  pending_deletion: 'GitlabPendingDeletionError',
   invalid: 'GitlabInvalidError',
   unknown: 'GitlabUnknownError',
 } as const satisfies Record<TGitlabErrorKind, string>;
@@ -22,6 +23,8 @@ const RETRYABLE: Record<TGitlabErrorKind, boolean> = {
   auth: false,
   not_found: false,
   conflict: false,
+  // A group or project GitLab will delete later: adopting it would lose what we put there.
+  pending_deletion: false,
   invalid: false,
   unknown: true,
 };

@@ -16,6 +16,8 @@ export interface TGitlabGroup {
   fullPath: string;
   webUrl: string;
   parentId: number | null;
+  /** Set (a date) when GitLab will delete the group later (delayed deletion). */
+  markedForDeletionOn: string | null;
 }
 
 export interface TGitlabProject {
@@ -31,6 +33,8 @@ export interface TGitlabProject {
   importStatus: string | null;
   importError: string | null;
   forkedFromProjectId: number | null;
+  /** Set (a date) when GitLab will delete the project later (delayed deletion). */
+  markedForDeletionOn: string | null;
 }
 
 export interface TGitlabImportStatus {
@@ -117,6 +121,7 @@ export function toGroup(raw: unknown): TGitlabGroup {
     fullPath: str(o, 'full_path'),
     webUrl: str(o, 'web_url'),
     parentId: numOrNull(o, 'parent_id'),
+    markedForDeletionOn: strOrNull(o, 'marked_for_deletion_on'),
   };
 }
 
@@ -136,6 +141,7 @@ export function toProject(raw: unknown): TGitlabProject {
     importStatus: strOrNull(o, 'import_status'),
     importError: strOrNull(o, 'import_error'),
     forkedFromProjectId: forkedFrom ? num(forkedFrom, 'id') : null,
+    markedForDeletionOn: strOrNull(o, 'marked_for_deletion_on') ?? strOrNull(o, 'marked_for_deletion_at'),
   };
 }
 

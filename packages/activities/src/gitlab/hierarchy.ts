@@ -17,11 +17,14 @@ export interface TEnsuredNode {
 const groupRef = (g: TGitlabGroup, node: THierarchyNode, created: boolean): TEnsuredNode => ({ node, id: g.id, fullPath: g.fullPath, webUrl: g.webUrl, created });
 const projectRef = (p: TGitlabProject, node: THierarchyNode, created: boolean): TEnsuredNode => ({ node, id: p.id, fullPath: p.pathWithNamespace, webUrl: p.webUrl, created });
 
-/** A stored id is trusted only when GitLab still has it at the expected path. */
+/**
+ * A stored id is trusted only when GitLab still has it at the expected path and is not about to
+ * delete it; otherwise the path is ensured again (which refuses a group pending deletion).
+ */
 async function storedGroup(gitlab: GitlabClient, id: number | null, fullPath: string | null): Promise<TGitlabGroup | null> {
   if (!id || !fullPath) return null;
   const group = await gitlab.getGroup(id);
-  return group && group.fullPath === fullPath ? group : null;
+  return group && group.fullPath === fullPath && !group.markedForDeletionOn ? group : null;
 }
 
 async function parentGroup(gitlab: GitlabClient, id: number | null, what: string): Promise<TGitlabGroup> {
@@ -86,7 +89,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
       const storedPath = template ? course.studentTemplateProjectPath : course.assignmentsProjectPath;
       if (storedId && storedPath) {
         const project = await gitlab.getProject(storedId);
-        if (project && project.pathWithNamespace === storedPath) return projectRef(project, node, false);
+        if (project && project.pathWithNamespace === storedPath && !project.markedForDeletionOn) return projectRef(project, node, false);
       }
       const parent = await parentGroup(gitlab, course.gitlabGroupId, `Course "${course.path}"`);
       const { project, created } = await gitlab.ensureProject({

@@ -70,9 +70,11 @@ async function existingStudentProject(gitlab: GitlabClient, course: LoadedCourse
   const fullPath = `${ids.studentsGroupFullPath}/${studentPath(member)}`;
   if (member.gitlabProjectId) {
     const byId = await gitlab.getProject(member.gitlabProjectId);
-    if (byId && byId.pathWithNamespace === fullPath) return byId;
+    if (byId && byId.pathWithNamespace === fullPath && !byId.markedForDeletionOn) return byId;
   }
-  return gitlab.getProject(fullPath);
+  const byPath = await gitlab.getProject(fullPath);
+  // One pending deletion is left to forkProject / ensureProject, which refuse it with a clear error.
+  return byPath && !byPath.markedForDeletionOn ? byPath : null;
 }
 
 export type TForkOutcome = { state: 'finalized' | 'importing'; project: TStudentProject };
@@ -131,7 +133,7 @@ export function memberActivities(deps: ActivityDeps) {
           });
           return projectView(fork);
         } catch (error) {
-          if (isGitlabError(error) && !error.retryable) {
+          if (isGitlabError(error) && !error.retryable && error.kind !== 'pending_deletion') {
             throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab refused the fork: ${error.message}`);
           }
           throw error;
