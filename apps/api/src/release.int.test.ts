@@ -439,4 +439,32 @@ describe('course contents and release', () => {
     expect(gitlab.readFile(template, 'main', `${lambdaId}/README.md`)!.toString()).toBe('# Third text\n');
     expect(await deps.db.deployment.findUniqueOrThrow({ where: { courseContentId: c1.body.id } })).toMatchObject({ status: 'deployed', templateCommitSha: (repaired as any).result.commitSha, message: null });
   });
+
+  it('refuses to release into a template repository GitLab is about to delete, and changes nothing', async () => {
+    const f = await fixture();
+    const lec = auth(f.users.lecturer!.token);
+    const helloId = uniq('rel.doomed.');
+    const uploaded = await upload(f.users.lecturer!.token, archive({ a: example(HELLO, helloId) }));
+    const versionId = uploaded.body.examples[0].version.id as string;
+    await deps.db.exampleVersion.update({ where: { id: versionId }, data: { verificationStatus: 'verified' } });
+    const content = await request(app).post(`/courses/${f.courseId}/contents`).set(lec).send({ path: 'week1.hello', title: 'Hello', position: 1 });
+    expect((await request(app).put(`/courses/${f.courseId}/contents/${content.body.id}/example`).set(lec).send({ exampleVersionId: versionId })).status).toBe(200);
+    const setup = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(lec);
+    expect(await outcome(setup.body.workflow_id)).toMatchObject({ status: 'completed' });
+    const template = (await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } })).studentTemplateProjectId!;
+    const commitsBefore = commitCount(template);
+    gitlab.configure({ deletionDelayMs: 60_000 });
+    try {
+      const del = await fetch(`${gitlab.url}/api/v4/projects/${template}`, { method: 'DELETE', headers: { 'PRIVATE-TOKEN': gitlab.token } });
+      expect(del.status).toBe(202);
+      const started = await request(app).post(`/courses/${f.courseId}/student-template`).set(lec).send({ all: true });
+      const done = await outcome(started.body.workflow_id);
+      expect(done).toMatchObject({ status: 'failed', type: 'GitlabPendingDeletionError' });
+      expect((done as { message: string }).message).toMatch(/ensure student-template failed: .*student-template is scheduled for deletion/);
+      expect(commitCount(template)).toBe(commitsBefore);
+      expect(await deps.db.deployment.findUniqueOrThrow({ where: { courseContentId: content.body.id } })).toMatchObject({ status: 'failed' });
+    } finally {
+      gitlab.configure({ deletionDelayMs: 0 });
+    }
+  });
 });
