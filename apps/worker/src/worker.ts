@@ -4,6 +4,7 @@ import { createActivities } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
 import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
 import { createDb } from '@computor/db';
+import { cgroupsFor, detectCgroups, resolveGraderConfig } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -47,10 +48,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     if (sdkPort && env.WORKER_METRICS_PORT !== undefined) metricsServer = serveMetrics({ port: env.WORKER_METRICS_PORT, metrics, sdkPort, logger });
   }
   const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
+  const graderSettings = graderSettingsFrom(env);
+  if (options.queues.includes(TASK_QUEUE_TESTING)) {
+    // GRADER_CGROUPS=required without usable cgroups stops the worker here, before it takes work.
+    const graderConfig = resolveGraderConfig(graderSettings.config);
+    const cgroups = cgroupsFor(graderConfig.cgroups, graderConfig.cgroupRoot);
+    if (cgroups) logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot });
+    else if (graderConfig.cgroups === 'auto') logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: (detectCgroups(graderConfig.cgroupRoot) as { unavailable: string }).unavailable });
+  }
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));
   const gitlab = createGitlabResolver(env, logger, metrics.onGitlabRequest);
-  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettingsFrom(env) }));
+  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettings }));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

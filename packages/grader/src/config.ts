@@ -32,6 +32,13 @@ export const ZGraderConfig = z.object({
    * needs it. Never secrets: graded code can read all of it.
    */
   sandboxEnv: z.record(z.string(), z.string()).default({}),
+  /**
+   * `auto`: confine each run's whole process tree in a cgroup (memory and pids) when the cgroup v1
+   * memory and pids controllers are writable under `cgroupRoot`; `required`: refuse to grade
+   * without; `off`: per-process rlimits only.
+   */
+  cgroups: z.enum(['auto', 'required', 'off']).default('auto'),
+  cgroupRoot: z.string().default('/sys/fs/cgroup'),
   /** Host directory for per-run scratch space (compiled programs, generated /etc files). */
   tmpDir: z.string().default(os.tmpdir()),
 });

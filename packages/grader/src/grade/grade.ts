@@ -3,6 +3,7 @@ import type { TCollectionResult, TGradingReport, TSandboxLimitsInput } from '@co
 import { resolveGraderConfig, type TGraderConfig, type TGraderConfigInput } from '../config';
 import { loadExample, type TExample } from '../example/load-example';
 import type { TResolvedCollection } from '../example/resolve';
+import { cgroupsFor } from '../sandbox/cgroup';
 import { resolveSandboxLimits } from '../sandbox/limits';
 import { Sandbox } from '../sandbox/sandbox';
 import { toRunOutput } from '../runners/run-result';
@@ -50,6 +51,7 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
       tmpDir: config.tmpDir,
       outputDrainBytes: config.outputDrainBytes,
       extraEnv: config.sandboxEnv,
+      cgroups: cgroupsFor(config.cgroups, config.cgroupRoot),
     }),
     signal: options.signal,
     referenceCache: options.referenceCache,

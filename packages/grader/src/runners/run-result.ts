@@ -44,6 +44,8 @@ export function classifySandboxResult(result: TSandboxRunResult, limitSeconds: n
       return { status: 'timeout', message: 'exceeded its CPU time limit', timedOut: true, memoryExceeded: false };
     case 'output_limit':
       return { status: 'error', message: 'produced too much output and was stopped', timedOut: false, memoryExceeded: false };
+    case 'memory_limit':
+      return { status: 'memory_exceeded', message: 'exceeded the memory limit of its run', timedOut: false, memoryExceeded: true };
     case 'file_size_limit':
       return { status: 'error', message: 'tried to write a file larger than the file size limit', timedOut: false, memoryExceeded: false };
     case 'signaled':

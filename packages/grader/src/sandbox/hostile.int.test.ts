@@ -5,6 +5,7 @@ import path from 'node:path';
 import { resolveGraderConfig } from '../config';
 import { gradeSubmission } from '../grade/grade';
 import { pythonEnvironment, runPython, type TPythonRun } from '../runners/python';
+import { cgroupsFor } from './cgroup';
 import { effectiveLimits, resolveSandboxLimits, type TEffectiveLimits } from './limits';
 import { Sandbox } from './sandbox';
 import { processesOf } from './uid-pool';
@@ -13,7 +14,9 @@ import { processesOf } from './uid-pool';
 // leak nothing, and leave the sandbox usable for the next run.
 
 const config = resolveGraderConfig({ uidBase: 62000, uidCount: 8 });
-const sandbox = new Sandbox({ ...config, outputDrainBytes: config.outputDrainBytes });
+// Required here: the project's machines have the cgroup v1 memory and pids controllers.
+const cgroups = cgroupsFor('required', config.cgroupRoot)!;
+const sandbox = new Sandbox({ ...config, outputDrainBytes: config.outputDrainBytes, cgroups });
 const env = pythonEnvironment(config.pythonBin);
 const FAKE_SECRET = `computor-fake-secret-${process.pid}-${Date.now()}`;
 
@@ -95,6 +98,33 @@ test('a memory bomb is stopped by the address-space limit and reported as memory
   expect(result.memoryExceeded).toBe(true);
   const numpy = await run('import numpy as np\na = np.ones(10**9)\n', { memoryBytes: 512 * 1024 * 1024 });
   expect(numpy.status).toBe('memory_exceeded');
+  await expectHealthy();
+});
+
+test('many processes each under the per-process limit are stopped together by the run\'s cgroup', async () => {
+  // 6 x 200 MB: every process stays under its 512 MiB address space, the tree passes its 640 MiB.
+  const code = [
+    'import os, time',
+    'kids = []',
+    'for _ in range(6):',
+    '    pid = os.fork()',
+    '    if pid == 0:',
+    '        block = bytearray(200 * 1024 * 1024)',
+    '        time.sleep(5)',
+    '        os._exit(0)',
+    '    kids.append(pid)',
+    'for pid in kids:',
+    '    os.waitpid(pid, 0)',
+    'print("all children finished")',
+  ].join('\n');
+  const started = Date.now();
+  const result = await run(code, { memoryBytes: 512 * 1024 * 1024, maxProcesses: 16, wallTimeoutMs: 8000 });
+  expect(result.status).toBe('memory_exceeded');
+  expect(result.memoryExceeded).toBe(true);
+  // The kernel killed children inside the run's cgroup (without it, 1.2 GB would simply fit).
+  expect(Date.now() - started).toBeLessThan(8000);
+  const leftovers = fs.readdirSync(path.join(config.cgroupRoot, 'memory', 'computor-sandbox')).filter((d) => d.startsWith(`run-${process.pid}-`));
+  expect(leftovers).toEqual([]);
   await expectHealthy();
 });
 

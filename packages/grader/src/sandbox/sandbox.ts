@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import type { TCgroups, TRunCgroup } from './cgroup';
 import type { TEffectiveLimits } from './limits';
 import { OutputCapture } from './output-capture';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
@@ -24,6 +25,8 @@ export interface TSandboxSettings {
   outputDrainBytes: number;
   /** Extra environment for every run (e.g. OPENBLAS_CORETYPE on CPUs that need it). */
   extraEnv?: Record<string, string>;
+  /** A cgroup per run bounding the memory and processes of its whole tree (see cgroup.ts). */
+  cgroups?: TCgroups | null;
 }
 
 /** A file placed into the sandbox: relative paths land in the work directory, absolute ones under /tmp. */
@@ -53,7 +56,7 @@ export interface TSandboxRunRequest {
   channel?: { input: Buffer };
 }
 
-export type TSandboxOutcome = 'exited' | 'signaled' | 'timeout' | 'cpu_limit' | 'file_size_limit' | 'output_limit' | 'infra_error';
+export type TSandboxOutcome = 'exited' | 'signaled' | 'timeout' | 'cpu_limit' | 'file_size_limit' | 'output_limit' | 'memory_limit' | 'infra_error';
 
 export interface TSandboxRunResult {
   outcome: TSandboxOutcome;
@@ -105,6 +108,12 @@ function hostRootLayout(): string[] {
 /** Host files under /etc that programs need and that hold nothing secret. */
 const HOST_ETC = ['ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'fonts', 'alternatives', 'mime.types'];
 
+// Joins the cgroups whose cgroup.procs files are given (count first), then execs the rest.
+const JOIN_CGROUPS_AND_EXEC = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+// bwrap, its pid 1 and the prlimit/setpriv steps run in the cgroup too.
+const CGROUP_PID_HEADROOM = 8;
+let runCounter = 0;
+
 export class Sandbox {
   private readonly pool: UidPool;
   private etcDir: string | undefined;
@@ -145,11 +154,22 @@ export class Sandbox {
     const scratch = fs.mkdtempSync(path.join(this.settings.tmpDir, 'computor-grader-run-'));
     const openedFds: number[] = [];
     let clean = false;
+    let cgroup: TRunCgroup | undefined;
     try {
-      const result = await this.runAs(uid, scratch, openedFds, request);
+      if (this.settings.cgroups) {
+        try {
+          // Tree total: the per-process limit plus the two tmpfs mounts (their pages are charged here).
+          const memoryBytes = request.limits.memoryBytes + 2 * request.limits.workDirBytes;
+          cgroup = this.settings.cgroups.create(`run-${process.pid}-${uid}-${++runCounter}`, { memoryBytes, maxProcesses: request.limits.maxProcesses + CGROUP_PID_HEADROOM });
+        } catch (error) {
+          return infraResult(`could not create the run's cgroup: ${(error as Error).message}`);
+        }
+      }
+      const result = await this.runAs(uid, scratch, openedFds, request, cgroup);
       clean = result.outcome === 'exited' || result.outcome === 'infra_error';
       return result;
     } finally {
+      await cgroup?.remove().catch(() => undefined);
       // A killed tree (timeout, fork bomb, cancellation) may still be dying: give the uid back
       // only once the kernel has reaped it, or it would eat into the next run's process limit.
       if (!clean) await waitForUidToDrain(uid, 5000);
@@ -277,7 +297,7 @@ export class Sandbox {
     return { args, fileFds };
   }
 
-  private runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): Promise<TSandboxRunResult> {
+  private runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
     const { limits, signal } = request;
     let built: { args: string[]; fileFds: number[] };
     try {
@@ -288,7 +308,11 @@ export class Sandbox {
     const started = process.hrtime.bigint();
     return new Promise<TSandboxRunResult>((resolve, reject) => {
       let killedFor: TSandboxOutcome | 'aborted' | undefined;
-      const child = spawn(this.settings.bwrapBin, built.args, {
+      // With a cgroup, a shell joins it and then execs bwrap: every process of the run starts inside.
+      const [command, args] = cgroup
+        ? ['/bin/sh', ['-c', JOIN_CGROUPS_AND_EXEC, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.settings.bwrapBin, ...built.args]]
+        : [this.settings.bwrapBin, built.args];
+      const child = spawn(command, args, {
         stdio: [
           request.stdin === undefined ? 'ignore' : 'pipe',
           'pipe',
@@ -357,6 +381,10 @@ export class Sandbox {
         };
         if (killedFor) {
           resolve({ ...base, outcome: killedFor === 'aborted' ? 'infra_error' : killedFor, exitCode: null, signal: 'SIGKILL' });
+          return;
+        }
+        if (cgroup && cgroup.oomKills() > 0) {
+          resolve({ ...base, outcome: 'memory_limit', exitCode: code, signal: killSignal ?? (code !== null && code > 128 ? (SIGNAL_NAMES[code - 128] ?? null) : null) });
           return;
         }
         if (!ran) {
