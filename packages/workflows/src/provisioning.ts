@@ -1,5 +1,5 @@
 import type { Activities } from '@computor/activities';
-import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult } from '@computor/contracts';
+import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
 import { PROGRESS_QUERY, workflowIds } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
@@ -108,7 +108,7 @@ const isForkUnavailable = (error: unknown) =>
   error instanceof ApplicationFailure ? error.type === 'ForkUnavailable' : failureType(error) === 'ForkUnavailable';
 
 /** The forked, finalized repository; null when GitLab will not fork (disabled, or the import failed or timed out). */
-async function forkRepository(params: Required<Omit<TProvisionStudentParams, 'courseId' | 'courseMemberId'>> & { courseId: string; courseMemberId: string }) {
+async function forkRepository(params: TValidParams<'provisionStudentRepositoryWorkflow'>) {
   const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = params;
   const deadline = Date.now() + forkTimeoutSeconds * 1000;
   let projectId: number;
