@@ -176,7 +176,8 @@ describe('course hierarchy', () => {
       expect(status.body).toMatchObject({ status: 'FAILED', failure: { type: 'GitlabPendingDeletionError' } });
       const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
       expect(course.gitlabTutorsGroupId).toBe(first.tutorsGroupId);
-      expect(gitlab.state().groups.filter((g) => g.full_path.endsWith(`${f.paths.course}/tutors`))).toHaveLength(1);
+      const tutorsPath = gitlab.state().groups.find((g) => g.id === first.tutorsGroupId)!.full_path;
+      expect(gitlab.state().groups.filter((g) => g.full_path === tutorsPath)).toHaveLength(1);
     } finally {
       gitlab.configure({ deletionDelayMs: 0 });
     }

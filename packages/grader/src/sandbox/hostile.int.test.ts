@@ -110,7 +110,7 @@ test('many processes each under the per-process limit are stopped together by th
     '    pid = os.fork()',
     '    if pid == 0:',
     '        block = bytearray(200 * 1024 * 1024)',
-    '        time.sleep(5)',
+    '        time.sleep(3)',
     '        os._exit(0)',
     '    kids.append(pid)',
     'for pid in kids:',
