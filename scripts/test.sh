@@ -30,10 +30,10 @@ node apps/migrations/dist/main.js | tail -n 1
 
 status=0
 printf '\n==> typecheck, lint, unit tests\n'
-pnpm turbo run typecheck lint test --output-logs=new-only 2>&1 | tee -a "$log" || status=1
+pnpm turbo run typecheck lint test --continue --output-logs=new-only 2>&1 | tee -a "$log" || status=1
 
 printf '\n==> integration tests (real Temporal, PostgreSQL, S3 server, sandbox, GitLab emulator)\n'
-pnpm turbo run test:integration --concurrency=1 --output-logs=new-only 2>&1 | tee -a "$log" || status=1
+pnpm turbo run test:integration --concurrency=1 --continue --output-logs=new-only 2>&1 | tee -a "$log" || status=1
 
 printf '\n==> deployment check (pnpm deploy of each app outside the repository, started and probed)\n'
 deploy_ok=1
