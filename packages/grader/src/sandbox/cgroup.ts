@@ -31,7 +31,29 @@ function writable(dir: string): boolean {
   }
 }
 
-/** The cgroups runs can be confined in, or the reason there are none. */
+/** Run cgroups left by a worker that was killed mid-run (named `run-<pid>-…`, that pid gone, empty). */
+function removeOrphans(parent: string): void {
+  for (const name of fs.readdirSync(parent)) {
+    const pid = /^run-(\d+)-/.exec(name)?.[1];
+    if (!pid || processExists(Number(pid))) continue;
+    try {
+      fs.rmdirSync(path.join(parent, name));
+    } catch {
+      // still has tasks (another pid namespace reused the number?) or already gone: leave it
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The cgroups runs can be confined in, or the reason there are none (removes orphaned run cgroups). */
 export function detectCgroups(root = '/sys/fs/cgroup'): TCgroups | { unavailable: string } {
   const memory = path.join(root, 'memory');
   const pids = path.join(root, 'pids');
@@ -46,6 +68,8 @@ export function detectCgroups(root = '/sys/fs/cgroup'): TCgroups | { unavailable
   } catch (error) {
     return { unavailable: `cannot create ${PARENT} cgroups: ${(error as Error).message}` };
   }
+  removeOrphans(memoryParent);
+  removeOrphans(pidsParent);
   return {
     kind: 'v1',
     create(name, limits) {
