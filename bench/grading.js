@@ -23,6 +23,7 @@ const {
   testLogger,
   uploadExampleFixture,
 } = require('@computor/test-support');
+const { writeTar } = require('@computor/archive');
 const { parseOptions, percentile, writeResults } = require('./common');
 
 const ROOT = repoRoot();
@@ -34,27 +35,7 @@ const SINGLE_ROUNDS = 3;
 const EXAMPLES = ['itpcp.pgph.py.datentypen', 'itpcp.pgph.py.lambda', 'itpcp.pgph.py.slogic', 'itpcp.pgph.py.vector_field', 'itpcp.pgph.py.vector_random'];
 
 function tarGz(dir) {
-  const parts = [];
-  for (const name of fs.readdirSync(dir).sort()) {
-    const data = fs.readFileSync(path.join(dir, name));
-    const h = Buffer.alloc(512);
-    h.write(name, 0, 100);
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    h.write('00000000000\0', 136);
-    h.write('        ', 148);
-    h.write('0', 156);
-    h.write('ustar\0', 257);
-    h.write('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    parts.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return zlib.gzipSync(Buffer.concat(parts));
+  return zlib.gzipSync(writeTar(fs.readdirSync(dir).sort().map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) }))));
 }
 
 async function api(base, token, method, url, body) {

@@ -16,6 +16,7 @@ import {
   type ExampleFixture,
   type SpawnedProcess,
 } from '@computor/test-support';
+import { writeTar } from '@computor/archive';
 import { createApiToken } from '@computor/db';
 import type { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
@@ -51,41 +52,14 @@ const contents = new Map<string, string>();
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 const WORKER_ENV = () => ({ GRADER_WORK_DIR: workDir, GRADER_MAX_WALL_SECONDS: '5', GRADER_UID_BASE: '62000', WORKER_METRICS_PORT: '0' });
 
-// ---------- archives (a minimal ustar writer: the test needs entries ordinary tools refuse to write) ----------
+// ---------- archives (writeTar writes entries ordinary tools refuse to: links, hostile names) ----------
 
 type TEntry = { path: string; data?: Buffer | string; symlink?: string };
 
-function tarHeader(name: string, size: number, type: '0' | '2', linkName = ''): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write(type, 156);
-  h.write(linkName, 157, 100, 'utf8');
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
 function tarGz(entries: TEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    if (e.symlink !== undefined) {
-      parts.push(tarHeader(e.path, 0, '2', e.symlink));
-      continue;
-    }
-    const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? '');
-    parts.push(tarHeader(e.path, data.length, '0'), data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
+  return gzipSync(
+    writeTar(entries.map((e) => (e.symlink !== undefined ? { name: e.path, type: '2', linkname: e.symlink } : { name: e.path, data: Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? '') }))),
+  );
 }
 
 function dirEntries(dir: string): TEntry[] {
@@ -242,11 +216,8 @@ describe('hostile submissions through the whole path', () => {
 });
 
 describe('POST /submissions refuses unsafe archives before storing anything', () => {
-  const bomb = (() => {
-    // A tar whose one file inflates to 11 MiB of zeros (default maxFileBytes 10 MiB) from ~11 KiB.
-    const header = tarHeader('slogic.py', 11 * 1024 * 1024, '0');
-    return gzipSync(Buffer.concat([header, Buffer.alloc(11 * 1024 * 1024), Buffer.alloc(1024)]));
-  })();
+  // A tar whose one file inflates to 11 MiB of zeros (default maxFileBytes 10 MiB) from ~11 KiB.
+  const bomb = gzipSync(writeTar([{ name: 'slogic.py', data: Buffer.alloc(11 * 1024 * 1024) }]));
   it.each([
     ['zip-slip', tarGz([{ path: '../../evil.py', data: 'x = 1' }]), 400, 'path_traversal'],
     ['an absolute path', tarGz([{ path: '/etc/evil.py', data: 'x = 1' }]), 400, 'absolute_path'],

@@ -272,7 +272,7 @@ describe('members', () => {
       const events = (await handle.fetchHistory()).events ?? [];
       return { result, timers: events.filter((e) => e.timerStartedEventAttributes).length };
     };
-    // Longer than the fork activity's own wait (3 s): the rest is polled by the workflow.
+    // Longer than the fork activity's own wait (1.5 s): the rest is polled by the workflow.
     gitlab.configure({ fork: { importDelayMs: 4_500 } });
     try {
       const slow = await provision(f.users.student!.memberId!);

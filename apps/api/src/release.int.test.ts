@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { computeStudentView } from '@computor/activities';
+import { writeTar, type TTarEntry } from '@computor/archive';
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
 import {
   createCourseFixture,
@@ -53,32 +54,10 @@ function example(dir: string, identifier: string, version = '1.0', changes: TFil
   return files;
 }
 
-function tarEntry(name: string, data: Buffer, type = '0', linkname = ''): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0, 100, 'utf8');
-  const octal = (value: number, offset: number, length: number) => header.write(value.toString(8).padStart(length - 1, '0'), offset, length - 1, 'latin1');
-  octal(0o644, 100, 8);
-  octal(0, 108, 8);
-  octal(0, 116, 8);
-  octal(type === '0' ? data.length : 0, 124, 12);
-  octal(0, 136, 12);
-  header.write(type, 156, 1, 'latin1');
-  if (linkname) header.write(linkname, 157, 100, 'utf8');
-  header.write('ustar\x0000', 257, 8, 'latin1');
-  header.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(sum.toString(8).padStart(6, '0'), 148, 6, 'latin1');
-  header[154] = 0;
-  header[155] = 0x20;
-  const body = type === '0' ? [data, Buffer.alloc((512 - (data.length % 512)) % 512)] : [];
-  return Buffer.concat([header, ...body]);
-}
-
 /** A tar.gz of directories -> files; `extra` entries (links, hostile names) go in as given. */
-function archive(dirs: Record<string, TFiles>, extra: Buffer[] = []): Buffer {
-  const entries = Object.entries(dirs).flatMap(([dir, files]) => Object.entries(files).map(([p, data]) => tarEntry(dir ? `${dir}/${p}` : p, data)));
-  return gzipSync(Buffer.concat([...entries, ...extra, Buffer.alloc(1024)]));
+function archive(dirs: Record<string, TFiles>, extra: TTarEntry[] = []): Buffer {
+  const entries = Object.entries(dirs).flatMap(([dir, files]) => Object.entries(files).map(([p, data]) => ({ name: dir ? `${dir}/${p}` : p, data })));
+  return gzipSync(writeTar([...entries, ...extra]));
 }
 
 const upload = (token: string, body: Buffer) => request(app).post('/examples').set(auth(token)).attach('archive', body, 'examples.tar.gz');
@@ -208,10 +187,10 @@ describe('example library', () => {
     const token = f.users.lecturer!.token;
     const id = () => uniq('hostile.');
     const cases: Array<{ name: string; status: number; code?: string; build: (identifier: string) => Buffer }> = [
-      { name: 'path traversal', status: 400, code: 'path_traversal', build: (i) => archive({ ok: example(LAMBDA, i) }, [tarEntry('ok/../../evil.txt', Buffer.from('x'))]) },
-      { name: 'symlink', status: 400, code: 'link', build: (i) => archive({ ok: example(LAMBDA, i) }, [tarEntry('ok/link', Buffer.alloc(0), '2', '/etc/passwd')]) },
-      { name: 'absolute path', status: 400, code: 'absolute_path', build: (i) => archive({ ok: example(LAMBDA, i) }, [tarEntry('/etc/cron.d/x', Buffer.from('x'))]) },
-      { name: 'bomb', status: 413, build: (i) => archive({ ok: example(LAMBDA, i) }, [tarEntry('ok/zeros.bin', Buffer.alloc(40 * 1024 * 1024))]) },
+      { name: 'path traversal', status: 400, code: 'path_traversal', build: (i) => archive({ ok: example(LAMBDA, i) }, [{ name: 'ok/../../evil.txt', data: Buffer.from('x') }]) },
+      { name: 'symlink', status: 400, code: 'link', build: (i) => archive({ ok: example(LAMBDA, i) }, [{ name: 'ok/link', type: '2', linkname: '/etc/passwd' }]) },
+      { name: 'absolute path', status: 400, code: 'absolute_path', build: (i) => archive({ ok: example(LAMBDA, i) }, [{ name: '/etc/cron.d/x', data: Buffer.from('x') }]) },
+      { name: 'bomb', status: 413, build: (i) => archive({ ok: example(LAMBDA, i) }, [{ name: 'ok/zeros.bin', data: Buffer.alloc(40 * 1024 * 1024) }]) },
       { name: 'not an archive', status: 400, code: 'unsupported_format', build: () => Buffer.from('just text, not an archive') },
     ];
     for (const c of cases) {

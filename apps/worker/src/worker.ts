@@ -4,7 +4,7 @@ import { createActivities } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
 import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
 import { createDb } from '@computor/db';
-import { cgroupsFor, detectCgroups, resolveGraderConfig } from '@computor/grader';
+import { cgroupsFor, detectedCgroups, resolveGraderConfig } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -52,9 +52,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   if (options.queues.includes(TASK_QUEUE_TESTING)) {
     // GRADER_CGROUPS=required without usable cgroups stops the worker here, before it takes work.
     const graderConfig = resolveGraderConfig(graderSettings.config);
-    const cgroups = cgroupsFor(graderConfig.cgroups, graderConfig.cgroupRoot);
-    if (cgroups) logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot });
-    else if (graderConfig.cgroups === 'auto') logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: (detectCgroups(graderConfig.cgroupRoot) as { unavailable: string }).unavailable });
+    if (graderConfig.cgroups === 'off') logger.warn('sandbox runs bounded per process only: GRADER_CGROUPS=off');
+    else {
+      const cgroups = cgroupsFor(graderConfig.cgroups, graderConfig.cgroupRoot);
+      const found = detectedCgroups(graderConfig.cgroupRoot);
+      if (cgroups) logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot });
+      else if ('unavailable' in found) logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: found.unavailable });
+    }
   }
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));

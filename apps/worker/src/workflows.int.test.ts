@@ -23,11 +23,12 @@ afterAll(async () => {
   await connection?.close();
 });
 
-const invalid: Record<TWorkflowType, unknown> = Object.fromEntries(Object.keys(WORKFLOW_PARAMS).map((type) => [type, { courseId: 'not-a-uuid', note: 5, retentionDays: 0 }])) as Record<TWorkflowType, unknown>;
+// Invalid for every schema: a bad courseId, note or retentionDays, or required fields missing.
+const INVALID = { courseId: 'not-a-uuid', note: 5, retentionDays: 0 };
 
 it.each(Object.keys(WORKFLOW_PARAMS) as TWorkflowType[])('%s fails with InvalidInput on invalid params and runs no activity', async (type) => {
   const taskQueue = type === 'testSubmissionWorkflow' || type === 'verifyExampleVersionWorkflow' ? TASK_QUEUE_TESTING : TASK_QUEUE_TASKS;
-  const handle = await client.workflow.start(type, { taskQueue, workflowId: uniq(`invalid-${type}-`), args: [invalid[type]], workflowExecutionTimeout: '60s' });
+  const handle = await client.workflow.start(type, { taskQueue, workflowId: uniq(`invalid-${type}-`), args: [INVALID], workflowExecutionTimeout: '60s' });
   const error = await handle.result().then(
     () => null,
     (e: unknown) => e,

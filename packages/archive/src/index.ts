@@ -5,3 +5,4 @@ export { type TArchiveContents, type TArchiveFile } from './entry-collector';
 export { readArchive, readArchiveContents } from './read-archive';
 export { extractArchive } from './extract-archive';
 export { stripCommonRoot } from './strip-common-root';
+export { tarHeader, writeTar, type TTarEntry } from './tar-writer';

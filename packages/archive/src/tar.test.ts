@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { buildTar, buildTarGz, expectRejected, type TTarSpec } from './fixtures/build';
-import { craftTar, tarHeader } from './fixtures/tar-craft';
+import { tarHeader, writeTar } from './tar-writer';
 import { readArchive, readArchiveContents } from './read-archive';
 
 const binary = Buffer.from(Array.from({ length: 70_001 }, (_, i) => (i * 7919) % 256));
@@ -43,7 +43,7 @@ describe('readArchive: tar and tar.gz', () => {
     let sum = 0;
     for (const byte of gnu) sum += byte;
     gnu.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-    const tar = Buffer.concat([gnu, Buffer.from('gnu'), Buffer.alloc(509), craftTar([{ name: 'c.bin', type: '7', data: Buffer.from('c') }])]);
+    const tar = Buffer.concat([gnu, Buffer.from('gnu'), Buffer.alloc(509), writeTar([{ name: 'c.bin', type: '7', data: Buffer.from('c') }])]);
     expect((await readArchive(tar)).map((file) => [file.path, file.data.toString()])).toEqual([
       ['gnu.txt', 'gnu'],
       ['c.bin', 'c'],
@@ -92,7 +92,7 @@ describe('readArchive: tar and tar.gz', () => {
       ['volume label', 'V'],
       ['GNU dumpdir', 'D'],
     ])('an entry of an unknown type (%s)', async (_label, type) => {
-      await expectRejected(readArchive(craftTar([{ name: 'odd', type, data: Buffer.from('x') }])), 'special_file', 'odd');
+      await expectRejected(readArchive(writeTar([{ name: 'odd', type, data: Buffer.from('x') }])), 'special_file', 'odd');
     });
 
     it('a pax sparse file', async () => {
@@ -118,7 +118,7 @@ describe('readArchive: tar and tar.gz', () => {
     });
 
     it('a directory entry with content', async () => {
-      await expectRejected(readArchive(craftTar([{ name: 'dir/', type: '5', data: Buffer.from('hidden') }])), 'corrupt', 'dir/');
+      await expectRejected(readArchive(writeTar([{ name: 'dir/', type: '5', data: Buffer.from('hidden') }])), 'corrupt', 'dir/');
     });
 
     it('a header with a bad checksum', async () => {

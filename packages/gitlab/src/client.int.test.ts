@@ -128,6 +128,8 @@ describe('projects and forks', () => {
     expect(fork.created).toBe(true);
     expect(fork.project.forkedFromProjectId).toBe(template.id);
     expect(fork.project.importStatus).not.toBe('finished');
+    // With no time left it answers the running import's status instead of waiting.
+    expect((await gl.waitForImport(fork.project.id, { timeoutMs: 0 })).importStatus).toMatch(/^(scheduled|started)$/);
     const polled: Array<string | null> = [];
     const done = await gl.waitForImport(fork.project.id, { intervalMs: 30, onPoll: (s) => polled.push(s.importStatus) });
     expect(done).toEqual({ importStatus: 'finished', importError: null });

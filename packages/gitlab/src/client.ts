@@ -71,7 +71,7 @@ export interface TForkProjectInput {
 }
 
 export interface TWaitForImportOptions {
-  /** Default 60 s. */
+  /** Default 60 s; then the current status is returned (`scheduled` or `started`). */
   timeoutMs?: number;
   /** Default 500 ms. */
   intervalMs?: number;
@@ -447,9 +447,8 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         if (status.importStatus === 'finished' || status.importStatus === 'failed' || status.importStatus === 'none' || status.importStatus === null) {
           return status;
         }
-        if (Date.now() + intervalMs > deadline) {
-          throw new GitlabError({ operation, kind: 'transient', status: null, detail: `import still ${status.importStatus} after ${timeoutMs} ms` });
-        }
+        // Time is up: the caller sees the import still running and decides (e.g. a durable timer).
+        if (Date.now() + intervalMs > deadline) return status;
         try {
           await sleep(intervalMs, undefined, { signal: o.signal });
         } catch (err) {

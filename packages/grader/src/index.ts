@@ -34,7 +34,7 @@ export { evaluateTextCheck, extractNumbers, type TTextCheck, type TTextOutcome }
 export { checkOccurrences, countCOccurrences, countPythonOccurrences } from './compare/structural';
 export { ZSandboxLimits, effectiveLimits, resolveSandboxLimits, type TEffectiveLimits, type TSandboxLimits, type TSandboxLimitsInput } from './sandbox/limits';
 export { Sandbox, type TSandboxFile, type TSandboxRunRequest, type TSandboxRunResult, type TSandboxSettings } from './sandbox/sandbox';
-export { cgroupsFor, detectCgroups, type TCgroups, type TRunCgroup } from './sandbox/cgroup';
+export { cgroupsFor, detectCgroups, detectedCgroups, type TCgroups, type TRunCgroup } from './sandbox/cgroup';
 export { aggregateReport, applyDependencies, collectionStatus, summarizeChecks, GRADER_VERSION, type TAggregateOptions } from './grade/aggregate';
 export { gradeCollection, gradeSubmission, type TGradeCollectionOptions, type TGradeOptions } from './grade/grade';
 export {

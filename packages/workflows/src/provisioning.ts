@@ -15,7 +15,7 @@ const gitlab = proxyActivities<Activities>({
 const local = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
 
 /** How long the fork activity itself waits for GitLab's import before handing over to durable timers. */
-const IMPORT_WAIT_IN_ACTIVITY_MS = 3_000;
+const IMPORT_WAIT_IN_ACTIVITY_MS = 1_500;
 
 export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 

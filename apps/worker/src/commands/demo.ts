@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { writeTar } from '@computor/archive';
 import { flag, requiredFlag, UsageError, type ParsedArgs } from './args';
 
 interface Credentials {
@@ -11,29 +12,8 @@ interface Credentials {
   demo?: { courseId: string };
 }
 
-// A minimal ustar writer: the demo packs a conformance example and two hand-ins.
-function tarGz(files: Array<{ path: string; data: Buffer }>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const file of files) {
-    const header = Buffer.alloc(512);
-    header.write(file.path, 0, 100, 'utf8');
-    header.write('0000644\0', 100);
-    header.write('0000000\0', 108);
-    header.write('0000000\0', 116);
-    header.write(`${file.data.length.toString(8).padStart(11, '0')}\0`, 124);
-    header.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, '0')}\0`, 136);
-    header.write('        ', 148);
-    header.write('0', 156);
-    header.write('ustar\0', 257);
-    header.write('00', 263);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(header, file.data, Buffer.alloc((512 - (file.data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
+// The demo packs a conformance example and two hand-ins.
+const tarGz = (files: Array<{ path: string; data: Buffer }>): Buffer => gzipSync(writeTar(files.map((f) => ({ name: f.path, data: f.data }))));
 
 function filesUnder(dir: string, prefix: string): Array<{ path: string; data: Buffer }> {
   const out: Array<{ path: string; data: Buffer }> = [];

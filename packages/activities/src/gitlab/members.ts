@@ -110,7 +110,7 @@ export function memberActivities(deps: ActivityDeps) {
   return {
     /**
      * Forks student-template into the students group at the member's stable path (adopting a
-     * fork already there), waits up to `importWaitMs` for GitLab's import (small forks take well
+     * fork already there), polls up to `importWaitMs` for GitLab's import (small forks take well
      * under a second) and, once it is finished, finalizes the repository in the same attempt. A
      * longer import is left to the workflow's durable timers (`state: "importing"`), so no
      * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
@@ -140,11 +140,15 @@ export function memberActivities(deps: ActivityDeps) {
         }
       });
       let status = { importStatus: forked.importStatus, importError: forked.importError };
-      const deadline = Date.now() + (input.importWaitMs ?? 0);
-      for (let wait = 100; !importDone(status.importStatus) && Date.now() + wait <= deadline; wait *= 2) {
-        await Context.current().sleep(wait);
-        heartbeat({ step: 'wait for fork import' });
-        status = await step(`import status of project ${forked.projectId}`, () => gitlab.getImportStatus(forked.projectId));
+      if (!importDone(status.importStatus) && input.importWaitMs) {
+        status = await step(`wait for the import of project ${forked.projectId}`, () =>
+          gitlab.waitForImport(forked.projectId, {
+            timeoutMs: input.importWaitMs,
+            intervalMs: 250,
+            onPoll: () => heartbeat({ step: 'wait for fork import' }),
+            signal: Context.current().cancellationSignal,
+          }),
+        );
       }
       if (status.importStatus === 'failed') {
         throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);

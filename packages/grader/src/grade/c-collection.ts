@@ -1,7 +1,6 @@
 import type { TCheckResult } from '@computor/contracts';
 import { compilePythonRegex, PatternError, searchRegex } from '../compare/regex';
 import { checkOccurrences, countCOccurrences, countPatternOccurrences } from '../compare/structural';
-import { evaluateTextCheck } from '../compare/text-checks';
 import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
 import { readFileInside } from '../files';
 import { compileC, runProgram, validCompiler, type TCompileResult } from '../runners/c';
@@ -11,11 +10,9 @@ import {
   brokenExample,
   checkResult,
   existChecks,
-  expectedNumbers,
   explicitExpected,
-  fromText,
   needsReferenceOutput,
-  outputQualification,
+  outputCheck,
   skipAll,
   statusOfRun,
   streamOf,
@@ -129,7 +126,6 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
   const ref = needReference ? await reference(ctx, collection) : undefined;
   const checks = collection.checks.map((check) => {
     const started = performance.now();
-    const how = outputQualification(check, 'c');
     let expected = explicitExpected(check, stream);
     if (needsReferenceOutput(check, stream, 'c')) {
       if (!ref || ref.status !== 'completed') {
@@ -138,26 +134,7 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
       }
       expected = stream === 'stderr' ? ref.stderr : ref.stdout;
     }
-    return fromText(
-      check,
-      evaluateTextCheck({
-        qualification: how.qualification,
-        actual: stream === 'stderr' ? run.stderr : run.stdout,
-        expected,
-        pattern: how.pattern,
-        expectedNumbers: expectedNumbers(check),
-        countRequirement: check.check.countRequirement ?? undefined,
-        lineNumber: check.check.lineNumber ?? undefined,
-        ignoreCase: check.check.ignoreCase ?? undefined,
-        ignoreWhitespace: check.check.ignoreWhitespace ?? undefined,
-        trimOutput: check.check.trimOutput ?? undefined,
-        normalizeNewlines: check.check.normalizeNewlines ?? undefined,
-        numericTolerance: check.check.numericTolerance ?? undefined,
-        relativeTolerance: check.relativeTolerance,
-        exitCode: run.exitCode,
-      }),
-      started,
-    );
+    return outputCheck(check, 'c', stream, run, expected, started);
   });
   return { run, checks };
 }

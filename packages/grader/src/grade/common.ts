@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TCheckResult, TCheckStatus } from '@computor/contracts';
 import { KNOWN_QUALIFICATIONS } from '../example/schemas';
 import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
-import { summarize, type TTextOutcome } from '../compare/text-checks';
+import { evaluateTextCheck, summarize, type TTextOutcome } from '../compare/text-checks';
 import { listRegularFiles } from '../files';
 import type { TProgramRun, TRunStatus } from '../runners/run-result';
 import type { TGradeContext } from './context';
@@ -125,6 +125,31 @@ export function outputQualification(check: TResolvedCheck, language: 'python' | 
 export function needsReferenceOutput(check: TResolvedCheck, stream: 'stdout' | 'stderr', language: 'python' | 'c'): boolean {
   const { qualification, pattern } = outputQualification(check, language);
   return NEEDS_TARGET.has(qualification) && explicitExpected(check, stream) === undefined && pattern === undefined;
+}
+
+/** An output check of a finished run: its stream against `expected` (explicit, or the reference run's). */
+export function outputCheck(check: TResolvedCheck, language: 'python' | 'c', stream: 'stdout' | 'stderr', run: TProgramRun, expected: string | undefined, startedAt: number): TCheckResult {
+  const how = outputQualification(check, language);
+  return fromText(
+    check,
+    evaluateTextCheck({
+      qualification: how.qualification,
+      actual: stream === 'stderr' ? run.stderr : run.stdout,
+      expected,
+      pattern: how.pattern,
+      expectedNumbers: expectedNumbers(check),
+      countRequirement: check.check.countRequirement ?? undefined,
+      lineNumber: check.check.lineNumber ?? undefined,
+      ignoreCase: check.check.ignoreCase ?? undefined,
+      ignoreWhitespace: check.check.ignoreWhitespace ?? undefined,
+      trimOutput: check.check.trimOutput ?? undefined,
+      normalizeNewlines: check.check.normalizeNewlines ?? undefined,
+      numericTolerance: check.check.numericTolerance ?? undefined,
+      relativeTolerance: check.relativeTolerance,
+      exitCode: run.exitCode,
+    }),
+    startedAt,
+  );
 }
 
 export function streamOf(collection: TResolvedCollection): 'stdout' | 'stderr' {

@@ -13,12 +13,11 @@ import {
   brokenExample,
   checkResult,
   existChecks,
-  expectedNumbers,
   explicitExpected,
   fromText,
   knownQualification,
   needsReferenceOutput,
-  outputQualification,
+  outputCheck,
   skipAll,
   statusOfRun,
   streamOf,
@@ -193,32 +192,12 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
   const problem = reference ? referenceProblem(reference) : undefined;
   const checks = collection.checks.map((check) => {
     const started = performance.now();
-    const how = outputQualification(check, 'python');
     let expected = explicitExpected(check, stream);
     if (needsReferenceOutput(check, stream, 'python')) {
       if (problem) return checkResult(check, problem.status, problem.message, { startedAt: started });
       expected = stream === 'stderr' ? reference?.stderr : reference?.stdout;
     }
-    return fromText(
-      check,
-      evaluateTextCheck({
-        qualification: how.qualification,
-        actual: stream === 'stderr' ? run.stderr : run.stdout,
-        expected,
-        pattern: how.pattern,
-        expectedNumbers: expectedNumbers(check),
-        countRequirement: check.check.countRequirement ?? undefined,
-        lineNumber: check.check.lineNumber ?? undefined,
-        ignoreCase: check.check.ignoreCase ?? undefined,
-        ignoreWhitespace: check.check.ignoreWhitespace ?? undefined,
-        trimOutput: check.check.trimOutput ?? undefined,
-        normalizeNewlines: check.check.normalizeNewlines ?? undefined,
-        numericTolerance: check.check.numericTolerance ?? undefined,
-        relativeTolerance: check.relativeTolerance,
-        exitCode: run.exitCode,
-      }),
-      started,
-    );
+    return outputCheck(check, 'python', stream, run, expected, started);
   });
   return { run, checks };
 }

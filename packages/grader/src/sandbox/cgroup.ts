@@ -118,17 +118,23 @@ export function detectCgroups(root = '/sys/fs/cgroup'): TCgroups | { unavailable
 
 const detected = new Map<string, TCgroups | { unavailable: string }>();
 
-/**
- * The cgroups for runs under the configured mode, detected once per root: null for `off`, and for
- * `auto` where there are none; `required` without them throws (grading refuses to run).
- */
-export function cgroupsFor(mode: 'auto' | 'required' | 'off', root: string): TCgroups | null {
-  if (mode === 'off') return null;
+/** `detectCgroups`, once per root and process. */
+export function detectedCgroups(root: string): TCgroups | { unavailable: string } {
   let found = detected.get(root);
   if (!found) {
     found = detectCgroups(root);
     detected.set(root, found);
   }
+  return found;
+}
+
+/**
+ * The cgroups for runs under the configured mode: null for `off`, and for `auto` where there are
+ * none; `required` without them throws (grading refuses to run).
+ */
+export function cgroupsFor(mode: 'auto' | 'required' | 'off', root: string): TCgroups | null {
+  if (mode === 'off') return null;
+  const found = detectedCgroups(root);
   if ('unavailable' in found) {
     if (mode === 'required') throw new Error(`sandbox cgroups are required, but there are ${found.unavailable}`);
     return null;

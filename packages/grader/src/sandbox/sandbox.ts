@@ -384,7 +384,7 @@ export class Sandbox {
           return;
         }
         if (cgroup && cgroup.oomKills() > 0) {
-          resolve({ ...base, outcome: 'memory_limit', exitCode: code, signal: killSignal ?? (code !== null && code > 128 ? (SIGNAL_NAMES[code - 128] ?? null) : null) });
+          resolve({ ...base, outcome: 'memory_limit', exitCode: code, signal: killSignal });
           return;
         }
         if (!ran) {

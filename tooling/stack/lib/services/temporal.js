@@ -95,11 +95,8 @@ const temporal = {
       // not power loss), which is what a local stack needs; it doubled workflow throughput here.
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
-      // Activities scheduled by a workflow task start on the same worker without a matching round
-      // trip, and one partition per task queue (one local worker needs no more).
+      // Activities scheduled by a workflow task start on the same worker without a matching round trip.
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-      '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ];
     const pid = spawnDetached(bin, args, { env: cliEnv(ctx.env), cwd: dir, logFile: ctx.l.logFile('temporal') });
     return { pid };
