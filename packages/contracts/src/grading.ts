@@ -22,11 +22,20 @@ export type TCheckStatus = z.infer<typeof ZCheckStatus>;
 export const ZCheckResult = z.object({
   name: z.string(),
   status: ZCheckStatus,
+  /** The full message (staff): may name the expected value. */
   message: z.string(),
+  /**
+   * The message without the expected value (or the rule's bound) and without internal detail: what
+   * a student sees when the collection hides expected values, and always for `infra_error`.
+   * Absent in reports written before it existed (readers then show a plain message by status).
+   */
+  publicMessage: z.string().optional(),
   /** Short human-readable summary of the expected value, not the full value. */
   expected: z.string().optional(),
   /** Short human-readable summary of the observed value. */
   actual: z.string().optional(),
+  /** Internal detail of a grader failure (an exception's text): staff and logs only. */
+  detail: z.string().optional(),
   durationMs: z.number().nonnegative(),
 });
 export type TCheckResult = z.infer<typeof ZCheckResult>;
@@ -61,12 +70,25 @@ export const ZSummary = z.object({
 });
 export type TSummary = z.infer<typeof ZSummary>;
 
+/**
+ * Whether students see the expected values of a collection's checks (field and message), set per
+ * example in meta.yaml `executionBackend.settings` (`expected`, `expectedByCollection`). Staff of
+ * the course always see them. Room for `afterDue` once contents have deadlines.
+ */
+export const EXPECTED_VISIBILITIES = ['always', 'never'] as const;
+export const ZExpectedVisibility = z.enum(EXPECTED_VISIBILITIES);
+export type TExpectedVisibility = z.infer<typeof ZExpectedVisibility>;
+
 export const ZCollectionResult = z.object({
   name: z.string(),
   /** Collection type from test.yaml (`variable`, `stdout`, `structural`, ...). */
   type: z.string(),
   status: ZCheckStatus,
   message: z.string(),
+  /** `message` built from the checks' public messages (see ZCheckResult.publicMessage). */
+  publicMessage: z.string().optional(),
+  /** What students may see of expected values; absent (reports before it existed) reads as `never`. */
+  expectedVisibility: ZExpectedVisibility.optional(),
   checks: z.array(ZCheckResult),
   summary: ZSummary,
   /** The student run that the checks were evaluated on, when the collection runs code. */
@@ -228,7 +250,7 @@ export function toTestSummary(report: TGradingReport): TTestSummary {
       result: checkStatusToResult(check.status),
       resultMessage: check.message,
       ...(check.expected !== undefined || check.actual !== undefined
-        ? { details: `expected: ${check.expected ?? '-'}; actual: ${check.actual ?? '-'}` }
+        ? { details: [check.expected !== undefined ? `expected: ${check.expected}` : undefined, `actual: ${check.actual ?? '-'}`].filter(Boolean).join('; ') }
         : {}),
       duration: check.durationMs / 1000,
     })),
@@ -247,5 +269,72 @@ export function toTestSummary(report: TGradingReport): TTestSummary {
     environment: report.environment,
     properties: { score: report.score, scoreBasis: 'checks', collectionSummary: report.collectionSummary },
     tests,
+  };
+}
+
+/** What a student sees for a check whose grader failed; the detail stays in the stored report. */
+export const PLAIN_INFRA_MESSAGE = 'the grader could not evaluate this check';
+
+const PLAIN_BY_STATUS: Partial<Record<string, string>> = {
+  passed: 'passed',
+  failed: 'failed',
+  error: 'the code could not be run or evaluated',
+  timeout: 'did not finish in time',
+  memory_exceeded: 'exceeded the memory limit',
+  skipped: 'skipped',
+  infra_error: PLAIN_INFRA_MESSAGE,
+};
+
+/** Status words for reports written before public messages existed. */
+function plainMessage(status: TCheckStatus): string {
+  return PLAIN_BY_STATUS[status] ?? status.replace(/_/g, ' ');
+}
+
+function studentCheck(check: TCheckResult, showExpected: boolean): TCheckResult {
+  const full = showExpected && check.status !== 'infra_error';
+  return {
+    name: check.name,
+    status: check.status,
+    message: full ? check.message : (check.publicMessage ?? plainMessage(check.status)),
+    ...(full && check.expected !== undefined ? { expected: check.expected } : {}),
+    ...(check.actual !== undefined ? { actual: check.actual } : {}),
+    durationMs: check.durationMs,
+  };
+}
+
+function studentCollection(collection: TCollectionResult): TCollectionResult {
+  const showExpected = collection.expectedVisibility === 'always';
+  const full = showExpected && collection.status !== 'infra_error';
+  return {
+    name: collection.name,
+    type: collection.type,
+    status: collection.status,
+    message: full ? collection.message : (collection.publicMessage ?? plainMessage(collection.status)),
+    expectedVisibility: collection.expectedVisibility ?? 'never',
+    checks: collection.checks.map((check) => studentCheck(check, showExpected)),
+    summary: collection.summary,
+    ...(collection.output !== undefined ? { output: collection.output } : {}),
+    durationMs: collection.durationMs,
+  };
+}
+
+/**
+ * The report as a student of the course may see it: per check its name, status, own value and a
+ * message; the expected value (field and message) only where the collection's `expectedVisibility`
+ * is `always`; never internal detail. Built from an allowlist, so a field added to the stored
+ * report stays staff-only until it is added here. Staff read the stored report unchanged. Pure.
+ */
+export function toStudentReport(report: TGradingReport): TGradingReport {
+  return {
+    schemaVersion: report.schemaVersion,
+    status: report.status,
+    ...(report.startedAt !== undefined ? { startedAt: report.startedAt } : {}),
+    collections: report.collections.map(studentCollection),
+    summary: report.summary,
+    collectionSummary: report.collectionSummary,
+    score: report.score,
+    passed: report.passed,
+    durationMs: report.durationMs,
+    environment: report.environment,
   };
 }

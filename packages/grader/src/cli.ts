@@ -32,7 +32,7 @@ export function formatReport(report: TGradingReport): string {
   for (const collection of report.collections) {
     lines.push(`${MARK[collection.status]}  ${collection.name} [${collection.type}] ${collection.summary.passed}/${collection.summary.total}`);
     for (const check of collection.checks) {
-      const detail = check.status === 'passed' ? '' : `  ${check.message}`;
+      const detail = check.status === 'passed' ? '' : `  ${check.message}${check.detail ? ` (${check.detail})` : ''}`;
       lines.push(`  ${MARK[check.status]}  ${check.name}${detail}`);
     }
   }

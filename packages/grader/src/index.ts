@@ -46,4 +46,4 @@ export {
   type TReferenceRun,
 } from './grade/reference-cache';
 export { formatReport, runGradeCommand, type TGradeCommandOptions } from './cli';
-export { toTestSummary, type TCheckResult, type TCollectionResult, type TGradingReport, type TRunOutput, type TTestSummary } from '@computor/contracts';
+export { toStudentReport, toTestSummary, type TCheckResult, type TCollectionResult, type TGradingReport, type TRunOutput, type TTestSummary } from '@computor/contracts';

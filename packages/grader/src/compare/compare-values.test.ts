@@ -69,13 +69,18 @@ describe('arrays', () => {
     expect(ok(nd('f', [2], ['nan', 1]), nd('f', [2], ['nan', 1]))).toBe(true);
     expect(ok(nd('f', [2], ['nan', 1]), nd('f', [2], [0, 1]))).toBe(false);
     const result = compareVariable(nd('i', [2], [37, 35]), nd('f', [2], [37.5, 35.5]), 'M7', options);
-    expect(result).toEqual({ ok: false, message: 'Variable `M7` has incorrect value: `M7` differs at flat index 0: 37 vs 37.5' });
+    expect(result).toEqual({
+      ok: false,
+      message: 'Variable `M7` has incorrect value: `M7` differs at flat index 0: 37 vs 37.5',
+      publicMessage: 'Variable `M7` has incorrect value: `M7` differs at flat index 0: 37 is not the expected value',
+    });
   });
 
   test('shapes must agree; shapeCheck reports it first', () => {
     expect(compareVariable(nd('f', [1, 4], [1, 2, 3, 4]), nd('f', [4], [1, 2, 3, 4]), 'S3', options)).toEqual({
       ok: false,
       message: 'Variable `S3` has incorrect shape: (1, 4) vs (4,)',
+      publicMessage: 'Variable `S3` has incorrect shape: (1, 4)',
     });
     expect(ok(nd('f', [1, 4], [1, 2, 3, 4]), nd('f', [4], [1, 2, 3, 4]), { shapeCheck: false })).toBe(false);
     expect(ok(int(0), nd('i', [3], [0, 1, 2]))).toBe(false);
@@ -125,5 +130,37 @@ describe('containers', () => {
     expect(ok(np('float64', 'f', 12), fromYaml(12))).toBe(true);
     expect(ok(list(int(1), int(2)), fromYaml([1, 2]))).toBe(true);
     expect(ok({ t: 'bool', v: true }, fromYaml(true))).toBe(true);
+  });
+});
+
+describe('public messages never name the expected value', () => {
+  // Each expected value carries a marker (424242 / SECRET); the student's values do not.
+  const cases: Array<[string, TPyValue, TPyValue]> = [
+    ['int', int(1), int(424242)],
+    ['float', float(0.5), float(424242.5)],
+    ['str', str('mine'), str('SECRET')],
+    ['None expected', int(1), { t: 'none' }],
+    ['list element', list(int(1), int(2)), list(int(1), int(424242))],
+    ['list length', list(int(1)), list(int(424242), int(424242))],
+    ['str length', str('ab'), str('SECRETSECRET')],
+    ['array element', nd('i', [2], [1, 2]), nd('i', [2], [1, 424242])],
+    ['array shape', nd('i', [1], [1]), nd('i', [424242], Array.from({ length: 3 }, () => 424242))],
+    ['array of str', nd('U', [1], ['a'], '<U6'), nd('U', [1], ['SECRET'], '<U6')],
+    ['dict keys', { t: 'dict', items: [[str('a'), int(1)]] }, { t: 'dict', items: [[str('SECRET'), int(1)]] }],
+    ['dict value', { t: 'dict', items: [[str('k'), int(1)]] }, { t: 'dict', items: [[str('k'), int(424242)]] }],
+    ['complex', { t: 'complex', re: 1, im: 1 }, { t: 'complex', re: 424242, im: 1 }],
+    ['object', { t: 'object', type: 'Fraction', repr: 'Fraction(1, 2)' }, { t: 'object', type: 'Fraction', repr: 'Fraction(424242, 1)' }],
+    ['unsupported reference', int(1), { t: 'unsupported', type: 'gen', reason: 'SECRET generator' }],
+  ];
+  test.each(cases)('%s', (_name, actual, expected) => {
+    const outcome = compareVariable(actual, expected, 'x', options);
+    if (outcome.ok) throw new Error('expected a failure');
+    expect(outcome.publicMessage).not.toMatch(/424242|SECRET/);
+    expect(outcome.publicMessage).toMatch(/^Variable `x`/);
+  });
+
+  test('the full message (staff) still names it', () => {
+    const outcome = compareVariable(int(1), int(424242), 'x', options);
+    expect(outcome).toMatchObject({ ok: false, message: 'Variable `x` has incorrect value: `x` is 1, expected 424242' });
   });
 });

@@ -18,10 +18,14 @@ export interface TCompareOptions {
   ignoreClass: boolean;
 }
 
-export type TCompareOutcome = { ok: true } | { ok: false; message: string };
+/** A failure names the expected value in `message`; `publicMessage` says the same without it (types stay, values, lengths, shapes and keys go). */
+export type TCompareOutcome = { ok: true } | { ok: false; message: string; publicMessage: string };
 
 const OK: TCompareOutcome = { ok: true };
-const fail = (message: string): TCompareOutcome => ({ ok: false, message });
+const fail = (message: string, publicMessage = message): TCompareOutcome => ({ ok: false, message, publicMessage });
+/** `path` has the wrong value: the full message shows the expected one, the public one only the student's. */
+const mismatch = (path: string, actual: TPyValue, expected: TPyValue): TCompareOutcome =>
+  fail(`\`${path}\` is ${render(actual, 60)}, expected ${render(expected, 60)}`, `\`${path}\` is ${render(actual, 60)}, not the expected value`);
 
 type TFamily = 'numeric' | 'str' | 'bytes' | 'sequence' | 'set' | 'dict' | 'none' | 'ndarray' | string;
 
@@ -104,10 +108,10 @@ function checkShape(actual: TPyValue, expected: TPyValue, name: string): TCompar
   if (actual.t === 'ndarray') {
     const expectedShape = expected.t === 'ndarray' || expected.t === 'list' || expected.t === 'tuple' ? shapeOf(expected) : hasLength(expected) ? [lengthOf(expected)] : [];
     if (formatShape(actual.shape) !== formatShape(expectedShape)) {
-      return fail(`Variable \`${name}\` has incorrect shape: ${formatShape(actual.shape)} vs ${formatShape(expectedShape)}`);
+      return fail(`Variable \`${name}\` has incorrect shape: ${formatShape(actual.shape)} vs ${formatShape(expectedShape)}`, `Variable \`${name}\` has incorrect shape: ${formatShape(actual.shape)}`);
     }
   } else if (hasLength(actual) && hasLength(expected) && lengthOf(actual) !== lengthOf(expected)) {
-    return fail(`Variable \`${name}\` has incorrect length: ${lengthOf(actual)} vs ${lengthOf(expected)}`);
+    return fail(`Variable \`${name}\` has incorrect length: ${lengthOf(actual)} vs ${lengthOf(expected)}`, `Variable \`${name}\` has incorrect length: ${lengthOf(actual)}`);
   }
   return OK;
 }
@@ -314,27 +318,27 @@ function compareScalars(actual: TPyValue, expected: TPyValue, options: TCompareO
 
 function compareAt(actual: TPyValue, expected: TPyValue, path: string, options: TCompareOptions): TCompareOutcome {
   if (actual.t === 'unsupported') return fail(`\`${path}\` cannot be compared: ${actual.reason}`);
-  if (expected.t === 'unsupported') return fail(`reference value of \`${path}\` cannot be compared: ${expected.reason}`);
-  if (expected.t === 'none') return actual.t === 'none' ? OK : fail(`\`${path}\` is ${render(actual, 60)}, expected None`);
+  if (expected.t === 'unsupported') return fail(`reference value of \`${path}\` cannot be compared: ${expected.reason}`, `\`${path}\` cannot be compared with the expected value`);
+  if (expected.t === 'none') return actual.t === 'none' ? OK : mismatch(path, actual, expected);
   if (actual.t === 'none') return fail(`\`${path}\` is None, expected ${typeName(expected)}`);
 
   if (actual.t === 'ndarray' || expected.t === 'ndarray') {
     const a = asArray(actual);
     const e = asArray(expected);
-    if (formatShape(a.shape) !== formatShape(e.shape)) return fail(`\`${path}\` has shape ${formatShape(a.shape)}, expected ${formatShape(e.shape)}`);
+    if (formatShape(a.shape) !== formatShape(e.shape)) return fail(`\`${path}\` has shape ${formatShape(a.shape)}, expected ${formatShape(e.shape)}`, `\`${path}\` has shape ${formatShape(a.shape)}, not the expected shape`);
     if (e.numeric) {
       for (let i = 0; i < e.elements.length; i += 1) {
         const ae = a.elements[i] as TElement;
         if (ae.k !== 'num' && ae.k !== 'complex' && ae.k !== 'bool') return fail(`\`${path}\` is not numeric`);
         if (!isClose(ae, e.elements[i] as TElement, options.relativeTolerance, options.absoluteTolerance, options.equalNaN)) {
-          return fail(`\`${path}\` differs at flat index ${i}: ${renderElement(ae)} vs ${renderElement(e.elements[i] as TElement)}`);
+          return fail(`\`${path}\` differs at flat index ${i}: ${renderElement(ae)} vs ${renderElement(e.elements[i] as TElement)}`, `\`${path}\` differs at flat index ${i}: ${renderElement(ae)} is not the expected value`);
         }
       }
       return OK;
     }
     for (let i = 0; i < e.elements.length; i += 1) {
       if (!elementsEqual(a.elements[i] as TElement, e.elements[i] as TElement)) {
-        return fail(`\`${path}\` differs at flat index ${i}: ${renderElement(a.elements[i] as TElement)} vs ${renderElement(e.elements[i] as TElement)}`);
+        return fail(`\`${path}\` differs at flat index ${i}: ${renderElement(a.elements[i] as TElement)} vs ${renderElement(e.elements[i] as TElement)}`, `\`${path}\` differs at flat index ${i}: ${renderElement(a.elements[i] as TElement)} is not the expected value`);
       }
     }
     return OK;
@@ -345,10 +349,10 @@ function compareAt(actual: TPyValue, expected: TPyValue, path: string, options: 
       if (!isComplexScalar(actual) || !isComplexScalar(expected)) return fail(`\`${path}\` is ${typeName(actual)}, expected ${typeName(expected)}`);
       const ok = isClose(scalarElement(actual), scalarElement(expected), 0, options.absoluteTolerance, options.equalNaN) ||
         isClose(scalarElement(actual), scalarElement(expected), options.relativeTolerance, 0, options.equalNaN);
-      return ok ? OK : fail(`\`${path}\` is ${render(actual, 60)}, expected ${render(expected, 60)}`);
+      return ok ? OK : mismatch(path, actual, expected);
     }
     if (!isNumericScalar(actual)) return fail(`\`${path}\` is ${typeName(actual)}, expected a number`);
-    return compareScalars(actual, expected, options) ? OK : fail(`\`${path}\` is ${render(actual, 60)}, expected ${render(expected, 60)}`);
+    return compareScalars(actual, expected, options) ? OK : mismatch(path, actual, expected);
   }
 
   const fa = family(actual);
@@ -358,11 +362,11 @@ function compareAt(actual: TPyValue, expected: TPyValue, path: string, options: 
     if ((actual.t === 'str' && actual.truncated) || (expected.t === 'str' && expected.truncated)) return fail(`\`${path}\` is too large to compare`);
     const av = actual.t === 'str' ? actual.v : String((actual as { v: unknown }).v);
     const ev = expected.t === 'str' ? expected.v : String((expected as { v: unknown }).v);
-    return av === ev ? OK : fail(`\`${path}\` is ${render(actual, 60)}, expected ${render(expected, 60)}`);
+    return av === ev ? OK : mismatch(path, actual, expected);
   }
   if (expected.t === 'list' || expected.t === 'tuple') {
     if (actual.t !== 'list' && actual.t !== 'tuple') return fail(`\`${path}\` is ${typeName(actual)}, expected ${expected.t}`);
-    if (actual.items.length !== expected.items.length) return fail(`\`${path}\` has length ${actual.items.length}, expected ${expected.items.length}`);
+    if (actual.items.length !== expected.items.length) return fail(`\`${path}\` has length ${actual.items.length}, expected ${expected.items.length}`, `\`${path}\` has length ${actual.items.length}, not the expected length`);
     for (let i = 0; i < expected.items.length; i += 1) {
       const outcome = compareAt(actual.items[i] as TPyValue, expected.items[i] as TPyValue, `${path}[${i}]`, options);
       if (!outcome.ok) return outcome;
@@ -374,14 +378,15 @@ function compareAt(actual: TPyValue, expected: TPyValue, path: string, options: 
     const actualByKey = new Map(actual.items.map(([k, v]) => [canonicalKey(k), v]));
     const expectedKeys = expected.items.map(([k]) => canonicalKey(k));
     const sameKeys = actualByKey.size === expectedKeys.length && expectedKeys.every((k) => actualByKey.has(k));
-    if (!sameKeys) return fail(`\`${path}\` has keys ${render({ t: 'list', items: actual.items.map(([k]) => k) }, 80)}, expected ${render({ t: 'list', items: expected.items.map(([k]) => k) }, 80)}`);
+    const actualKeys = render({ t: 'list', items: actual.items.map(([k]) => k) }, 80);
+    if (!sameKeys) return fail(`\`${path}\` has keys ${actualKeys}, expected ${render({ t: 'list', items: expected.items.map(([k]) => k) }, 80)}`, `\`${path}\` has keys ${actualKeys}, not the expected keys`);
     for (const [key, value] of expected.items) {
       const outcome = compareAt(actualByKey.get(canonicalKey(key)) as TPyValue, value, `${path}[${render(key, 40)}]`, options);
       if (!outcome.ok) return outcome;
     }
     return OK;
   }
-  return canonicalKey(actual) === canonicalKey(expected) && fa === fe ? OK : fail(`\`${path}\` is ${render(actual, 60)}, expected ${render(expected, 60)}`);
+  return canonicalKey(actual) === canonicalKey(expected) && fa === fe ? OK : mismatch(path, actual, expected);
 }
 
 /** verifyEqual for a variable: type check, shape check, then value comparison. */
@@ -394,5 +399,5 @@ export function compareVariable(actual: TPyValue, expected: TPyValue, name: stri
     if (!shape.ok) return shape;
   }
   const outcome = compareAt(actual, expected, name, options);
-  return outcome.ok ? OK : fail(`Variable \`${name}\` has incorrect value: ${outcome.message}`);
+  return outcome.ok ? OK : fail(`Variable \`${name}\` has incorrect value: ${outcome.message}`, `Variable \`${name}\` has incorrect value: ${outcome.publicMessage}`);
 }

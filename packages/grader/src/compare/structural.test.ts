@@ -69,4 +69,9 @@ describe('allowedOccuranceRange', () => {
     expect(checkOccurrences('main', 1, undefined, undefined).ok).toBe(true);
     expect(checkOccurrences('main', 0, undefined, undefined).ok).toBe(false);
   });
+
+  test('the public message does not name the allowed count', () => {
+    expect(checkOccurrences('sorted', 2, [0, 1], undefined)).toMatchObject({ ok: false, message: '`sorted` found 2 times, allowed 0 to 1', publicMessage: '`sorted` found 2 times, outside the allowed range' });
+    expect(checkOccurrences('if', 3, undefined, 424242).publicMessage).toBe('`if` found 3 times, not the required number');
+  });
 });

@@ -51,6 +51,8 @@ export function countPatternOccurrences(source: string, pattern: string): number
 export interface TRangeOutcome {
   ok: boolean;
   message: string;
+  /** `message` without the allowed count or range. */
+  publicMessage: string;
   expected: string;
 }
 
@@ -60,16 +62,18 @@ export function checkOccurrences(
   range: [number, number] | undefined,
   countRequirement: number | null | undefined,
 ): TRangeOutcome {
+  const found = `\`${name}\` found ${count} times`;
   if (range) {
     const [min, max] = range;
     const upper = max === 0 ? Number.POSITIVE_INFINITY : max;
     const expected = max === 0 ? `at least ${min}` : `${min} to ${max}`;
     const ok = count >= min && count <= upper;
-    return { ok, expected, message: `\`${name}\` found ${count} times${ok ? '' : `, allowed ${expected}`}` };
+    return { ok, expected, message: `${found}${ok ? '' : `, allowed ${expected}`}`, publicMessage: `${found}${ok ? '' : ', outside the allowed range'}` };
   }
   if (countRequirement !== undefined && countRequirement !== null) {
     const ok = count === countRequirement;
-    return { ok, expected: String(countRequirement), message: `\`${name}\` found ${count} times${ok ? '' : `, expected ${countRequirement}`}` };
+    return { ok, expected: String(countRequirement), message: `${found}${ok ? '' : `, expected ${countRequirement}`}`, publicMessage: `${found}${ok ? '' : ', not the required number'}` };
   }
-  return { ok: count > 0, expected: 'at least 1', message: count > 0 ? `\`${name}\` found ${count} times` : `\`${name}\` not found` };
+  const message = count > 0 ? found : `\`${name}\` not found`;
+  return { ok: count > 0, expected: 'at least 1', message, publicMessage: message };
 }

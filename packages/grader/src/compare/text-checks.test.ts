@@ -60,3 +60,30 @@ describe('stdout qualifications', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
+
+describe('public messages never name the expected text, pattern or number', () => {
+  const cases: Array<Partial<TTextCheck> & { qualification: string; actual: string }> = [
+    { qualification: 'matches', actual: 'mine', expected: 'SECRET' },
+    { qualification: 'verifyEqual', actual: 'mine', expected: 'SECRET' },
+    { qualification: 'contains', actual: 'mine', pattern: 'SECRET' },
+    { qualification: 'startsWith', actual: 'mine', pattern: 'SECRET' },
+    { qualification: 'endsWith', actual: 'mine', pattern: 'SECRET' },
+    { qualification: 'regexp', actual: 'mine', pattern: 'SECRET' },
+    { qualification: 'regexpMultiline', actual: 'mine', pattern: 'SECRET' },
+    { qualification: 'count', actual: 'mine', pattern: 'SECRET', countRequirement: 424242 },
+    { qualification: 'matchesLine', actual: 'mine', expected: 'SECRET', lineNumber: 1 },
+    { qualification: 'matchesLine', actual: 'mine', expected: 'SECRET', lineNumber: 424242 },
+    { qualification: 'containsLine', actual: 'mine', expected: 'SECRET' },
+    { qualification: 'lineCount', actual: 'mine', expected: '424242' },
+    { qualification: 'numericOutput', actual: '1', expectedNumbers: [424242] },
+    { qualification: 'numericOutput', actual: '', expectedNumbers: [424242] },
+    { qualification: 'exitCode', actual: '', expected: '424242', exitCode: 1 },
+    { qualification: 'regexp', actual: 'mine', pattern: '(SECRET' },
+  ];
+  test.each(cases)('$qualification', (check) => {
+    const outcome = evaluateTextCheck(check);
+    expect(outcome.status).not.toBe('passed');
+    // lineNumber is the check's own parameter, not an expected value: mask it before looking.
+    expect((outcome.publicMessage ?? outcome.message).replace(/line 424242/, 'line N')).not.toMatch(/424242|SECRET/);
+  });
+});

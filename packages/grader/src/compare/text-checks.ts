@@ -26,6 +26,8 @@ export interface TTextCheck {
 export interface TTextOutcome {
   status: 'passed' | 'failed' | 'skipped' | 'error';
   message: string;
+  /** `message` without the expected text, pattern or number (set when they differ). */
+  publicMessage?: string;
   expected?: string;
   actual?: string;
 }
@@ -55,9 +57,10 @@ export function extractNumbers(text: string): number[] {
 }
 
 const pass = (message: string, extra: Partial<TTextOutcome> = {}): TTextOutcome => ({ status: 'passed', message, ...extra });
-const failed = (message: string, expected: string | undefined, actual: string | undefined): TTextOutcome => ({
+const failed = (message: string, expected: string | undefined, actual: string | undefined, publicMessage = message): TTextOutcome => ({
   status: 'failed',
   message,
+  ...(publicMessage !== message ? { publicMessage } : {}),
   ...(expected !== undefined ? { expected: summarize(expected) } : {}),
   ...(actual !== undefined ? { actual: summarize(actual) } : {}),
 });
@@ -83,21 +86,21 @@ function evaluate(check: TTextCheck): TTextOutcome {
       const text = requireText(needle, 'pattern');
       return caseFold(check.actual).includes(caseFold(text))
         ? pass(`output contains ${JSON.stringify(text)}`)
-        : failed(`output does not contain ${JSON.stringify(text)}`, `contains ${text}`, check.actual);
+        : failed(`output does not contain ${JSON.stringify(text)}`, `contains ${text}`, check.actual, 'output does not contain the expected text');
     }
     case 'startsWith': {
       const text = requireText(needle, 'pattern');
       const actual = normalize(check.actual, check);
       return actual.startsWith(caseFold(text))
         ? pass(`output starts with ${JSON.stringify(text)}`)
-        : failed(`output does not start with ${JSON.stringify(text)}`, text, actual.slice(0, text.length + 20));
+        : failed(`output does not start with ${JSON.stringify(text)}`, text, actual.slice(0, text.length + 20), 'output does not start with the expected text');
     }
     case 'endsWith': {
       const text = requireText(needle, 'pattern');
       const actual = normalize(check.actual, check);
       return actual.endsWith(caseFold(text))
         ? pass(`output ends with ${JSON.stringify(text)}`)
-        : failed(`output does not end with ${JSON.stringify(text)}`, text, actual.slice(-(text.length + 20)));
+        : failed(`output does not end with ${JSON.stringify(text)}`, text, actual.slice(-(text.length + 20)), 'output does not end with the expected text');
     }
     case 'regexp':
     case 'regexpMultiline': {
@@ -105,7 +108,7 @@ function evaluate(check: TTextCheck): TTextOutcome {
       const flags = `${qualification === 'regexpMultiline' ? 'ms' : ''}${check.ignoreCase ? 'i' : ''}`;
       return searchRegex(compilePythonRegex(text, flags), check.actual)
         ? pass(`output matches pattern ${JSON.stringify(text)}`)
-        : failed(`output does not match pattern ${JSON.stringify(text)}`, text, check.actual);
+        : failed(`output does not match pattern ${JSON.stringify(text)}`, text, check.actual, 'output does not match the expected pattern');
     }
     case 'count': {
       const text = requireText(needle, 'pattern');
@@ -113,7 +116,7 @@ function evaluate(check: TTextCheck): TTextOutcome {
       const count = text === '' ? 0 : caseFold(check.actual).split(caseFold(text)).length - 1;
       return count === check.countRequirement
         ? pass(`${JSON.stringify(text)} occurs ${count} times`)
-        : failed(`${JSON.stringify(text)} occurs ${count} times, expected ${check.countRequirement}`, String(check.countRequirement), String(count));
+        : failed(`${JSON.stringify(text)} occurs ${count} times, expected ${check.countRequirement}`, String(check.countRequirement), String(count), `the expected text occurs ${count} times, not the required number`);
     }
     case 'matchesLine':
     case 'containsLine': {
@@ -134,7 +137,9 @@ function evaluate(check: TTextCheck): TTextOutcome {
       const expected = check.expected !== undefined ? Number(check.expected) : check.countRequirement;
       if (expected === undefined || Number.isNaN(expected)) throw new PatternError('no line count given');
       const count = lines(check.actual).length;
-      return count === expected ? pass(`output has ${count} lines`) : failed(`output has ${count} lines, expected ${expected}`, String(expected), String(count));
+      return count === expected
+        ? pass(`output has ${count} lines`)
+        : failed(`output has ${count} lines, expected ${expected}`, String(expected), String(count), `output has ${count} lines, not the expected number`);
     }
     case 'numericOutput': {
       const expected = check.expectedNumbers ?? (check.expected !== undefined ? extractNumbers(check.expected) : undefined);
@@ -146,7 +151,7 @@ function evaluate(check: TTextCheck): TTextOutcome {
           .filter((n): n is number => n !== undefined);
       } else actual = extractNumbers(check.actual);
       if (actual.length < expected.length) {
-        return failed(`found ${actual.length} numbers, expected at least ${expected.length}`, expected.join(', '), actual.join(', '));
+        return failed(`found ${actual.length} numbers, expected at least ${expected.length}`, expected.join(', '), actual.join(', '), `found ${actual.length} numbers, fewer than expected`);
       }
       const atol = check.numericTolerance ?? 1e-6;
       const rtol = check.relativeTolerance ?? 0;
@@ -155,7 +160,7 @@ function evaluate(check: TTextCheck): TTextOutcome {
         const a = actual[i] as number;
         const diff = Math.abs(a - e);
         if (!(diff <= atol || (e !== 0 && diff / Math.abs(e) <= rtol))) {
-          return failed(`number ${i + 1} is ${a}, expected ${e}`, String(e), String(a));
+          return failed(`number ${i + 1} is ${a}, expected ${e}`, String(e), String(a), `number ${i + 1} is ${a}, not the expected value`);
         }
       }
       return pass(`${expected.length} number(s) match`);
@@ -169,11 +174,14 @@ function evaluate(check: TTextCheck): TTextOutcome {
   }
 }
 
+/** Public text of a check the example got wrong (its pattern is part of the expected result). */
+export const INVALID_CHECK = 'BROKEN EXAMPLE (not the student\'s fault): this check is invalid';
+
 export function evaluateTextCheck(check: TTextCheck): TTextOutcome {
   try {
     return evaluate(check);
   } catch (error) {
-    if (error instanceof PatternError) return { status: 'error', message: `invalid check: ${error.message}` };
+    if (error instanceof PatternError) return { status: 'error', message: `invalid check: ${error.message}`, publicMessage: INVALID_CHECK };
     throw error;
   }
 }

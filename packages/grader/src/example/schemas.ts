@@ -1,3 +1,4 @@
+import { EXPECTED_VISIBILITIES } from '@computor/contracts';
 import { z } from 'zod';
 
 // Schemas of the original Computor assignment format (meta.yaml, test.yaml). They are lenient
@@ -83,6 +84,16 @@ const ZPerson = z.object({
 
 const ZMaterial = z.object({ name: ZText, url: z.string() });
 
+/**
+ * Whether students see expected values (field and message) of failed checks: `never` (the default,
+ * a deviation from the original, which always showed them) or `always`. `afterDue` is reserved
+ * for when contents have deadlines.
+ */
+const ZExpectedSetting = z.enum(EXPECTED_VISIBILITIES, {
+  error: (issue) =>
+    issue.input === 'afterDue' ? '"afterDue" is not supported yet (contents have no deadlines)' : `must be one of ${EXPECTED_VISIBILITIES.join(', ')}`,
+});
+
 export const ZExecutionSettings = z.object({
   timeout: z.number().nonnegative().optional(),
   compileTimeout: z.number().nonnegative().optional(),
@@ -92,6 +103,10 @@ export const ZExecutionSettings = z.object({
   env: z.array(z.string()).nullish(),
   compiler: z.string().nullish(),
   flags: z.array(z.string()).nullish(),
+  /** Example-wide default of expected-value visibility for students. */
+  expected: ZExpectedSetting.nullish(),
+  /** Per collection, by its name or id in test.yaml (like successDependency); overrides `expected`. */
+  expectedByCollection: z.record(z.string(), ZExpectedSetting).nullish(),
 });
 export type TExecutionSettings = z.infer<typeof ZExecutionSettings>;
 

@@ -81,6 +81,26 @@ describe('parseMetaYaml', () => {
     expect(result.warnings.map((w) => w.path)).toEqual(['properties.executionBackend.settings.turbo']);
   });
 
+  test('expected-value visibility: always/never example-wide and per collection; anything else names the field', () => {
+    const test = 'properties:\n  tests:\n  - {name: Variables, id: vars, tests: [{name: x}]}\n  - {name: Output, type: stdout, tests: [{name: o}]}\n';
+    const meta = (settings: string) => `properties:\n  executionBackend:\n    slug: itpcp.exec.py\n    settings: ${settings}\n`;
+    const good = validateExampleFiles({ 'meta.yaml': meta('{expected: always, expectedByCollection: {vars: never, Output: always}}'), 'test.yaml': test });
+    expect(good.errors).toEqual([]);
+    expect(good.warnings).toEqual([]);
+    expect(good.meta?.properties.executionBackend?.settings).toMatchObject({ expected: 'always', expectedByCollection: { vars: 'never', Output: 'always' } });
+
+    const bad = validateExampleFiles({ 'meta.yaml': meta('{expected: afterDue, expectedByCollection: {Output: sometimes}}'), 'test.yaml': test });
+    expect(bad.ok).toBe(false);
+    expect(bad.errors.map((e) => [e.path, e.message])).toEqual([
+      ['properties.executionBackend.settings.expected', '"afterDue" is not supported yet (contents have no deadlines)'],
+      ['properties.executionBackend.settings.expectedByCollection.Output', 'must be one of always, never'],
+    ]);
+    const unknown = validateExampleFiles({ 'meta.yaml': meta('{expectedByCollection: {Outptu: always}}'), 'test.yaml': test });
+    expect(unknown.errors).toEqual([
+      { file: 'meta.yaml', path: 'properties.executionBackend.settings.expectedByCollection.Outptu', message: 'names no collection of test.yaml (by name or id)' },
+    ]);
+  });
+
   test('validateExampleFiles flags a missing file and an entry point that is not submitted', () => {
     expect(validateExampleFiles({ 'test.yaml': 'properties: {}' }).errors).toEqual([{ file: 'meta.yaml', path: '(file)', message: 'missing' }]);
     const result = validateExampleFiles({

@@ -1,4 +1,5 @@
 import { parseDocument } from 'yaml';
+import { findCollectionIndex } from './resolve';
 import type { z } from 'zod';
 import {
   KNOWN_COLLECTION_TYPES,
@@ -176,6 +177,12 @@ export function validateExampleFiles(files: { 'meta.yaml'?: string; 'test.yaml'?
     suite = parsed.value;
   }
   if (meta && suite) {
+    const byCollection = meta.properties.executionBackend?.settings?.expectedByCollection ?? {};
+    for (const key of Object.keys(byCollection)) {
+      if (findCollectionIndex(suite.properties.tests, key) === undefined) {
+        errors.push({ file: 'meta.yaml', path: `properties.executionBackend.settings.expectedByCollection.${key}`, message: `names no collection of test.yaml (by name or id)` });
+      }
+    }
     const submitted = new Set(meta.properties.studentSubmissionFiles);
     suite.properties.tests.forEach((collection, i) => {
       if (collection.entryPoint && submitted.size > 0 && !submitted.has(collection.entryPoint)) {

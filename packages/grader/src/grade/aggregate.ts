@@ -49,8 +49,8 @@ export function collectionMessage(checks: readonly TCheckResult[], status: TChec
 }
 
 function skippedForDependency(result: TCollectionResult, reason: string): TCollectionResult {
-  const checks = result.checks.map((check) => ({ ...check, status: 'skipped' as const, message: reason, durationMs: 0 }));
-  return { ...result, checks, status: 'skipped', message: reason, summary: summarizeChecks(checks) };
+  const checks = result.checks.map((check) => ({ ...check, status: 'skipped' as const, message: reason, publicMessage: reason, durationMs: 0 }));
+  return { ...result, checks, status: 'skipped', message: reason, publicMessage: reason, summary: summarizeChecks(checks) };
 }
 
 /**

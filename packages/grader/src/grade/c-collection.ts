@@ -11,8 +11,10 @@ import {
   checkResult,
   existChecks,
   explicitExpected,
+  invalidCheck,
   needsReferenceOutput,
   outputCheck,
+  REFERENCE_FAILED,
   skipAll,
   statusOfRun,
   streamOf,
@@ -130,7 +132,8 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
     if (needsReferenceOutput(check, stream, 'c')) {
       if (!ref || ref.status !== 'completed') {
         const status = ref?.status === 'timeout' || ref?.status === 'infra_error' ? 'infra_error' : 'error';
-        return checkResult(check, status, ref?.message.startsWith('BROKEN') ? ref.message : brokenExample(`reference solution failed: ${ref?.message ?? ''}`), { startedAt: started });
+        const message = ref?.message.startsWith('BROKEN') ? ref.message : brokenExample(`reference solution failed: ${ref?.message ?? ''}`);
+        return checkResult(check, status, message, { publicMessage: REFERENCE_FAILED, startedAt: started });
       }
       expected = stream === 'stderr' ? ref.stderr : ref.stdout;
     }
@@ -149,7 +152,7 @@ async function exitCodeChecks(ctx: TGradeContext, collection: TResolvedCollectio
     const actual = run.signal ? `killed by ${run.signal}` : String(run.exitCode);
     return run.exitCode === expected
       ? checkResult(check, 'passed', `exit code ${expected}`)
-      : checkResult(check, 'failed', `exit code ${actual}, expected ${expected}`, { expected: String(expected), actual });
+      : checkResult(check, 'failed', `exit code ${actual}, expected ${expected}`, { publicMessage: `exit code ${actual}, not the expected one`, expected: String(expected), actual });
   });
   return { run, checks };
 }
@@ -165,10 +168,10 @@ async function errorChecks(ctx: TGradeContext, collection: TResolvedCollection):
     if (!errored) return checkResult(check, 'failed', 'expected an error, but the program exited normally');
     try {
       if (check.check.pattern !== undefined && !searchRegex(compilePythonRegex(check.check.pattern), text)) {
-        return checkResult(check, 'failed', `no error matches ${JSON.stringify(check.check.pattern)}`, { actual: tail(text, 3, 300) });
+        return checkResult(check, 'failed', `no error matches ${JSON.stringify(check.check.pattern)}`, { publicMessage: 'no error matches the expected pattern', actual: tail(text, 3, 300) });
       }
     } catch (error) {
-      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      if (error instanceof PatternError) return invalidCheck(check, error);
       throw error;
     }
     return checkResult(check, 'passed', 'expected error occurred');
@@ -179,9 +182,10 @@ async function errorChecks(ctx: TGradeContext, collection: TResolvedCollection):
 function diagnosticsCheck(check: TResolvedCheck, pattern: string | undefined, text: string): TCheckResult | undefined {
   if (pattern === undefined) return undefined;
   try {
-    return searchRegex(compilePythonRegex(pattern), text) ? undefined : checkResult(check, 'failed', `compiler output does not match ${JSON.stringify(pattern)}`, { actual: tail(text, 3, 300) });
+    if (searchRegex(compilePythonRegex(pattern), text)) return undefined;
+    return checkResult(check, 'failed', `compiler output does not match ${JSON.stringify(pattern)}`, { publicMessage: 'compiler output does not match the expected pattern', actual: tail(text, 3, 300) });
   } catch (error) {
-    if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+    if (error instanceof PatternError) return invalidCheck(check, error);
     throw error;
   }
 }
@@ -227,9 +231,9 @@ async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollect
     try {
       const count = check.check.pattern !== undefined ? countPatternOccurrences(text, check.check.pattern) : countCOccurrences(text, check.name);
       const outcome = checkOccurrences(check.name, count, check.allowedOccuranceRange, check.check.countRequirement);
-      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { expected: outcome.expected, actual: String(count), startedAt: started });
+      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: outcome.expected, actual: String(count), startedAt: started });
     } catch (error) {
-      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      if (error instanceof PatternError) return invalidCheck(check, error);
       throw error;
     }
   });

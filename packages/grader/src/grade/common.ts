@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TCheckResult, TCheckStatus } from '@computor/contracts';
+import { PLAIN_INFRA_MESSAGE, type TCheckResult, type TCheckStatus, type TExpectedVisibility } from '@computor/contracts';
 import { KNOWN_QUALIFICATIONS } from '../example/schemas';
-import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
-import { evaluateTextCheck, summarize, type TTextOutcome } from '../compare/text-checks';
+import type { TExample } from '../example/load-example';
+import { findCollectionIndex, type TResolvedCheck, type TResolvedCollection } from '../example/resolve';
+import { evaluateTextCheck, INVALID_CHECK, summarize, type TTextOutcome } from '../compare/text-checks';
 import { listRegularFiles } from '../files';
 import type { TProgramRun, TRunStatus } from '../runners/run-result';
 import type { TGradeContext } from './context';
@@ -14,24 +15,44 @@ export interface TCollectionOutcome {
   run?: TProgramRun | undefined;
 }
 
-export function checkResult(
-  check: TResolvedCheck,
-  status: TCheckStatus,
-  message: string,
-  extra: { expected?: string | undefined; actual?: string | undefined; startedAt?: number } = {},
-): TCheckResult {
+export interface TCheckExtra {
+  /** `message` without the expected value; required whenever `message` names it (see README, "Who sees what"). */
+  publicMessage?: string | undefined;
+  expected?: string | undefined;
+  actual?: string | undefined;
+  /** Internal detail (an exception's text) for staff and logs. */
+  detail?: string | undefined;
+  startedAt?: number;
+}
+
+export function checkResult(check: TResolvedCheck, status: TCheckStatus, message: string, extra: TCheckExtra = {}): TCheckResult {
   const durationMs = extra.startedAt === undefined ? 0 : Math.max(0, performance.now() - extra.startedAt);
-  const result: TCheckResult = { name: check.name, status, message, durationMs: Math.round(durationMs * 1000) / 1000 };
+  // A grader failure is never explained to students in the grader's terms.
+  const publicMessage = status === 'infra_error' ? PLAIN_INFRA_MESSAGE : (extra.publicMessage ?? message);
+  const result: TCheckResult = { name: check.name, status, message, publicMessage, durationMs: Math.round(durationMs * 1000) / 1000 };
   if (extra.expected !== undefined) result.expected = summarize(extra.expected);
   if (extra.actual !== undefined) result.actual = summarize(extra.actual);
+  if (extra.detail !== undefined) result.detail = extra.detail;
   // A lecturer's custom messages replace the generic ones, as in the original.
-  if (status === 'passed' && check.successMessage) result.message = check.successMessage;
-  if (status === 'failed' && check.failureMessage) result.message = `${check.failureMessage} (${message})`;
+  if (status === 'passed' && check.successMessage) result.message = result.publicMessage = check.successMessage;
+  if (status === 'failed' && check.failureMessage) {
+    result.message = `${check.failureMessage} (${message})`;
+    result.publicMessage = `${check.failureMessage} (${publicMessage})`;
+  }
   return result;
 }
 
-export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string): TCheckResult[] {
-  return collection.checks.map((check) => checkResult(check, status, message));
+/** What students may see of this collection's expected values: `expectedByCollection`, else `expected`, else `never`. */
+export function expectedVisibility(example: Pick<TExample, 'meta' | 'suite'>, collection: TResolvedCollection): TExpectedVisibility {
+  const settings = example.meta.properties.executionBackend?.settings;
+  for (const [key, visibility] of Object.entries(settings?.expectedByCollection ?? {})) {
+    if (findCollectionIndex(example.suite.properties.tests, key) === collection.index) return visibility;
+  }
+  return settings?.expected ?? 'never';
+}
+
+export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string, extra: Pick<TCheckExtra, 'publicMessage' | 'detail'> = {}): TCheckResult[] {
+  return collection.checks.map((check) => checkResult(check, status, message, extra));
 }
 
 export function skipAll(collection: TResolvedCollection, reason: string): TCollectionOutcome {
@@ -44,7 +65,7 @@ export function statusOfRun(status: TRunStatus): TCheckStatus {
 }
 
 export function fromText(check: TResolvedCheck, outcome: TTextOutcome, startedAt: number): TCheckResult {
-  return checkResult(check, outcome.status, outcome.message, { expected: outcome.expected, actual: outcome.actual, startedAt });
+  return checkResult(check, outcome.status, outcome.message, { publicMessage: outcome.publicMessage, expected: outcome.expected, actual: outcome.actual, startedAt });
 }
 
 const QUALIFICATIONS = new Set<string>(KNOWN_QUALIFICATIONS);
@@ -55,6 +76,14 @@ export function knownQualification(check: TResolvedCheck): boolean {
 
 export function brokenExample(detail: string): string {
   return `BROKEN EXAMPLE (not the student's fault): ${detail}`;
+}
+
+/** What students read when the reference solution failed: its messages may quote reference values. */
+export const REFERENCE_FAILED = brokenExample('the reference solution could not be run');
+
+/** A check whose pattern is invalid: the example's fault; the public text does not quote the pattern. */
+export function invalidCheck(check: TResolvedCheck, error: Error): TCheckResult {
+  return checkResult(check, 'error', `invalid check: ${error.message}`, { publicMessage: INVALID_CHECK });
 }
 
 /** Glob as test.yaml writes them (`*`, `?`, `**`) against `/`-separated relative paths. */

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { TCollectionResult, TGradingReport, TSandboxLimitsInput } from '@computor/contracts';
+import { PLAIN_INFRA_MESSAGE, type TCollectionResult, type TGradingReport, type TSandboxLimitsInput } from '@computor/contracts';
 import { resolveGraderConfig, type TGraderConfig, type TGraderConfigInput } from '../config';
 import { loadExample, type TExample } from '../example/load-example';
 import type { TResolvedCollection } from '../example/resolve';
@@ -9,7 +9,7 @@ import { Sandbox } from '../sandbox/sandbox';
 import { toRunOutput } from '../runners/run-result';
 import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
 import { gradeCCollection } from './c-collection';
-import { allChecks, skipAll, type TCollectionOutcome } from './common';
+import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
 import { gradePythonCollection, pythonExpressions, pythonRunKey } from './python-collection';
 import type { TReferenceCache } from './reference-cache';
@@ -46,6 +46,11 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
       bwrapBin: config.bwrapBin,
       prlimitBin: config.prlimitBin,
       setprivBin: config.setprivBin,
+      unshareBin: config.unshareBin,
+      mountBin: config.mountBin,
+      uidLockDir: config.uidLockDir,
+      runCpuCores: config.runCpuCores,
+      tmpfsInodes: config.tmpfsInodes,
       uidBase: config.uidBase,
       uidCount: config.uidCount,
       tmpDir: config.tmpDir,
@@ -89,7 +94,10 @@ async function runCollection(ctx: TGradeContext, collection: TResolvedCollection
     else outcome = skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
   } catch (error) {
     if (isAbort(error, ctx.signal)) throw error;
-    outcome = { checks: allChecks(collection, 'infra_error', `grader failure: ${(error as Error).message}`) };
+    // An exception here is the grader's bug: its text ("Cannot read properties of null ...") is for
+    // staff and logs (`detail`), never the message of a check.
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    outcome = { checks: allChecks(collection, 'infra_error', PLAIN_INFRA_MESSAGE, { detail }) };
   }
   const status = collectionStatus(outcome.checks);
   const result: TCollectionResult = {
@@ -97,6 +105,11 @@ async function runCollection(ctx: TGradeContext, collection: TResolvedCollection
     type: collection.type,
     status,
     message: collectionMessage(outcome.checks, status),
+    publicMessage: collectionMessage(
+      outcome.checks.map((check) => ({ ...check, message: check.publicMessage ?? check.message })),
+      status,
+    ),
+    expectedVisibility: expectedVisibility(ctx.example, collection),
     checks: outcome.checks,
     summary: summarizeChecks(outcome.checks),
     durationMs: Math.round(performance.now() - started),

@@ -15,9 +15,11 @@ import {
   existChecks,
   explicitExpected,
   fromText,
+  invalidCheck,
   knownQualification,
   needsReferenceOutput,
   outputCheck,
+  REFERENCE_FAILED,
   skipAll,
   statusOfRun,
   streamOf,
@@ -122,10 +124,10 @@ async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection,
   return run;
 }
 
-function referenceProblem(run: TReferenceRun): { status: 'error' | 'infra_error'; message: string } | undefined {
+function referenceProblem(run: TReferenceRun): { status: 'error' | 'infra_error'; message: string; publicMessage: string } | undefined {
   if (run.status === 'completed') return undefined;
-  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}` };
-  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`) };
+  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
+  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
 }
 
 function runFailure(run: TProgramRun): string {
@@ -144,18 +146,21 @@ function variableCheck(check: TResolvedCheck, run: TPythonRun, reference: TRefer
     let expected: TPyValue;
     if (check.check.value !== undefined) expected = fromYaml(check.check.value);
     else {
-      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { startedAt: started });
+      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
       const source = check.check.evalString ?? check.name;
       const ref = reference?.values[source] as TDriverValue | undefined;
       if (!ref || !ref.ok) {
-        return checkResult(check, 'error', brokenExample(`\`${source}\` is missing from the reference namespace${ref && !ref.ok ? ` (${ref.error})` : ''}`), { startedAt: started });
+        return checkResult(check, 'error', brokenExample(`\`${source}\` is missing from the reference namespace${ref && !ref.ok ? ` (${ref.error})` : ''}`), {
+          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
+          startedAt: started,
+        });
       }
       expected = ref.value;
     }
     const outcome = compareVariable(actual, expected, check.name, check);
     return outcome.ok
       ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
-      : checkResult(check, 'failed', outcome.message, { expected: render(expected), actual: render(actual), startedAt: started });
+      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
   }
   if (STRING_QUALIFICATIONS.has(check.qualification)) {
     const pattern = check.check.pattern ?? (check.check.value !== undefined ? String(check.check.value) : undefined);
@@ -168,7 +173,8 @@ function variableCheck(check: TResolvedCheck, run: TPythonRun, reference: TRefer
       trimOutput: check.check.trimOutput ?? false,
       normalizeNewlines: check.check.normalizeNewlines ?? false,
     });
-    return fromText(check, { ...outcome, message: `Variable \`${check.name}\`: ${outcome.message}` }, started);
+    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
+    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
   }
   return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
 }
@@ -194,7 +200,7 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
     const started = performance.now();
     let expected = explicitExpected(check, stream);
     if (needsReferenceOutput(check, stream, 'python')) {
-      if (problem) return checkResult(check, problem.status, problem.message, { startedAt: started });
+      if (problem) return checkResult(check, problem.status, problem.message, { publicMessage: problem.publicMessage, startedAt: started });
       expected = stream === 'stderr' ? reference?.stderr : reference?.stdout;
     }
     return outputCheck(check, 'python', stream, run, expected, started);
@@ -209,7 +215,11 @@ async function exitCodeChecks(ctx: TGradeContext, collection: TResolvedCollectio
     const expected = check.check.expectedExitCode ?? (check.check.value !== undefined ? Number(check.check.value) : 0);
     return run.exitCode === expected
       ? checkResult(check, 'passed', `exit code ${expected}`)
-      : checkResult(check, 'failed', `exit code ${String(run.exitCode)}, expected ${expected}${run.message ? ` (${run.message})` : ''}`, { expected: String(expected), actual: String(run.exitCode) });
+      : checkResult(check, 'failed', `exit code ${String(run.exitCode)}, expected ${expected}${run.message ? ` (${run.message})` : ''}`, {
+          publicMessage: `exit code ${String(run.exitCode)}, not the expected one${run.message ? ` (${run.message})` : ''}`,
+          expected: String(expected),
+          actual: String(run.exitCode),
+        });
   });
   return { run, checks };
 }
@@ -232,9 +242,11 @@ async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCol
     try {
       return patternFound(check.check.pattern, texts)
         ? checkResult(check, 'passed', `expected ${what} occurred`)
-        : checkResult(check, 'failed', texts.length === 0 ? `expected a ${what}, none occurred` : `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { actual: texts[0] });
+        : texts.length === 0
+          ? checkResult(check, 'failed', `expected a ${what}, none occurred`)
+          : checkResult(check, 'failed', `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { publicMessage: `no ${what} matches the expected pattern`, actual: texts[0] });
     } catch (error) {
-      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      if (error instanceof PatternError) return invalidCheck(check, error);
       throw error;
     }
   });
@@ -253,7 +265,7 @@ export function runtimeCheck(check: TResolvedCheck, run: TProgramRun): TCheckRes
   const seconds = run.durationMs / 1000;
   return seconds <= limit
     ? checkResult(check, 'passed', `ran in ${seconds.toFixed(3)} s`)
-    : checkResult(check, 'failed', `ran in ${seconds.toFixed(3)} s, limit ${limit} s`, { expected: `<= ${limit} s`, actual: `${seconds.toFixed(3)} s` });
+    : checkResult(check, 'failed', `ran in ${seconds.toFixed(3)} s, limit ${limit} s`, { publicMessage: `ran in ${seconds.toFixed(3)} s, longer than allowed`, expected: `<= ${limit} s`, actual: `${seconds.toFixed(3)} s` });
 }
 
 async function sourceFile(ctx: TGradeContext, collection: TResolvedCollection): Promise<string | undefined> {
@@ -293,9 +305,9 @@ async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollect
         count = countPythonOccurrences({ tokens: tokenRun.tokens, name: check.name, needle: tokenRun.needles?.[check.name], occuranceType: check.occuranceType });
       }
       const outcome = checkOccurrences(check.name, count, check.allowedOccuranceRange, check.check.countRequirement);
-      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { expected: outcome.expected, actual: String(count), startedAt: started });
+      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: outcome.expected, actual: String(count), startedAt: started });
     } catch (error) {
-      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      if (error instanceof PatternError) return invalidCheck(check, error);
       throw error;
     }
   });
@@ -321,10 +333,10 @@ async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection
     }
     try {
       if (check.check.pattern !== undefined && !patternFound(check.check.pattern, [diagnostics])) {
-        return checkResult(check, 'failed', `compiler output does not match ${JSON.stringify(check.check.pattern)}`, { actual: diagnostics });
+        return checkResult(check, 'failed', `compiler output does not match ${JSON.stringify(check.check.pattern)}`, { publicMessage: 'compiler output does not match the expected pattern', actual: diagnostics });
       }
     } catch (error) {
-      if (error instanceof PatternError) return checkResult(check, 'error', `invalid check: ${error.message}`);
+      if (error instanceof PatternError) return invalidCheck(check, error);
       throw error;
     }
     return checkResult(check, 'passed', compiled ? 'compiles' : 'does not compile, as expected');
