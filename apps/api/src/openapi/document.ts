@@ -479,7 +479,7 @@ export const OPERATIONS: OperationSpec[] = [
     path: '/results/:id',
     operationId: 'getResult',
     tag: 'submissions',
-    summary: 'A test result with its report (`view=report`) or the Computor testSummary view (`view=testSummary`)',
+    summary: 'A test result with its report (`view=report`) or the Computor testSummary view (`view=testSummary`); staff of the course read the stored report, students a view without expected values (unless the example shows them) and without internal detail',
     uuidParams: ['id'],
     query: ZResultQuery,
     responses: { 200: json('The result.', R.ZResultBody), ...errors({ 400: 'Invalid query.', 404: undefined }) },

@@ -1,4 +1,4 @@
-import { toTestSummary, ZResultQuery, type TGradingReport } from '@computor/contracts';
+import { roleSatisfies, toStudentReport, toTestSummary, ZResultQuery, type TGradingReport } from '@computor/contracts';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../http/errors';
@@ -6,7 +6,14 @@ import { parse } from '../http/validate';
 import { idParam } from './resources';
 import { visibleArtifact } from './submissions';
 
-/** Test results: a student sees their own group's, tutors and above their course's (anyone else: 404). */
+/** What a student reads of a result that could not be graded; the cause is for staff (workflow, logs). */
+export const STUDENT_FAILED_MESSAGE = 'The grader could not grade this hand-in. This is not caused by your code; the course staff can see why.';
+
+/**
+ * Test results: a student sees their own group's, tutors and above their course's (anyone else:
+ * 404). Staff read the stored report; students its student view (expected values only where the
+ * example shows them, no internal detail).
+ */
 export function resultRoutes(deps: ApiDeps): Router {
   const { db, storage } = deps;
   const router = Router();
@@ -17,10 +24,12 @@ export function resultRoutes(deps: ApiDeps): Router {
     const result = await db.result.findUnique({ where: { id } });
     if (!result) throw notFound('Result');
     // Visibility follows the artifact's (same group, same course); a 404 never reveals existence.
-    await visibleArtifact(db, req.user!, result.artifactId).catch(() => {
+    const { role } = await visibleArtifact(db, req.user!, result.artifactId).catch(() => {
       throw notFound('Result');
     });
-    const report = result.status === 'completed' && result.reportKey && !result.purgedAt ? await storage.getJson<TGradingReport>(result.reportKey) : null;
+    const staff = role !== null && roleSatisfies(role, 'tutor');
+    const stored = result.status === 'completed' && result.reportKey && !result.purgedAt ? await storage.getJson<TGradingReport>(result.reportKey) : null;
+    const report = stored && !staff ? toStudentReport(stored) : stored;
     const base = {
       id: result.id,
       submission_id: result.artifactId,
@@ -34,7 +43,7 @@ export function resultRoutes(deps: ApiDeps): Router {
         result.checksTotal === null
           ? null
           : { total: result.checksTotal, passed: result.checksPassed, failed: result.checksFailed, skipped: result.checksSkipped },
-      message: result.message,
+      message: !staff && result.status === 'failed' ? STUDENT_FAILED_MESSAGE : result.message,
       report_key: result.reportKey,
       created_at: result.createdAt,
       started_at: result.startedAt,

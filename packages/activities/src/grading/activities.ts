@@ -134,8 +134,15 @@ export function gradingActivities(deps: ActivityDeps) {
           signal: context.cancellationSignal,
         });
         if (result.status === 'infra_error' || result.checks.some((c) => c.status === 'infra_error')) {
-          const reason = result.checks.find((c) => c.status === 'infra_error')?.message ?? result.message;
-          throw ApplicationFailure.create({ type: GRADER_INFRA_ERROR, message: `collection ${input.collectionIndex} (${result.name}): ${reason}` });
+          const failed = result.checks.find((c) => c.status === 'infra_error');
+          const reason = failed?.message ?? result.message;
+          // The message can reach the student (workflow status, result); an exception's text stays in details and the log.
+          if (failed?.detail) context.log.error('grader failure', { collection: input.collectionIndex, detail: failed.detail });
+          throw ApplicationFailure.create({
+            type: GRADER_INFRA_ERROR,
+            message: `collection ${input.collectionIndex} (${result.name}): ${reason}`,
+            ...(failed?.detail ? { details: [failed.detail] } : {}),
+          });
         }
         return result;
       } finally {
