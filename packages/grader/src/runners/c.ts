@@ -32,6 +32,14 @@ export function validCompiler(name: string): boolean {
   return /^[A-Za-z0-9_.+-]+$/.test(name);
 }
 
+/**
+ * A source file as a compiler operand. Submitted file names are the student's: `-Wp,-Uprintf.c` or
+ * `@opts.c` given bare would be parsed as options; as `./name` they can only be files.
+ */
+export function sourceOperand(rel: string): string {
+  return rel.startsWith('/') ? rel : `./${rel}`;
+}
+
 export async function compileC(sandbox: Sandbox, request: TCompileRequest): Promise<TCompileResult> {
   const outDir = fs.mkdtempSync(path.join(request.tmpDir, 'computor-grader-build-'));
   // Written by the run's uid, whichever it is; the parent (mkdtemp, 0700) keeps other host users out.
@@ -39,7 +47,7 @@ export async function compileC(sandbox: Sandbox, request: TCompileRequest): Prom
   let keep = false;
   try {
     const result = await sandbox.run({
-      argv: [request.compiler, ...request.flags, ...request.sources, '-o', `${OUT_DIR}/${PROGRAM}`, ...request.linkerFlags],
+      argv: [request.compiler, ...request.flags, ...request.sources.map(sourceOperand), '-o', `${OUT_DIR}/${PROGRAM}`, ...request.linkerFlags],
       files: request.files,
       rwBinds: [{ hostPath: outDir, sandboxPath: OUT_DIR }],
       limits: request.limits,
