@@ -29,7 +29,19 @@ async function main(): Promise<void> {
     temporal,
     storage,
     logger,
-    config: { maxUploadBytes: env.API_MAX_UPLOAD_BYTES, resultWaitSeconds: env.API_RESULT_WAIT_SECONDS, temporalNamespace: env.TEMPORAL_NAMESPACE },
+    config: {
+      maxUploadBytes: env.API_MAX_UPLOAD_BYTES,
+      resultWaitSeconds: env.API_RESULT_WAIT_SECONDS,
+      temporalNamespace: env.TEMPORAL_NAMESPACE,
+      limits: {
+        windowSeconds: env.API_RATE_LIMIT_WINDOW_SECONDS,
+        uploadsPerWindow: env.API_UPLOADS_PER_WINDOW,
+        testRunsPerWindow: env.API_TEST_RUNS_PER_WINDOW,
+        maxStreamsPerUser: env.API_MAX_STREAMS_PER_USER,
+      },
+      metricsToken: env.METRICS_TOKEN,
+      metricsRefreshSeconds: env.API_METRICS_REFRESH_SECONDS,
+    },
   });
   const server = app.listen(env.API_PORT, env.API_HOST, () => {
     const address = server.address();

@@ -60,7 +60,9 @@ function archive(dirs: Record<string, TFiles>, extra: TTarEntry[] = []): Buffer 
   return gzipSync(writeTar([...entries, ...extra]));
 }
 
-const upload = (token: string, body: Buffer) => request(app).post('/examples').set(auth(token)).attach('archive', body, 'examples.tar.gz');
+// Examples are uploaded for a course: by default the one the latest fixture() made.
+let lastCourseId: string;
+const upload = (token: string, body: Buffer, courseId = lastCourseId) => request(app).post('/examples').set(auth(token)).field('course_id', courseId).attach('archive', body, 'examples.tar.gz');
 
 async function outcome(workflowId: string): Promise<{ status: 'completed'; result: any } | { status: 'failed'; message: string; type: string | undefined }> {
   try {
@@ -124,6 +126,7 @@ afterAll(async () => {
 async function fixture(): Promise<CourseFixture> {
   const f = await createCourseFixture(deps.db, { gitlabUrl: gitlab.url, parentGroupId });
   gitlab.seed({ users: Object.values(f.users).map((u) => ({ username: u.username })) });
+  lastCourseId = f.courseId;
   return f;
 }
 
@@ -145,7 +148,7 @@ describe('example library', () => {
     expect((await request(app).post('/examples').attach('archive', body, 'x.tar.gz')).status).toBe(401);
     expect((await upload(f.users.student!.token, body)).status).toBe(403);
     expect((await upload(f.users.tutor!.token, body)).status).toBe(403);
-    expect((await upload(f.users.outsider!.token, body)).status).toBe(403);
+    expect((await upload(f.users.outsider!.token, body)).status).toBe(404);
     await expectNothingStored([lambdaId, helloId]);
 
     const first = await upload(f.users.lecturer!.token, body);
@@ -172,13 +175,15 @@ describe('example library', () => {
     const list = await request(app).get('/examples').set(auth(f.users.tutor!.token));
     expect(list.status).toBe(200);
     expect(list.body.items.find((e: any) => e.identifier === lambdaId).versions).toHaveLength(1);
-    expect((await request(app).get('/examples').set(auth(f.users.student!.token))).status).toBe(403);
+    const studentList = await request(app).get('/examples').set(auth(f.users.student!.token));
+    expect(studentList.status).toBe(200);
+    expect(studentList.body.items.find((e: any) => e.identifier === lambdaId)).toBeUndefined();
     const versions = await request(app).get(`/examples/${lambdaId}/versions`).set(auth(f.users.lecturer!.token));
     expect(versions.body.items.map((v: any) => v.id)).toEqual([version.id]);
     const download = await request(app).get(`/examples/${version.exampleId}/versions/1.0/files`).set(auth(f.users.tutor!.token));
     expect(download.status).toBe(200);
     expect(Object.fromEntries(download.body.files.map((x: any) => [x.path, Buffer.from(x.content, x.encoding).toString('base64')]))).toEqual(text(lambda));
-    expect((await request(app).get(`/examples/${version.exampleId}/versions/1.0/files`).set(auth(f.users.student!.token))).status).toBe(403);
+    expect((await request(app).get(`/examples/${version.exampleId}/versions/1.0/files`).set(auth(f.users.student!.token))).status).toBe(404);
     expect((await request(app).get(`/examples/${version.exampleId}/versions/9.9/files`).set(auth(f.users.tutor!.token))).status).toBe(404);
   });
 

@@ -29,14 +29,14 @@ export interface ExampleFixture {
  * `examples/<identifier>/<versionTag>/`, content hash over sorted (path, content)) and records
  * the Example and ExampleVersion rows. Each call makes a fresh version tag.
  */
-export async function uploadExampleFixture(db: Db, storage: Storage, dir: string, options: { identifier?: string; versionTag?: string } = {}): Promise<ExampleFixture> {
+export async function uploadExampleFixture(db: Db, storage: Storage, dir: string, options: { identifier?: string; versionTag?: string; courseId?: string } = {}): Promise<ExampleFixture> {
   const files = readTree(dir);
   const identifier = options.identifier ?? path.basename(dir);
   const versionTag = options.versionTag ?? uniq('v');
   const objectPrefix = exampleObjectPrefix(identifier, versionTag);
   const contentHash = exampleContentHash(files);
   await storage.putFiles(objectPrefix, files);
-  const example = await db.example.upsert({ where: { identifier }, create: { identifier, title: identifier }, update: {} });
+  const example = await db.example.upsert({ where: { identifier }, create: { identifier, title: identifier, courseId: options.courseId }, update: {} });
   const version = await db.exampleVersion.create({
     data: {
       exampleId: example.id,
@@ -51,8 +51,12 @@ export async function uploadExampleFixture(db: Db, storage: Storage, dir: string
   return { exampleId: example.id, exampleVersionId: version.id, identifier, versionTag, objectPrefix, contentHash };
 }
 
-/** A course content bound to an example version. */
-export async function createContentFixture(db: Db, options: { courseId: string; exampleVersionId: string; maxTestRuns?: number | null; path?: string }) {
+/**
+ * A course content bound to an example version, released to students (a deployment with a
+ * student-template commit) unless `released: false`: unreleased contents accept no hand-ins.
+ */
+export async function createContentFixture(db: Db, options: { courseId: string; exampleVersionId: string; maxTestRuns?: number | null; path?: string; released?: boolean }) {
+  const released = options.released ?? true;
   return db.courseContent.create({
     data: {
       courseId: options.courseId,
@@ -60,6 +64,9 @@ export async function createContentFixture(db: Db, options: { courseId: string; 
       title: 'Assignment',
       exampleVersionId: options.exampleVersionId,
       maxTestRuns: options.maxTestRuns ?? null,
+      ...(released
+        ? { deployment: { create: { exampleVersionId: options.exampleVersionId, status: 'deployed', templateCommitSha: 'f1x7e5', deployedAt: new Date() } } }
+        : {}),
     },
   });
 }

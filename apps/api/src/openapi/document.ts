@@ -21,6 +21,28 @@ import * as R from './responses';
 type JsonSchema = Record<string, unknown>;
 type Method = 'get' | 'post' | 'put' | 'delete';
 
+/** The callers of the permission matrix, each relative to the resource's course ("the course"). */
+export const CALLERS = ['anonymous', 'student', 'tutor', 'lecturer', 'otherLecturer', 'admin'] as const;
+export type TCaller = (typeof CALLERS)[number];
+/**
+ * The status each caller gets from the route in the permission-matrix scenario
+ * (`permission-matrix.int.test.ts`): the route's own course A has a student, a tutor and a
+ * lecturer; `otherLecturer` is a lecturer of another course only; the admin is an administrator.
+ */
+export type TAccess = Record<TCaller, number>;
+
+/** Access of an authenticated route: anonymous callers get 401. */
+const access = (a: Omit<TAccess, 'anonymous'>): TAccess => ({ anonymous: 401, ...a });
+const PUBLIC: TAccess = { anonymous: 200, student: 200, tutor: 200, lecturer: 200, otherLecturer: 200, admin: 200 };
+const ANY_USER = access({ student: 200, tutor: 200, lecturer: 200, otherLecturer: 200, admin: 200 });
+const adminOnly = (ok: number) => access({ student: 403, tutor: 403, lecturer: 403, otherLecturer: 403, admin: ok });
+/** Lecturer or higher of the course; outsiders do not learn it exists. */
+const lecturerOfCourse = (ok: number) => access({ student: 403, tutor: 403, lecturer: ok, otherLecturer: 404, admin: ok });
+/** Members of the course (students included). */
+const membersOfCourse = (ok: number) => access({ student: ok, tutor: ok, lecturer: ok, otherLecturer: 404, admin: ok });
+/** Tutor or higher of the course (students: 404, the resource is not theirs to see). */
+const staffOfCourse = (ok: number) => access({ student: 404, tutor: ok, lecturer: ok, otherLecturer: 404, admin: ok });
+
 interface ResponseSpec {
   description: string;
   /** A zod schema (converted as output) or a ready JSON schema; omitted for empty bodies. */
@@ -45,6 +67,8 @@ export interface OperationSpec {
   /** Request body media types: zod schemas (converted as input) or JSON schemas. */
   body?: { required: boolean; content: Record<string, z.ZodType | JsonSchema>; description?: string };
   responses: Record<number, ResponseSpec>;
+  /** Who may call it: the expected status per caller, asserted against the real API. */
+  access: TAccess;
 }
 
 const ERROR_TEXT: Record<number, string> = {
@@ -73,7 +97,10 @@ const MULTIPART_MAX = 'The archive may not exceed the configured upload limit (A
 
 const exampleUpload: JsonSchema = {
   type: 'object',
-  properties: { archive: { type: 'string', contentMediaType: 'application/zip', description: 'A zip or tar(.gz) archive of one or more example directories (meta.yaml + test.yaml each).' } },
+  properties: {
+    course_id: { type: 'string', format: 'uuid', description: 'The course the examples are uploaded for (new examples belong to it); required but for administrators.' },
+    archive: { type: 'string', contentMediaType: 'application/zip', description: 'A zip or tar(.gz) archive of one or more example directories (meta.yaml + test.yaml each).' },
+  },
   required: ['archive'],
 };
 
@@ -107,11 +134,11 @@ function releaseBody(schema: z.ZodType): JsonSchema {
 /** Every route of the API, grouped like `src/routes/`. The integration test checks it against the app's router. */
 export const OPERATIONS: OperationSpec[] = [
   // health.ts, app.ts, openapi/routes.ts
-  { method: 'get', path: '/healthz', operationId: 'healthz', tag: 'health', summary: 'Liveness: the process answers', public: true, responses: { 200: json('Alive.', R.ZHealthBody) } },
+  { method: 'get', path: '/healthz', operationId: 'healthz', access: PUBLIC, tag: 'health', summary: 'Liveness: the process answers', public: true, responses: { 200: json('Alive.', R.ZHealthBody) } },
   {
     method: 'get',
     path: '/readyz',
-    operationId: 'readyz',
+    operationId: 'readyz', access: PUBLIC,
     tag: 'health',
     summary: 'Readiness: PostgreSQL, Temporal and object storage answer',
     public: true,
@@ -120,17 +147,18 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/metrics',
-    operationId: 'metrics',
+    operationId: 'metrics', access: PUBLIC,
     tag: 'health',
     summary: 'Prometheus metrics (text exposition format)',
+    description: 'No API token; when the API runs with METRICS_TOKEN, a scrape must send `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).',
     public: true,
     responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain', schema: { type: 'string' } } },
   },
-  { method: 'get', path: '/openapi.json', operationId: 'openapiDocument', tag: 'docs', summary: 'This OpenAPI 3.1 document', public: true, responses: { 200: json('The document.', { type: 'object' }) } },
+  { method: 'get', path: '/openapi.json', operationId: 'openapiDocument', access: PUBLIC, tag: 'docs', summary: 'This OpenAPI 3.1 document', public: true, responses: { 200: json('The document.', { type: 'object' }) } },
   {
     method: 'get',
     path: '/docs',
-    operationId: 'docs',
+    operationId: 'docs', access: PUBLIC,
     tag: 'docs',
     summary: 'Human-readable API documentation (self-contained HTML)',
     public: true,
@@ -138,13 +166,13 @@ export const OPERATIONS: OperationSpec[] = [
   },
 
   // me.ts
-  { method: 'get', path: '/me', operationId: 'getMe', tag: 'users', summary: 'The caller and their course memberships', responses: { 200: json('The caller.', R.ZMeView) } },
+  { method: 'get', path: '/me', operationId: 'getMe', access: ANY_USER, tag: 'users', summary: 'The caller and their course memberships', responses: { 200: json('The caller.', R.ZMeView) } },
 
   // resources.ts
   {
     method: 'post',
     path: '/users',
-    operationId: 'createUser',
+    operationId: 'createUser', access: adminOnly(201),
     tag: 'users',
     summary: 'Create a user (administrators)',
     body: jsonBody(ZCreateUserBody),
@@ -153,7 +181,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/users/:id',
-    operationId: 'getUser',
+    operationId: 'getUser', access: access({ student: 200, tutor: 404, lecturer: 404, otherLecturer: 404, admin: 200 }),
     tag: 'users',
     summary: 'A user (administrators, or the user themself)',
     uuidParams: ['id'],
@@ -162,7 +190,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/organizations',
-    operationId: 'createOrganization',
+    operationId: 'createOrganization', access: adminOnly(201),
     tag: 'resources',
     summary: 'Create an organization (administrators)',
     body: jsonBody(ZCreateOrganizationBody),
@@ -171,7 +199,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/organizations',
-    operationId: 'listOrganizations',
+    operationId: 'listOrganizations', access: adminOnly(200),
     tag: 'resources',
     summary: 'All organizations (administrators)',
     responses: { 200: json('Organizations by path.', R.ZListOf(R.ZOrganizationView)), ...errors({ 403: 'Not an administrator.' }) },
@@ -179,7 +207,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/course-families',
-    operationId: 'createCourseFamily',
+    operationId: 'createCourseFamily', access: adminOnly(201),
     tag: 'resources',
     summary: 'Create a course family (administrators)',
     body: jsonBody(ZCreateCourseFamilyBody),
@@ -191,7 +219,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses',
-    operationId: 'createCourse',
+    operationId: 'createCourse', access: adminOnly(201),
     tag: 'resources',
     summary: 'Create a course (administrators)',
     body: jsonBody(ZCreateCourseBody),
@@ -200,11 +228,11 @@ export const OPERATIONS: OperationSpec[] = [
       ...errors({ 400: undefined, 403: 'Not an administrator.', 404: 'No such course family.', 409: 'The path is taken in this family.', 413: undefined }),
     },
   },
-  { method: 'get', path: '/courses', operationId: 'listCourses', tag: 'resources', summary: 'Courses the caller is a member of (administrators: all)', responses: { 200: json('Courses.', R.ZListOf(R.ZCourseView)) } },
+  { method: 'get', path: '/courses', operationId: 'listCourses', access: ANY_USER, tag: 'resources', summary: 'Courses the caller is a member of (administrators: all)', responses: { 200: json('Courses.', R.ZListOf(R.ZCourseView)) } },
   {
     method: 'get',
     path: '/courses/:id',
-    operationId: 'getCourse',
+    operationId: 'getCourse', access: membersOfCourse(200),
     tag: 'resources',
     summary: 'A course the caller is a member of',
     uuidParams: ['id'],
@@ -215,7 +243,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/setup-gitlab',
-    operationId: 'setupCourseGitlab',
+    operationId: 'setupCourseGitlab', access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Start creating the course\'s GitLab groups and projects (lecturer or higher)',
     description: 'Idempotent: a repeated request while the workflow runs answers the running execution.',
@@ -225,7 +253,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/members',
-    operationId: 'addCourseMembers',
+    operationId: 'addCourseMembers', access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Add one member, or several (`members`), and start their GitLab provisioning (lecturer or higher)',
     description: 'Nobody grants a role above their own. Students get a repository (one or a batch workflow); staff get their permissions synced.',
@@ -239,7 +267,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'delete',
     path: '/courses/:id/members/:memberId',
-    operationId: 'removeCourseMember',
+    operationId: 'removeCourseMember', access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Remove a member and start revoking their GitLab access (lecturer or higher)',
     uuidParams: ['id', 'memberId'],
@@ -248,7 +276,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/archive',
-    operationId: 'archiveCourse',
+    operationId: 'archiveCourse', access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Archive a course: revoke student access; optionally remove student repositories and the course groups in GitLab (lecturer or higher)',
     uuidParams: ['id'],
@@ -258,7 +286,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/deployments',
-    operationId: 'deployHierarchy',
+    operationId: 'deployHierarchy', access: adminOnly(202),
     tag: 'provisioning',
     summary: 'Declare organizations, families and courses (JSON or YAML) and provision them in GitLab (administrators)',
     body: {
@@ -276,7 +304,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/contents',
-    operationId: 'createCourseContent',
+    operationId: 'createCourseContent', access: lecturerOfCourse(201),
     tag: 'contents',
     summary: 'Create a course content (assignment slot) (lecturer or higher)',
     uuidParams: ['id'],
@@ -286,7 +314,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/courses/:id/contents',
-    operationId: 'listCourseContents',
+    operationId: 'listCourseContents', access: membersOfCourse(200),
     tag: 'contents',
     summary: 'Contents of a course (members; students see released contents only, in the student view)',
     uuidParams: ['id'],
@@ -295,20 +323,20 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'put',
     path: '/courses/:id/contents/:contentId/example',
-    operationId: 'assignExample',
+    operationId: 'assignExample', access: lecturerOfCourse(200),
     tag: 'contents',
     summary: 'Assign an example version to a content; its deployment becomes pending (lecturer or higher)',
     uuidParams: ['id', 'contentId'],
     body: jsonBody(ZAssignExampleBody),
     responses: {
       200: json('The content (staff view).', R.ZContentView),
-      ...errors({ 400: undefined, 403: undefined, 404: 'No such course, content or example version.', 409: 'A release of this content is running.', 413: undefined }),
+      ...errors({ 400: undefined, 403: undefined, 404: 'No such course or content, or no example version the caller may read.', 409: 'A release of this content is running.', 413: undefined }),
     },
   },
   {
     method: 'delete',
     path: '/courses/:id/contents/:contentId/example',
-    operationId: 'unassignExample',
+    operationId: 'unassignExample', access: lecturerOfCourse(204),
     tag: 'contents',
     summary: 'Unassign the example of a content that was never released (lecturer or higher)',
     uuidParams: ['id', 'contentId'],
@@ -317,7 +345,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/student-template',
-    operationId: 'releaseStudentTemplate',
+    operationId: 'releaseStudentTemplate', access: lecturerOfCourse(202),
     tag: 'contents',
     summary: 'Release contents into the student-template repository (lecturer or higher)',
     uuidParams: ['id'],
@@ -337,7 +365,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/assignments-repository',
-    operationId: 'releaseAssignments',
+    operationId: 'releaseAssignments', access: lecturerOfCourse(202),
     tag: 'contents',
     summary: 'Publish full assignments (with solutions and tests) into the staff repository (lecturer or higher)',
     uuidParams: ['id'],
@@ -359,58 +387,66 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/examples',
-    operationId: 'uploadExamples',
+    operationId: 'uploadExamples', access: lecturerOfCourse(201),
     tag: 'examples',
-    summary: 'Upload an archive of examples; validated, versioned, stored all-or-nothing (lecturer or higher in some course)',
+    summary: 'Upload an archive of examples for a course; validated, versioned, stored all-or-nothing (lecturer or higher of `course_id`; new versions of an existing example: lecturer or higher of a course it belongs to or that uses it)',
     body: { required: true, content: { 'multipart/form-data': exampleUpload }, description: MULTIPART_MAX },
     responses: {
       200: json('Every version existed with identical content (nothing new stored).', R.ZExampleUploadBody),
       201: json('At least one new version stored.', R.ZExampleUploadBody),
       ...errors({
-        400: 'Not multipart with exactly one file, or the archive is malformed (`details.code`).',
-        403: undefined,
+        400: 'Not multipart with exactly one file, `course_id` missing or invalid, or the archive is malformed (`details.code`).',
+        403: 'Not lecturer or higher of `course_id`, or the archive holds new versions of examples the caller may not change (`details.examples`).',
+        404: 'No such course, or not visible.',
         409: 'A version exists with different content; publish a new version tag.',
         413: MULTIPART_MAX,
         422: 'The archive holds invalid examples (`details.problems`); nothing was stored.',
+        429: 'Too many of these requests: the per-user rate limit (`details.limit` per `details.windowSeconds`); `Retry-After` says when to retry.',
       }),
     },
   },
   {
     method: 'get',
     path: '/examples',
-    operationId: 'listExamples',
+    operationId: 'listExamples', access: ANY_USER,
     tag: 'examples',
-    summary: 'The example library with all versions (tutor or higher in some course)',
-    responses: { 200: json('Examples by identifier.', R.ZExampleListBody), ...errors({ 403: undefined }) },
+    summary: 'The examples the caller may read, with all versions (tutor or higher of a course the example belongs to or that uses it; administrators: all)',
+    responses: { 200: json('Examples by identifier.', R.ZExampleListBody) },
   },
   {
     method: 'get',
     path: '/examples/:id/versions',
-    operationId: 'listExampleVersions',
+    operationId: 'listExampleVersions', access: staffOfCourse(200),
     tag: 'examples',
-    summary: 'Versions of an example, by id or identifier (tutor or higher in some course)',
-    responses: { 200: json('Versions, oldest first.', R.ZExampleVersionsBody), ...errors({ 403: undefined, 404: undefined }) },
+    summary: 'Versions of an example, by id or identifier (tutor or higher of a course the example belongs to or that uses it)',
+    responses: { 200: json('Versions, oldest first.', R.ZExampleVersionsBody), ...errors({ 404: 'No such example, or not one the caller may read.' }) },
   },
   {
     method: 'get',
     path: '/examples/:id/versions/:version/files',
-    operationId: 'getExampleFiles',
+    operationId: 'getExampleFiles', access: staffOfCourse(200),
     tag: 'examples',
-    summary: 'Files of an example version (by version id or tag), UTF-8 text or base64 (tutor or higher in some course)',
-    responses: { 200: json('The files, sorted by path.', R.ZExampleFilesBody), ...errors({ 403: undefined, 404: undefined }) },
+    summary: 'Files of an example version (by version id or tag), UTF-8 text or base64 (tutor or higher of a course the example belongs to or that uses it)',
+    responses: { 200: json('The files, sorted by path.', R.ZExampleFilesBody), ...errors({ 404: 'No such example or version, or not one the caller may read.' }) },
   },
 
   // verification.ts
   {
     method: 'post',
     path: '/examples/:id/versions/:version/verify',
-    operationId: 'verifyExampleVersion',
+    operationId: 'verifyExampleVersion', access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'examples',
-    summary: 'Start verifying an example version: grade the reference solution and every localTests hand-in (lecturer or higher in some course)',
+    summary: 'Start verifying an example version: grade the reference solution and every localTests hand-in (lecturer or higher of a course the example belongs to or that uses it)',
     body: jsonBody(ZVerifyExampleBody, false),
     responses: {
       202: json('Verification workflow started.', R.ZVerificationStartedBody),
-      ...errors({ 400: 'Body options are not accepted (the body must be `{}` or absent).', 403: undefined, 404: 'No such example or version.', 413: undefined }),
+      ...errors({
+        400: 'Body options are not accepted (the body must be `{}` or absent).',
+        403: 'The caller may read the example but not change it (tutors).',
+        404: 'No such example or version, or not one the caller may read.',
+        413: undefined,
+        429: 'Too many of these requests: the per-user rate limit (`details.limit` per `details.windowSeconds`); `Retry-After` says when to retry.',
+      }),
     },
   },
 
@@ -418,7 +454,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/submissions',
-    operationId: 'createSubmission',
+    operationId: 'createSubmission', access: access({ student: 201, tutor: 403, lecturer: 403, otherLecturer: 404, admin: 403 }),
     tag: 'submissions',
     summary: 'Hand in an archive for a course content (students of the course)',
     body: {
@@ -441,15 +477,16 @@ export const OPERATIONS: OperationSpec[] = [
         400: 'Invalid form, not exactly one file, a malformed or empty archive.',
         403: 'Only students of the course hand in.',
         404: 'No such course content, or not visible.',
-        409: 'The content has no assignment to hand in for.',
+        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released (`details.reason`). Nothing is stored.',
         413: MULTIPART_MAX,
+        429: 'Too many of these requests: the per-user rate limit (`details.limit` per `details.windowSeconds`); `Retry-After` says when to retry.',
       }),
     },
   },
   {
     method: 'get',
     path: '/submissions/:id',
-    operationId: 'getSubmission',
+    operationId: 'getSubmission', access: membersOfCourse(200),
     tag: 'submissions',
     summary: 'A submission with its files and test runs (its group, or tutor or higher in the course)',
     uuidParams: ['id'],
@@ -458,7 +495,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/submissions/:id/test',
-    operationId: 'testSubmission',
+    operationId: 'testSubmission', access: access({ student: 202, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'submissions',
     summary: 'Start a test run of a submission (its group, or lecturer or higher in the course)',
     uuidParams: ['id'],
@@ -467,8 +504,8 @@ export const OPERATIONS: OperationSpec[] = [
       ...errors({
         403: 'Tutors see submissions but do not start test runs.',
         404: undefined,
-        409: 'The submission was purged, or the content has no assignment.',
-        429: 'The maximum number of test runs is used up (`details.maxTestRuns`, `details.used`).',
+        409: 'The submission was purged, the content has no assignment, or it accepts no test runs: the course is archived, or the content archived or not released (`details.reason`). Nothing is started.',
+        429: 'The maximum number of test runs is used up (`details.maxTestRuns`, `details.used`), or the per-user rate limit (`details.limit` per `details.windowSeconds`, with `Retry-After`).',
       }),
     },
   },
@@ -477,7 +514,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/results/:id',
-    operationId: 'getResult',
+    operationId: 'getResult', access: membersOfCourse(200),
     tag: 'submissions',
     summary: 'A test result with its report (`view=report`) or the Computor testSummary view (`view=testSummary`); staff of the course read the stored report, students a view without expected values (unless the example shows them) and without internal detail',
     uuidParams: ['id'],
@@ -489,7 +526,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows',
-    operationId: 'listWorkflows',
+    operationId: 'listWorkflows', access: ANY_USER,
     tag: 'workflows',
     summary: 'Workflows the caller may see, newest first (administrators: all; others: what they started and their courses\' as tutor or higher)',
     query: R.ZWorkflowListQuery,
@@ -498,7 +535,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/workflows/:id/cancel',
-    operationId: 'cancelWorkflow',
+    operationId: 'cancelWorkflow', access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'workflows',
     summary: 'Request cancellation of a running workflow (lecturer or higher in its course)',
     responses: {
@@ -509,7 +546,7 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows/:id/events',
-    operationId: 'workflowEvents',
+    operationId: 'workflowEvents', access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Server-Sent Events: `status` and `progress` on change, `end` when the workflow closes',
     responses: {
@@ -518,13 +555,13 @@ export const OPERATIONS: OperationSpec[] = [
         contentType: 'text/event-stream',
         schema: sseEvent(),
       },
-      ...errors({ 404: 'No such workflow, or not visible.' }),
+      ...errors({ 404: 'No such workflow, or not visible.', 429: 'The caller holds the most open streams allowed (`details.maxStreamsPerUser`); close one first.' }),
     },
   },
   {
     method: 'get',
     path: '/workflows/:id/status',
-    operationId: 'getWorkflowStatus',
+    operationId: 'getWorkflowStatus', access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Status (and progress, or failure) of a workflow',
     responses: { 200: json('The status.', R.ZWorkflowStatusBody), ...errors({ 404: 'No such workflow, or not visible.' }) },
@@ -532,11 +569,14 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows/:id/result',
-    operationId: 'getWorkflowResult',
+    operationId: 'getWorkflowResult', access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Status and, once completed, the result; waits up to `wait` seconds for it',
     query: R.ZWorkflowResultQuery,
-    responses: { 200: json('The status, with `result` when completed.', R.ZWorkflowResultBody), ...errors({ 400: 'Invalid query.', 404: 'No such workflow, or not visible.' }) },
+    responses: {
+      200: json('The status, with `result` when completed.', R.ZWorkflowResultBody),
+      ...errors({ 400: 'Invalid query.', 404: 'No such workflow, or not visible.', 429: 'With `wait` > 0: the caller holds the most open streams and waiting requests allowed (`details.maxStreamsPerUser`).' }),
+    },
   },
 ];
 

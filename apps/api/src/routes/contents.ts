@@ -15,6 +15,7 @@ import type { ApiDeps } from '../deps';
 import { conflict, notFound, unprocessable } from '../http/errors';
 import { parse } from '../http/validate';
 import { requireCourseRole } from '../services/access';
+import { examplesWhere } from '../services/example-access';
 import { startWorkflow } from '../services/workflows';
 import { idParam } from './resources';
 
@@ -112,7 +113,10 @@ export function contentRoutes(deps: ApiDeps): Router {
     const { exampleVersionId } = parse(ZAssignExampleBody, req.body);
     const content = await db.courseContent.findFirst({ where: { id: contentId, courseId }, include: { deployment: true } });
     if (!content) throw notFound('Course content');
-    if (!(await db.exampleVersion.findUnique({ where: { id: exampleVersionId } }))) throw notFound('Example version');
+    // Only an example the caller may read (its own course's, or one their courses use): assigning
+    // another course's example would publish its solutions through the assignments repository.
+    const version = await db.exampleVersion.findUnique({ where: { id: exampleVersionId } });
+    if (!version || !(await db.example.count({ where: { AND: [{ id: version.exampleId }, examplesWhere(req.user!, 'tutor')] } }))) throw notFound('Example version');
     const current = content.deployment;
     if (current?.status === 'deploying') throw conflict('A release of this content is running; assign after it finished.');
     if (!(content.exampleVersionId === exampleVersionId && current && current.exampleVersionId === exampleVersionId)) {

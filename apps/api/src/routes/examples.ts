@@ -1,26 +1,14 @@
 import { exampleObjectPrefix, prepareExampleUpload, type TPreparedExample } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, type ArchiveError } from '@computor/archive';
-import { roleSatisfies, ZUuid, type TCourseRole } from '@computor/contracts';
-import type { Db } from '@computor/db';
+import { ZUploadExamplesFields, ZUuid } from '@computor/contracts';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import type { AuthUser } from '../http/request-context';
-import { conflict, forbidden, HttpError, notFound, unprocessable } from '../http/errors';
+import { badRequest, conflict, HttpError, notFound, unprocessable } from '../http/errors';
 import { readUploadForm } from '../http/upload';
-
-/** The highest role the user holds in any course (admins count as owners), or null. */
-async function highestRole(db: Db, user: AuthUser): Promise<TCourseRole | null> {
-  if (user.isAdmin) return 'owner';
-  const rows = await db.courseMember.findMany({ where: { userId: user.id, removedAt: null }, select: { role: true } });
-  return rows.reduce<TCourseRole | null>((best, r) => (best === null || roleSatisfies(r.role, best) ? r.role : best), null);
-}
-
-/** The example library is shared between courses: staff of any course may act on it. */
-async function requireLibraryRole(db: Db, user: AuthUser, required: TCourseRole): Promise<void> {
-  const role = await highestRole(db, user);
-  if (!role || !roleSatisfies(role, required)) throw forbidden(`This action requires the role ${required} or higher in some course.`);
-}
-
+import { parse } from '../http/validate';
+import { requireCourseRole } from '../services/access';
+import { examplesWhere, requireExample, unwritableExamples } from '../services/example-access';
 
 const versionView = (v: {
   id: string;
@@ -46,16 +34,8 @@ const versionView = (v: {
   createdAt: v.createdAt,
 });
 
-async function findExample(db: Db, idOrIdentifier: string) {
-  const example = ZUuid.safeParse(idOrIdentifier).success
-    ? await db.example.findUnique({ where: { id: idOrIdentifier } })
-    : await db.example.findUnique({ where: { identifier: idOrIdentifier } });
-  if (!example) throw notFound('Example');
-  return example;
-}
-
 /** Stores the new versions all-or-nothing; identical versions are reused, differing ones refused. */
-async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], userId: string) {
+async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], user: AuthUser, courseId: string | null) {
   const { db, storage } = deps;
   const written: string[] = [];
   try {
@@ -64,6 +44,11 @@ async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], userId
         // Serialises concurrent uploads of the same example, so two contents never race for one prefix.
         const keys = examples.map((e) => `example:${e.identifier}`).sort();
         for (const key of keys) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+        // New versions of an existing example need write access to it; a new identifier becomes the course's.
+        const refused = await unwritableExamples(tx, user, examples.map((e) => e.identifier));
+        if (refused.length) {
+          throw new HttpError(403, 'forbidden', 'These examples belong to courses where you are not lecturer or higher; nothing was stored.', { examples: refused });
+        }
         const existing = await tx.exampleVersion.findMany({
           where: { OR: examples.map((e) => ({ versionTag: e.versionTag, example: { identifier: e.identifier } })) },
           include: { example: true },
@@ -89,7 +74,7 @@ async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], userId
           await storage.putFiles(prefix, e.files);
           const example = await tx.example.upsert({
             where: { identifier: e.identifier },
-            create: { identifier: e.identifier, title: e.title, description: e.description },
+            create: { identifier: e.identifier, title: e.title, description: e.description, courseId },
             update: { title: e.title, description: e.description },
           });
           const version = await tx.exampleVersion.create({
@@ -101,7 +86,7 @@ async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], userId
               fileCount: e.files.length,
               totalBytes: e.totalBytes,
               meta: JSON.parse(JSON.stringify(e.meta)),
-              createdById: userId,
+              createdById: user.id,
             },
           });
           results.push({ id: example.id, identifier: e.identifier, title: example.title, created: true, version: versionView(version) });
@@ -122,9 +107,12 @@ export function exampleRoutes(deps: ApiDeps): Router {
   const router = Router();
 
   router.post('/examples', async (req, res) => {
-    await requireLibraryRole(db, req.user!, 'lecturer');
     const maxBytes = deps.config.maxUploadBytes;
-    const { archive } = await readUploadForm(req, { maxBytes, expected: 'one archive file (field "archive")' });
+    const { fields, archive } = await readUploadForm(req, { maxBytes, fields: ['course_id'], expected: 'the field course_id and one archive file (field "archive")' });
+    const form = parse(ZUploadExamplesFields, fields, 'form');
+    const user = req.user!;
+    if (!form.course_id && !user.isAdmin) throw badRequest('Invalid form.', [{ path: 'course_id', message: 'required: the course the examples are uploaded for' }]);
+    if (form.course_id) await requireCourseRole(db, user, form.course_id, 'lecturer');
     let files;
     try {
       files = await readArchive(archive, { maxArchiveBytes: maxBytes });
@@ -136,29 +124,26 @@ export function exampleRoutes(deps: ApiDeps): Router {
     }
     const prepared = prepareExampleUpload(files);
     if (!prepared.ok) throw unprocessable('The archive holds invalid examples; nothing was stored.', { problems: prepared.problems });
-    const examples = await storeExamples(deps, prepared.examples, req.user!.id);
+    const examples = await storeExamples(deps, prepared.examples, user, form.course_id ?? null);
     res.status(examples.some((e) => e.created) ? 201 : 200).json({ examples });
   });
 
   router.get('/examples', async (req, res) => {
-    await requireLibraryRole(db, req.user!, 'tutor');
-    const rows = await db.example.findMany({ orderBy: { identifier: 'asc' }, include: { versions: { orderBy: { createdAt: 'asc' } } } });
+    const rows = await db.example.findMany({ where: examplesWhere(req.user!, 'tutor'), orderBy: { identifier: 'asc' }, include: { versions: { orderBy: { createdAt: 'asc' } } } });
     res.json({
       items: rows.map((e) => ({ id: e.id, identifier: e.identifier, title: e.title, description: e.description, versions: e.versions.map(versionView) })),
     });
   });
 
   router.get('/examples/:id/versions', async (req, res) => {
-    await requireLibraryRole(db, req.user!, 'tutor');
-    const example = await findExample(db, req.params.id);
+    const example = await requireExample(db, req.user!, req.params.id, 'read');
     const versions = await db.exampleVersion.findMany({ where: { exampleId: example.id }, orderBy: { createdAt: 'asc' } });
     res.json({ example: { id: example.id, identifier: example.identifier, title: example.title }, items: versions.map(versionView) });
   });
 
   // JSON rather than a zip: staff tools read single files without unpacking; UTF-8 text stays readable.
   router.get('/examples/:id/versions/:version/files', async (req, res) => {
-    await requireLibraryRole(db, req.user!, 'tutor');
-    const example = await findExample(db, req.params.id);
+    const example = await requireExample(db, req.user!, req.params.id, 'read');
     const version = ZUuid.safeParse(req.params.version).success
       ? await db.exampleVersion.findFirst({ where: { id: req.params.version, exampleId: example.id } })
       : await db.exampleVersion.findUnique({ where: { exampleId_versionTag: { exampleId: example.id, versionTag: req.params.version } } });

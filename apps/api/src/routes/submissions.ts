@@ -40,9 +40,24 @@ function submissionFilesOf(meta: unknown): string[] {
   return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
 }
 
+/**
+ * Lifecycle gate of hand-ins and test runs: 409 (before anything is stored or started) when the
+ * course is archived, the content archived, or the content not released to students (no commit of
+ * it in student-template, the same rule as the students' content listing).
+ */
+export function requireOpenForWork(content: { title: string; archivedAt: Date | null; course: { title: string; archivedAt: Date | null }; deployment: { templateCommitSha: string | null } | null }) {
+  if (content.course.archivedAt) {
+    throw conflict(`The course "${content.course.title}" is archived: it accepts no hand-ins or test runs.`, { reason: 'course_archived', archivedAt: content.course.archivedAt });
+  }
+  if (content.archivedAt) throw conflict(`The assignment "${content.title}" is archived: it accepts no hand-ins or test runs.`, { reason: 'content_archived' });
+  if (!content.deployment?.templateCommitSha) {
+    throw conflict(`The assignment "${content.title}" has not been released to students: it accepts no hand-ins or test runs yet.`, { reason: 'content_not_released' });
+  }
+}
+
 /** The caller's active membership in the content's course, or 404 when they cannot see it. */
 async function contentForCaller(db: Db, user: AuthUser, courseContentId: string) {
-  const content = await db.courseContent.findUnique({ where: { id: courseContentId }, include: { exampleVersion: true } });
+  const content = await db.courseContent.findUnique({ where: { id: courseContentId }, include: { exampleVersion: true, course: true, deployment: true } });
   if (!content || content.archivedAt) throw notFound('Course content');
   const role = await courseRoleOf(db, user, content.courseId);
   if (!role) throw notFound('Course content');
@@ -94,6 +109,7 @@ export function submissionRoutes(deps: ApiDeps): Router {
     // In this version only students hand in, for themselves; staff test through verification.
     if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
     if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
+    requireOpenForWork(content);
     let files: TArchiveFile[];
     try {
       files = await readArchive(archive, { maxArchiveBytes: deps.config.maxUploadBytes });
@@ -159,6 +175,7 @@ export function submissionRoutes(deps: ApiDeps): Router {
     if (artifact.purgedAt) throw conflict('This submission was removed by retention and cannot be tested.');
     const content = artifact.submissionGroup.courseContent;
     if (!content.exampleVersionId) throw conflict('This course content has no assignment (example version) to test against.');
+    requireOpenForWork(await db.courseContent.findUniqueOrThrow({ where: { id: content.id }, include: { course: true, deployment: true } }));
     const resultId = randomUUID();
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
     await db.$transaction(async (tx) => {

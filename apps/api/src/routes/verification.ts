@@ -1,8 +1,9 @@
-import { gradingWorkflowIds, roleSatisfies, TASK_QUEUE_TESTING, WF_VERIFY_EXAMPLE_VERSION, ZUuid, ZVerifyExampleBody } from '@computor/contracts';
+import { gradingWorkflowIds, TASK_QUEUE_TESTING, WF_VERIFY_EXAMPLE_VERSION, ZVerifyExampleBody } from '@computor/contracts';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
-import { forbidden, notFound } from '../http/errors';
+import { notFound } from '../http/errors';
 import { parse } from '../http/validate';
+import { requireExample } from '../services/example-access';
 import { startWorkflow } from '../services/workflows';
 
 /** Verification of example versions: grade the reference solution and every localTests hand-in. */
@@ -13,16 +14,8 @@ export function verificationRoutes(deps: ApiDeps): Router {
   router.post('/examples/:id/versions/:version/verify', async (req, res) => {
     parse(ZVerifyExampleBody, req.body ?? {});
     const user = req.user!;
-    // The example library is shared between courses: lecturers and above of any course may verify.
-    if (!user.isAdmin) {
-      const roles = await db.courseMember.findMany({ where: { userId: user.id, removedAt: null }, select: { role: true } });
-      if (!roles.some((r) => roleSatisfies(r.role, 'lecturer'))) throw forbidden('Verifying an example requires the role lecturer or higher in some course.');
-    }
-    const idOrIdentifier = String(req.params.id);
-    const example = ZUuid.safeParse(idOrIdentifier).success
-      ? await db.example.findUnique({ where: { id: idOrIdentifier } })
-      : await db.example.findUnique({ where: { identifier: idOrIdentifier } });
-    if (!example) throw notFound('Example');
+    // Authorised by the example's own courses (services/example-access.ts), never a role elsewhere.
+    const example = await requireExample(db, user, String(req.params.id), 'write');
     const version = await db.exampleVersion.findUnique({ where: { exampleId_versionTag: { exampleId: example.id, versionTag: String(req.params.version) } } });
     if (!version) throw notFound('Example version');
     const { workflowId } = await startWorkflow(db, temporal, {
@@ -31,6 +24,8 @@ export function verificationRoutes(deps: ApiDeps): Router {
       taskQueue: TASK_QUEUE_TESTING,
       args: [{ exampleVersionId: version.id }],
       requestedById: user.id,
+      // Staff of the example's course see its verification among their workflows.
+      courseId: example.courseId ?? undefined,
     });
     res.status(202).json({ workflow_id: workflowId, status: 'started', example_version_id: version.id });
   });

@@ -4,6 +4,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescr
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
+import type { streamSlots } from '../http/limits';
 import { conflict, forbidden, notFound } from '../http/errors';
 import { parse } from '../http/validate';
 import { courseRoleOf } from '../services/access';
@@ -30,7 +31,7 @@ const EVENT_KEEPALIVE_MS = 15_000;
 
 
 /** Status and result of workflows the caller may see (404 otherwise, same as unknown). */
-export function workflowRoutes(deps: ApiDeps): Router {
+export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamSlots>): Router {
   const { db, temporal } = deps;
   const router = Router();
 
@@ -131,13 +132,15 @@ export function workflowRoutes(deps: ApiDeps): Router {
   router.get('/workflows/:id/events', async (req, res) => {
     const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
     if (!visible) throw notFound('Workflow');
+    streams.acquire(req, res);
     let last = await statusBody(req.params.id);
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('status', last);
+    // The response's close is the connection's: it fires when the client goes away.
     let closed = false;
-    req.on('close', () => {
+    res.on('close', () => {
       closed = true;
     });
     let sinceKeepalive = 0;
@@ -171,6 +174,7 @@ export function workflowRoutes(deps: ApiDeps): Router {
     const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
     if (!visible) throw notFound('Workflow');
     await describe(req.params.id);
+    if (wait > 0) streams.acquire(req, res);
     const handle = temporal.workflow.getHandle(req.params.id);
     let timer: NodeJS.Timeout | undefined;
     // Abort the long poll when we stop waiting, so no stream outlives the request.
@@ -183,9 +187,12 @@ export function workflowRoutes(deps: ApiDeps): Router {
       new Promise<{ kind: 'waiting' }>((resolve) => {
         timer = setTimeout(() => resolve({ kind: 'waiting' }), wait * 1000);
       }),
+      // A client that went away stops the wait (and its long poll) at once.
+      new Promise<{ kind: 'gone' }>((resolve) => res.on('close', () => resolve({ kind: 'gone' }))),
     ]);
     clearTimeout(timer);
     abort.abort();
+    if (outcome.kind === 'gone') return;
     const status = await statusBody(req.params.id);
     if (outcome.kind === 'done') res.json({ ...status, result: outcome.result });
     else if (outcome.kind === 'failed' && outcome.error instanceof WorkflowFailedError) res.json(status);

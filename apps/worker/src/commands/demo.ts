@@ -88,6 +88,7 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
 
   stepLine(2, `upload the example ${path.basename(EXAMPLE)} and verify it in the sandbox`);
   const form = new FormData();
+  form.append('course_id', courseId);
   form.append('archive', new Blob([tarGz(filesUnder(exampleDir, `${path.basename(EXAMPLE)}/`))]), 'example.tar.gz');
   const uploaded = await api.call(lecturer, 'POST', '/examples', form);
   const version = uploaded.body.examples[0].version;

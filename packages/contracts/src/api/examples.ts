@@ -61,3 +61,7 @@ export const ZReleaseStudentTemplateBody = z
   })
   .superRefine(exactlyOneSelection);
 export type TReleaseStudentTemplateBody = z.infer<typeof ZReleaseStudentTemplateBody>;
+
+/** Text fields of `POST /examples` (multipart): the course the examples are uploaded for (required but for administrators). */
+export const ZUploadExamplesFields = z.strictObject({ course_id: ZUuid.optional() });
+export type TUploadExamplesFields = z.infer<typeof ZUploadExamplesFields>;
