@@ -20,6 +20,8 @@ const graderEnv = {
   /** Sandboxed runs execute as uids GRADER_UID_BASE.. (+GRADER_UID_COUNT); worker processes on one host need disjoint ranges. */
   GRADER_UID_BASE: optionalInt(1000, 4_000_000_000),
   GRADER_UID_COUNT: optionalInt(1, 4096),
+  /** Root-only directory of host-wide locks on the uids in use; workers in containers on one host share it by a mount. */
+  GRADER_UID_LOCK_DIR: z.string().min(1).optional(),
   /** A cgroup per sandboxed run bounding its whole process tree: auto (when available), required, off. */
   GRADER_CGROUPS: z.enum(['auto', 'required', 'off']).default('auto'),
 };
@@ -82,7 +84,11 @@ export function loadGraderEnv(env: RawEnv = process.env): TGraderEnv {
 }
 
 /** The grader settings of a worker or the grade command, from its environment. */
-export function graderSettingsFrom(env: TGraderEnv): { config: { pythonBin?: string; uidBase?: number; uidCount?: number; cgroups: 'auto' | 'required' | 'off' }; limits: TSandboxLimitsInput; workDir: string } {
+export function graderSettingsFrom(env: TGraderEnv): {
+  config: { pythonBin?: string; uidBase?: number; uidCount?: number; uidLockDir?: string; cgroups: 'auto' | 'required' | 'off'; tmpDir?: string };
+  limits: TSandboxLimitsInput;
+  workDir: string;
+} {
   const limits: TSandboxLimitsInput = {};
   if (env.GRADER_MAX_WALL_SECONDS !== undefined) limits.wallTimeoutMs = env.GRADER_MAX_WALL_SECONDS * 1000;
   if (env.GRADER_MAX_COMPILE_SECONDS !== undefined) limits.compileTimeoutMs = env.GRADER_MAX_COMPILE_SECONDS * 1000;
@@ -94,6 +100,7 @@ export function graderSettingsFrom(env: TGraderEnv): { config: { pythonBin?: str
       ...(env.COMPUTOR_GRADER_VENV ? { pythonBin: path.join(env.COMPUTOR_GRADER_VENV, 'bin', 'python') } : {}),
       ...(env.GRADER_UID_BASE !== undefined ? { uidBase: env.GRADER_UID_BASE } : {}),
       ...(env.GRADER_UID_COUNT !== undefined ? { uidCount: env.GRADER_UID_COUNT } : {}),
+      ...(env.GRADER_UID_LOCK_DIR !== undefined ? { uidLockDir: path.resolve(env.GRADER_UID_LOCK_DIR) } : {}),
       cgroups: env.GRADER_CGROUPS,
     },
     limits,

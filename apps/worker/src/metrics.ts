@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { TRequestObservation } from '@computor/gitlab';
 import type { Logger } from '@computor/logger';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** A free loopback port for the Temporal SDK's own Prometheus exporter, which we re-serve. */
 export async function freeLoopbackPort(): Promise<number> {
@@ -43,8 +43,17 @@ export function createWorkerMetrics() {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const confinement = new Gauge({
+    name: 'computor_sandbox_confinement',
+    help: 'How sandboxed runs are bounded: 1 for the mode in use (cgroup-v2, cgroup-v1, or rlimit: per process only)',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    setSandboxConfinement(mode: 'cgroup-v1' | 'cgroup-v2' | 'rlimit') {
+      for (const m of ['cgroup-v1', 'cgroup-v2', 'rlimit']) confinement.set({ mode: m }, m === mode ? 1 : 0);
+    },
     onGitlabRequest(o: TRequestObservation) {
       gitlabDuration.observe({ method: o.method, route: o.route, status: o.status === null ? 'none' : String(o.status) }, o.durationMs / 1000);
       if (o.status === 429) gitlabRateLimited.inc();

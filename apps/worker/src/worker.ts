@@ -4,7 +4,7 @@ import { createActivities } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
 import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
 import { createDb } from '@computor/db';
-import { cgroupsFor, detectedCgroups, resolveGraderConfig } from '@computor/grader';
+import { cgroupsFor, detectedCgroups, privateDirIn, resolveGraderConfig } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -48,17 +48,28 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     if (sdkPort && env.WORKER_METRICS_PORT !== undefined) metricsServer = serveMetrics({ port: env.WORKER_METRICS_PORT, metrics, sdkPort, logger });
   }
   const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
-  const graderSettings = graderSettingsFrom(env);
+  let graderSettings = graderSettingsFrom(env);
   if (options.queues.includes(TASK_QUEUE_TESTING)) {
+    // Everything grading writes goes into this process's private (0700, mkdtemp) directory under
+    // GRADER_WORK_DIR; making it removes those of dead workers.
+    const privateDir = privateDirIn(graderSettings.workDir);
+    graderSettings = { ...graderSettings, workDir: privateDir, config: { ...graderSettings.config, tmpDir: privateDir } };
     // GRADER_CGROUPS=required without usable cgroups stops the worker here, before it takes work.
     const graderConfig = resolveGraderConfig(graderSettings.config);
+    let confinement: 'cgroup-v1' | 'cgroup-v2' | 'rlimit' = 'rlimit';
     if (graderConfig.cgroups === 'off') logger.warn('sandbox runs bounded per process only: GRADER_CGROUPS=off');
     else {
       const cgroups = cgroupsFor(graderConfig.cgroups, graderConfig.cgroupRoot);
       const found = detectedCgroups(graderConfig.cgroupRoot);
-      if (cgroups) logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot });
-      else if ('unavailable' in found) logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: found.unavailable });
+      if (cgroups) {
+        confinement = cgroups.kind === 'v2' ? 'cgroup-v2' : 'cgroup-v1';
+        // Whatever a dead worker's runs left running is killed before this one takes work.
+        const swept = await cgroups.sweep();
+        logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot, sweptRunCgroups: swept.removed, killedProcesses: swept.killed });
+        if (swept.failed.length) logger.error('run cgroups of dead workers could not be emptied', { cgroups: swept.failed });
+      } else if ('unavailable' in found) logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: found.unavailable });
     }
+    metrics.setSandboxConfinement(confinement);
   }
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
   const storage = new Storage(storageConfigFrom(env));

@@ -21,6 +21,16 @@ export const ZGraderConfig = z.object({
    */
   uidBase: z.number().int().min(1000).default(61000),
   uidCount: z.number().int().min(1).max(4096).default(32),
+  /**
+   * Host-wide lock files for the uids in use (root-only; /run is cleared at boot), so that workers
+   * with overlapping ranges never share a uid. Workers in containers on one host share it by
+   * mounting the same host directory here; null disables the locks.
+   */
+  uidLockDir: z.string().nullable().default('/run/computor-grader/uid-locks'),
+  /** CPU bandwidth of one run's whole process tree, in cores (cgroups only; RLIMIT_CPU bounds each process). */
+  runCpuCores: z.number().min(0.1).max(64).default(1),
+  /** Files (inodes) each of a run's two tmpfs mounts, /tmp and /work, may hold. */
+  tmpfsInodes: z.number().int().min(64).max(1_000_000).default(16_384),
   /** Collections of one submission graded at the same time. */
   concurrency: z.number().int().min(1).default(2),
   /** Bytes of each stream of a run embedded in the report (the checks see up to `outputBytes`). */
@@ -33,13 +43,17 @@ export const ZGraderConfig = z.object({
    */
   sandboxEnv: z.record(z.string(), z.string()).default({}),
   /**
-   * `auto`: confine each run's whole process tree in a cgroup (memory and pids) when the cgroup v1
-   * memory and pids controllers are writable under `cgroupRoot`; `required`: refuse to grade
-   * without; `off`: per-process rlimits only.
+   * `auto`: confine each run's whole process tree in a cgroup (memory, pids, CPU) when `cgroupRoot`
+   * is a cgroup v2 hierarchy offering those controllers to the worker's cgroup, or holds writable
+   * cgroup v1 memory, pids and cpu controllers; `required`: refuse to grade without; `off`:
+   * per-process rlimits only.
    */
   cgroups: z.enum(['auto', 'required', 'off']).default('auto'),
   cgroupRoot: z.string().default('/sys/fs/cgroup'),
-  /** Host directory for per-run scratch space (compiled programs, generated /etc files). */
+  /**
+   * Parent of this process's private (0700, mkdtemp) directory for per-run scratch space and
+   * compiled programs; used as is when it already is such a directory (the worker passes its own).
+   */
   tmpDir: z.string().default(os.tmpdir()),
 });
 export type TGraderConfig = z.infer<typeof ZGraderConfig>;

@@ -34,7 +34,9 @@ export { evaluateTextCheck, extractNumbers, type TTextCheck, type TTextOutcome }
 export { checkOccurrences, countCOccurrences, countPythonOccurrences } from './compare/structural';
 export { ZSandboxLimits, effectiveLimits, resolveSandboxLimits, type TEffectiveLimits, type TSandboxLimits, type TSandboxLimitsInput } from './sandbox/limits';
 export { Sandbox, type TSandboxFile, type TSandboxRunRequest, type TSandboxRunResult, type TSandboxSettings } from './sandbox/sandbox';
-export { cgroupsFor, detectCgroups, detectedCgroups, type TCgroups, type TRunCgroup } from './sandbox/cgroup';
+export { cgroupsFor, detectCgroups, detectedCgroups, type TCgroupSweep, type TCgroups, type TRunCgroup } from './sandbox/cgroup';
+export { privateDirIn, sweepDeadWorkerDirs } from './sandbox/private-dir';
+export { seccompProgram } from './sandbox/seccomp';
 export { aggregateReport, applyDependencies, collectionStatus, summarizeChecks, GRADER_VERSION, type TAggregateOptions } from './grade/aggregate';
 export { gradeCollection, gradeSubmission, type TGradeCollectionOptions, type TGradeOptions } from './grade/grade';
 export {

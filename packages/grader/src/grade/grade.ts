@@ -46,8 +46,6 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
       bwrapBin: config.bwrapBin,
       prlimitBin: config.prlimitBin,
       setprivBin: config.setprivBin,
-      unshareBin: config.unshareBin,
-      mountBin: config.mountBin,
       uidLockDir: config.uidLockDir,
       runCpuCores: config.runCpuCores,
       tmpfsInodes: config.tmpfsInodes,

@@ -1,119 +1,328 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ownerIsDead, pidNamespace } from './owner';
 
-// RLIMIT_AS bounds each process of a run, not the run: 64 processes of 1 GiB each could take the
-// host's memory. A cgroup per run bounds the whole tree (memory, tmpfs pages included, and pids).
-// Supported: the cgroup v1 memory and pids controllers, mounted writable (as on this project's
-// machines). Elsewhere `detectCgroups` answers why not, and runs keep their per-process limits.
+// RLIMIT_AS and RLIMIT_NPROC bound each process (or uid) of a run, not the run: 64 processes of
+// 1 GiB each could take the host's memory, and RLIMIT_CPU does not stop a run from using every
+// core. A cgroup per run bounds the whole tree: memory (tmpfs pages and kernel memory included),
+// pids and CPU bandwidth (one core by default). It is also the unit that gets killed: at the end
+// of every run, and at a worker's start for the run cgroups of workers that died.
+//
+// cgroup v2 (unified hierarchy, Debian 12's default): the worker's own cgroup must offer the
+// memory, pids and cpu controllers (a delegated systemd unit, or a container's cgroup namespace);
+// the worker moves its processes into a leaf `computor-worker` so that the parent can enable them
+// for `computor-sandbox/run-…`. cgroup v1: the memory, pids and cpu hierarchies mounted writable.
 
 export interface TRunCgroup {
   /** `cgroup.procs` files the run's first process writes its pid to before it execs. */
   readonly procsFiles: string[];
   /** Processes the kernel's OOM killer killed in this cgroup. */
   oomKills(): number;
+  /** SIGKILLs every process in the cgroup, waits until it is empty, and removes it. */
   remove(): Promise<void>;
 }
 
+export interface TRunCgroupLimits {
+  memoryBytes: number;
+  maxProcesses: number;
+  /** CPU bandwidth of the whole run, in cores (1 = one core's worth per period). */
+  cpuCores: number;
+}
+
 export interface TCgroups {
-  readonly kind: 'v1';
-  create(name: string, limits: { memoryBytes: number; maxProcesses: number }): TRunCgroup;
+  readonly kind: 'v1' | 'v2';
+  create(name: string, limits: TRunCgroupLimits): TRunCgroup;
+  /** Kills what runs in run cgroups of dead workers and removes those cgroups. */
+  sweep(): Promise<TCgroupSweep>;
+}
+
+export interface TCgroupSweep {
+  /** Run cgroups removed. */
+  removed: number;
+  /** Processes that were still running in them and were killed. */
+  killed: number;
+  /** Run cgroups that could not be emptied. */
+  failed: string[];
 }
 
 const PARENT = 'computor-sandbox';
+const CPU_PERIOD_US = 100_000;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+const V2_CONTROLLERS = ['memory', 'pids', 'cpu'];
 
-function writable(dir: string): boolean {
+/** Name of a run cgroup: the owner's pid namespace and pid, so a later worker knows whose it is. */
+export function runCgroupName(uid: number, counter: number): string {
+  return `run-${pidNamespace()}-${process.pid}-${uid}-${counter}`;
+}
+
+/** A run cgroup of a worker (in our pid namespace) that no longer exists. */
+function isOrphan(name: string): boolean {
+  const match = /^run-(\d+)-(\d+)-/.exec(name);
+  if (!match) return false;
+  return ownerIsDead(match[1] as string, Number(match[2]));
+}
+
+function readProcs(dir: string): number[] {
+  try {
+    return fs
+      .readFileSync(path.join(dir, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function rmdirWhenEmpty(dir: string, attempts = 100): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || attempt >= attempts) throw error;
+      await sleep(20);
+    }
+  }
+}
+
+/**
+ * SIGKILLs every process in a v1 cgroup until none is left (a fork bomb is bounded by pids.max,
+ * so the loop converges), then returns how many it killed.
+ */
+async function killV1(dir: string, attempts = 250): Promise<number> {
+  let killed = 0;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const pids = readProcs(dir);
+    if (pids.length === 0) return killed;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed += 1;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await sleep(attempt < 5 ? 2 : 20);
+  }
+  return killed;
+}
+
+/** v2: cgroup.kill kills the whole subtree atomically (Linux 5.14); older kernels fall back to the v1 loop. */
+async function killV2(dir: string): Promise<number> {
+  const count = readProcs(dir).length;
+  if (count === 0) return 0;
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+  } catch {
+    return killV1(dir);
+  }
+  for (let attempt = 0; attempt < 250; attempt++) {
+    if (!/^populated 1$/m.test(safeRead(path.join(dir, 'cgroup.events')))) return count;
+    await sleep(attempt < 5 ? 2 : 20);
+  }
+  return count;
+}
+
+function safeRead(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function writable(dir: string, file = 'cgroup.procs'): boolean {
   try {
     fs.accessSync(dir, fs.constants.W_OK);
-    return fs.existsSync(path.join(dir, 'cgroup.procs'));
+    return fs.existsSync(path.join(dir, file));
   } catch {
     return false;
   }
 }
 
-/** Run cgroups left by a worker that was killed mid-run (named `run-<pid>-…`, that pid gone, empty). */
-function removeOrphans(parent: string): void {
-  for (const name of fs.readdirSync(parent)) {
-    const pid = /^run-(\d+)-/.exec(name)?.[1];
-    if (!pid || processExists(Number(pid))) continue;
-    try {
-      fs.rmdirSync(path.join(parent, name));
-    } catch {
-      // still has tasks (another pid namespace reused the number?) or already gone: leave it
-    }
+function isCgroup2(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
   }
 }
 
-function processExists(pid: number): boolean {
+function safeReaddir(dir: string): string[] {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 
-/** The cgroups runs can be confined in, or the reason there are none (removes orphaned run cgroups). */
-export function detectCgroups(root = '/sys/fs/cgroup'): TCgroups | { unavailable: string } {
-  const memory = path.join(root, 'memory');
-  const pids = path.join(root, 'pids');
-  if (!writable(memory) || !writable(pids)) {
-    return { unavailable: `no writable cgroup v1 memory and pids controllers under ${root}` };
-  }
-  const memoryParent = path.join(memory, PARENT);
-  const pidsParent = path.join(pids, PARENT);
+function v1(root: string): TCgroups | { unavailable: string } {
+  const controllers = { memory: path.join(root, 'memory'), pids: path.join(root, 'pids'), cpu: path.join(root, 'cpu') };
+  const missing = Object.entries(controllers)
+    .filter(([, dir]) => !writable(dir))
+    .map(([name]) => name);
+  if (missing.length) return { unavailable: `no writable cgroup v2 hierarchy and no writable cgroup v1 ${missing.join(', ')} controller under ${root}` };
+  const parents = { memory: path.join(controllers.memory, PARENT), pids: path.join(controllers.pids, PARENT), cpu: path.join(controllers.cpu, PARENT) };
   try {
-    fs.mkdirSync(memoryParent, { recursive: true });
-    fs.mkdirSync(pidsParent, { recursive: true });
+    for (const dir of Object.values(parents)) fs.mkdirSync(dir, { recursive: true });
   } catch (error) {
     return { unavailable: `cannot create ${PARENT} cgroups: ${(error as Error).message}` };
   }
-  removeOrphans(memoryParent);
-  removeOrphans(pidsParent);
+  const all = Object.values(parents);
   return {
     kind: 'v1',
     create(name, limits) {
-      const mem = path.join(memoryParent, name);
-      const pid = path.join(pidsParent, name);
-      fs.mkdirSync(mem);
-      fs.mkdirSync(pid);
-      fs.writeFileSync(path.join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      const mem = path.join(parents.memory, name);
+      const pid = path.join(parents.pids, name);
+      const cpu = path.join(parents.cpu, name);
+      const dirs = [mem, pid, cpu];
       try {
-        // With swap accounting, swap must not extend the limit.
-        fs.writeFileSync(path.join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
-      } catch {
-        // no swap accounting on this kernel: nothing to extend
-      }
-      fs.writeFileSync(path.join(pid, 'pids.max'), String(limits.maxProcesses));
-      return {
-        procsFiles: [path.join(mem, 'cgroup.procs'), path.join(pid, 'cgroup.procs')],
-        oomKills() {
+        for (const dir of dirs) fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+        try {
+          // With swap accounting, swap must not extend the limit.
+          fs.writeFileSync(path.join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+        } catch {
+          // no swap accounting on this kernel: nothing to extend
+        }
+        fs.writeFileSync(path.join(pid, 'pids.max'), String(limits.maxProcesses));
+        fs.writeFileSync(path.join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        fs.writeFileSync(path.join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpuCores * CPU_PERIOD_US))));
+      } catch (error) {
+        for (const dir of dirs) {
           try {
-            const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(path.join(mem, 'memory.oom_control'), 'utf8'));
-            return m ? Number(m[1]) : 0;
+            fs.rmdirSync(dir);
           } catch {
-            return 0;
+            // not created
           }
+        }
+        throw error;
+      }
+      return {
+        procsFiles: dirs.map((dir) => path.join(dir, 'cgroup.procs')),
+        oomKills() {
+          const m = /^oom_kill (\d+)$/m.exec(safeRead(path.join(mem, 'memory.oom_control')));
+          return m ? Number(m[1]) : 0;
         },
         async remove() {
-          // The tree was killed with its process group; the kernel may still be reaping it.
-          for (const dir of [mem, pid]) {
-            for (let attempt = 0; ; attempt++) {
-              try {
-                fs.rmdirSync(dir);
-                break;
-              } catch (error) {
-                const code = (error as NodeJS.ErrnoException).code;
-                if (code === 'ENOENT') break;
-                if (code !== 'EBUSY' || attempt >= 50) throw error;
-                await sleep(20);
-              }
-            }
-          }
+          await killV1(pid);
+          for (const dir of dirs) await rmdirWhenEmpty(dir);
         },
       };
     },
+    async sweep() {
+      // Every process of a run is in all three hierarchies: kill by the pids one, remove in each.
+      const result: TCgroupSweep = { removed: 0, killed: 0, failed: [] };
+      const names = new Set(all.flatMap((parent) => safeReaddir(parent).filter(isOrphan)));
+      for (const name of names) {
+        try {
+          result.killed += await killV1(path.join(parents.pids, name));
+          for (const parent of all) await rmdirWhenEmpty(path.join(parent, name));
+          result.removed += 1;
+        } catch {
+          result.failed.push(name);
+        }
+      }
+      return result;
+    },
   };
+}
+
+/** The worker's own cgroup in the unified hierarchy, from /proc/self/cgroup (`0::/path`). */
+function ownCgroupV2(): string | undefined {
+  return /^0::(\/.*)$/m.exec(safeRead('/proc/self/cgroup'))?.[1];
+}
+
+function v2(root: string): TCgroups | { unavailable: string } {
+  const own = ownCgroupV2();
+  if (own === undefined) return { unavailable: 'this process is in no cgroup v2 hierarchy' };
+  // Already moved into our leaf (a second detection in this process): the base is its parent.
+  const base = path.join(root, path.basename(own) === 'computor-worker' ? path.dirname(own) : own);
+  const offered = safeRead(path.join(base, 'cgroup.controllers')).split(/\s+/);
+  const missing = V2_CONTROLLERS.filter((c) => !offered.includes(c));
+  if (missing.length) return { unavailable: `cgroup v2 ${base} does not offer the ${missing.join(', ')} controller (delegate them to the worker's cgroup)` };
+  if (!writable(base, 'cgroup.subtree_control')) return { unavailable: `cgroup v2 ${base} is not writable` };
+  const enable = `${V2_CONTROLLERS.map((c) => `+${c}`).join(' ')}`;
+  const parent = path.join(base, PARENT);
+  try {
+    const enabled = safeRead(path.join(base, 'cgroup.subtree_control')).split(/\s+/);
+    if (!V2_CONTROLLERS.every((c) => enabled.includes(c))) {
+      // No internal processes: a cgroup that enables controllers for children holds no process itself.
+      const leaf = path.join(base, 'computor-worker');
+      fs.mkdirSync(leaf, { recursive: true });
+      for (let attempt = 0; attempt < 10 && readProcs(base).length; attempt++) {
+        for (const pid of readProcs(base)) {
+          try {
+            fs.writeFileSync(path.join(leaf, 'cgroup.procs'), String(pid));
+          } catch {
+            // exited meanwhile, or a kernel thread
+          }
+        }
+      }
+      fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), enable);
+    }
+    fs.mkdirSync(parent, { recursive: true });
+    const parentEnabled = safeRead(path.join(parent, 'cgroup.subtree_control')).split(/\s+/);
+    if (!V2_CONTROLLERS.every((c) => parentEnabled.includes(c))) fs.writeFileSync(path.join(parent, 'cgroup.subtree_control'), enable);
+  } catch (error) {
+    return { unavailable: `cannot set up ${parent} with the ${V2_CONTROLLERS.join(', ')} controllers: ${(error as Error).message}` };
+  }
+  return {
+    kind: 'v2',
+    create(name, limits) {
+      const dir = path.join(parent, name);
+      fs.mkdirSync(dir);
+      try {
+        fs.writeFileSync(path.join(dir, 'memory.max'), String(limits.memoryBytes));
+        try {
+          fs.writeFileSync(path.join(dir, 'memory.swap.max'), '0');
+        } catch {
+          // no swap controller: nothing to extend the limit with
+        }
+        fs.writeFileSync(path.join(dir, 'pids.max'), String(limits.maxProcesses));
+        fs.writeFileSync(path.join(dir, 'cpu.max'), `${Math.max(1000, Math.round(limits.cpuCores * CPU_PERIOD_US))} ${CPU_PERIOD_US}`);
+      } catch (error) {
+        fs.rmdirSync(dir);
+        throw error;
+      }
+      return {
+        procsFiles: [path.join(dir, 'cgroup.procs')],
+        oomKills() {
+          const m = /^oom_kill (\d+)$/m.exec(safeRead(path.join(dir, 'memory.events')));
+          return m ? Number(m[1]) : 0;
+        },
+        async remove() {
+          await killV2(dir);
+          await rmdirWhenEmpty(dir);
+        },
+      };
+    },
+    async sweep() {
+      const result: TCgroupSweep = { removed: 0, killed: 0, failed: [] };
+      for (const name of safeReaddir(parent).filter(isOrphan)) {
+        try {
+          result.killed += await killV2(path.join(parent, name));
+          await rmdirWhenEmpty(path.join(parent, name));
+          result.removed += 1;
+        } catch {
+          result.failed.push(name);
+        }
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * The cgroups runs can be confined in, or the reason there are none: cgroup v2 when `root` is a
+ * cgroup2 mount, else the v1 memory, pids and cpu hierarchies under it.
+ */
+export function detectCgroups(root = '/sys/fs/cgroup'): TCgroups | { unavailable: string } {
+  return isCgroup2(root) ? v2(root) : v1(root);
 }
 
 const detected = new Map<string, TCgroups | { unavailable: string }>();
