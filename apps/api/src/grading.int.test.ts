@@ -334,23 +334,28 @@ describe('test runs', () => {
     expect(await objectCount(`results/${run.body.result_id}/`)).toBe(0);
   });
 
-  it('survives the worker killed with SIGKILL mid-grading: exactly one stored result', async () => {
+  it('survives the worker killed with SIGKILL mid-grading three times: lost workers do not use up the attempts, exactly one stored result', async () => {
     const contentId = contents.get('itpcp.pgph.py.vector_field')!;
     const correct = fs.readFileSync(path.join(exampleDir('itpcp.pgph.py.vector_field'), 'localTests', 'correctSolution', 'vector_field.py'), 'utf8');
     // Slow enough to be caught mid-run, fast enough to finish within the wall limit.
-    const upload = await submit(course.users.student!.token, contentId, tarGz([{ path: 'vector_field.py', data: `import time\ntime.sleep(3)\n${correct}` }]));
+    const upload = await submit(course.users.student!.token, contentId, tarGz([{ path: 'vector_field.py', data: `import time\ntime.sleep(2)\n${correct}` }]));
     const run = await request(app).post(`/submissions/${upload.body.id}/test`).set(auth(course.users.student!.token));
     const handle = client.workflow.getHandle(run.body.workflow_id);
-    let activityStarted = false;
-    for (let i = 0; i < 200 && !activityStarted; i++) {
-      // Started events reach the history only when an attempt ends: ask for the pending activities.
-      const pending = (await handle.describe()).raw.pendingActivities ?? [];
-      activityStarted = pending.some((a) => a.activityType?.name === 'gradeSubmissionCollection' && a.state === 2);
-      if (!activityStarted) await new Promise((r) => setTimeout(r, 50));
+    const killed = new Set<string>();
+    // Three kills: with a shared budget of three attempts the third would have failed the run.
+    for (let kill = 0; kill < 3; kill++) {
+      let runningAttempt: string | undefined;
+      for (let i = 0; i < 800 && !runningAttempt; i++) {
+        // Started events reach the history only when an attempt ends: ask for the pending activities.
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        runningAttempt = pending.find((a) => a.activityType?.name === 'gradeSubmissionCollection' && a.state === 2 && !killed.has(a.activityId ?? ''))?.activityId ?? undefined;
+        if (!runningAttempt) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(runningAttempt).toBeDefined();
+      killed.add(runningAttempt!);
+      await worker.kill('SIGKILL');
+      worker = await startWorkerProcess({ namespace, queues: ['computor-testing'], env: WORKER_ENV() });
     }
-    expect(activityStarted).toBe(true);
-    await worker.kill('SIGKILL');
-    worker = await startWorkerProcess({ namespace, queues: ['computor-testing'], env: WORKER_ENV() });
     const done = await outcome(run.body.workflow_id);
     expect(done).toMatchObject({ status: 'completed', result: { score: 1, passed: true } });
     const rows = await deps.db.result.findMany({ where: { artifactId: upload.body.id } });

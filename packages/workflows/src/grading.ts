@@ -7,6 +7,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import { rootCause, validParams } from './steps';
@@ -23,17 +24,35 @@ const bookkeeping = proxyLocalActivities<Activities>({
 /**
  * One proxy per budget: each collection gets its own start-to-close timeout. Heartbeats every 3 s,
  * so a lost worker is noticed within 15 s and the collection retried elsewhere (or after restart).
+ * Each attempt is one server-side attempt: `gradeWithBudgets` decides about repeats, so that a lost
+ * worker and a failing attempt draw on separate budgets.
  */
 function graderFor(plan: TCollectionPlan) {
   return proxyActivities<Activities>({
     startToCloseTimeout: plan.budgetMs,
     heartbeatTimeout: '15 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+    retry: { maximumAttempts: 1 },
   });
 }
 
+/** Attempts that failed (the grader threw) before the collection fails. */
+const FAILED_ATTEMPTS = 3;
+/** Attempts lost with their worker (killed, crashed, restarted): the student's hand-in is not at fault. */
+const LOST_WORKERS = 10;
+
 function exceededBudget(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'START_TO_CLOSE';
+}
+
+function lostWorker(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'HEARTBEAT';
+}
+
+function retryable(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure)) return false;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure) return !cause.nonRetryable && !NON_RETRYABLE_TYPES.includes(cause.type ?? '');
+  return true;
 }
 
 /** A collection that did not finish within its budget costs that collection (every check `timeout`), not the submission. */
@@ -50,17 +69,28 @@ function timedOutCollection(plan: TCollectionPlan): TCollectionResult {
   };
 }
 
-async function gradeAll(example: Parameters<Activities['gradeSubmissionCollection']>[0]['example'], target: TGradeTarget, plans: TCollectionPlan[]): Promise<TCollectionResult[]> {
-  return Promise.all(
-    plans.map(async (plan) => {
-      try {
-        return await graderFor(plan).gradeSubmissionCollection({ example, target, collectionIndex: plan.index });
-      } catch (error) {
-        if (exceededBudget(error)) return timedOutCollection(plan);
-        throw error;
+async function gradeWithBudgets(plan: TCollectionPlan, input: Parameters<Activities['gradeSubmissionCollection']>[0]): Promise<TCollectionResult> {
+  let failed = 0;
+  let lost = 0;
+  for (;;) {
+    try {
+      return await graderFor(plan).gradeSubmissionCollection(input);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      if (exceededBudget(error)) return timedOutCollection(plan);
+      if (lostWorker(error)) {
+        // The heartbeat timeout already waited; the next attempt goes to whichever worker polls.
+        if (++lost > LOST_WORKERS) throw error;
+        continue;
       }
-    }),
-  );
+      if (++failed >= FAILED_ATTEMPTS || !retryable(error)) throw error;
+      await sleep(Math.min(1000 * 2 ** (failed - 1), 15_000));
+    }
+  }
+}
+
+async function gradeAll(example: Parameters<Activities['gradeSubmissionCollection']>[0]['example'], target: TGradeTarget, plans: TCollectionPlan[]): Promise<TCollectionResult[]> {
+  return Promise.all(plans.map((plan) => gradeWithBudgets(plan, { example, target, collectionIndex: plan.index })));
 }
 
 /**
