@@ -135,13 +135,14 @@ export function gradingActivities(deps: ActivityDeps) {
         });
         if (result.status === 'infra_error' || result.checks.some((c) => c.status === 'infra_error')) {
           const failed = result.checks.find((c) => c.status === 'infra_error');
-          const reason = failed?.message ?? result.message;
-          // The message can reach the student (workflow status, result); an exception's text stays in details and the log.
-          if (failed?.detail) context.log.error('grader failure', { collection: input.collectionIndex, detail: failed.detail });
+          // The failure's message reaches the student (workflow status, result): it says what
+          // happened in plain terms; the grader's own text (host paths, exceptions) goes to the log and details.
+          const detail = [failed?.message ?? result.message, failed?.detail].filter(Boolean).join(': ');
+          context.log.error('grader failure', { collection: input.collectionIndex, name: result.name, detail });
           throw ApplicationFailure.create({
             type: GRADER_INFRA_ERROR,
-            message: `collection ${input.collectionIndex} (${result.name}): ${reason}`,
-            ...(failed?.detail ? { details: [failed.detail] } : {}),
+            message: `collection ${input.collectionIndex} (${result.name}): ${failed?.publicMessage ?? result.publicMessage ?? 'the grader could not evaluate it'}`,
+            details: [detail],
           });
         }
         return result;
