@@ -63,6 +63,16 @@ describe('toStudentReport', () => {
     expect(toTestSummary(view).tests[0]?.tests[0]?.details).toBe('expected: 424242; actual: 1');
   });
 
+  test('a report written before public messages existed shows students a plain message by status', () => {
+    const old = collection(undefined);
+    const checks = old.checks.map(({ publicMessage: _public, ...check }) => check);
+    const { publicMessage: _collectionPublic, ...rest } = old;
+    const view = toStudentReport(report({ ...rest, checks }));
+    expect(view.collections[0]?.checks.map((c) => c.message)).toEqual(['failed', PLAIN_INFRA_MESSAGE]);
+    expect(view.collections[0]?.message).toBe('failed');
+    expect(JSON.stringify(view)).not.toContain('424242');
+  });
+
   test('the staff view (the stored report) keeps everything', () => {
     const stored = report(collection('never'));
     expect(JSON.stringify(stored)).toContain('424242');
