@@ -17,6 +17,8 @@ const graderEnv = {
   GRADER_MAX_MEMORY_MB: optionalInt(64, 65_536),
   GRADER_MAX_PROCESSES: optionalInt(1, 4096),
   GRADER_MAX_OUTPUT_BYTES: optionalInt(1024, 256 * 1024 * 1024),
+  /** Bytes of values one Python run may report to the grader; more is `output_limit`. */
+  GRADER_MAX_VALUE_BYTES: optionalInt(64 * 1024, 1024 * 1024 * 1024),
   /** Sandboxed runs execute as uids GRADER_UID_BASE.. (+GRADER_UID_COUNT); worker processes on one host need disjoint ranges. */
   GRADER_UID_BASE: optionalInt(1000, 4_000_000_000),
   GRADER_UID_COUNT: optionalInt(1, 4096),
@@ -95,6 +97,7 @@ export function graderSettingsFrom(env: TGraderEnv): {
   if (env.GRADER_MAX_MEMORY_MB !== undefined) limits.memoryMb = env.GRADER_MAX_MEMORY_MB;
   if (env.GRADER_MAX_PROCESSES !== undefined) limits.maxProcesses = env.GRADER_MAX_PROCESSES;
   if (env.GRADER_MAX_OUTPUT_BYTES !== undefined) limits.outputBytes = env.GRADER_MAX_OUTPUT_BYTES;
+  if (env.GRADER_MAX_VALUE_BYTES !== undefined) limits.valueBytes = env.GRADER_MAX_VALUE_BYTES;
   return {
     config: {
       ...(env.COMPUTOR_GRADER_VENV ? { pythonBin: path.join(env.COMPUTOR_GRADER_VENV, 'bin', 'python') } : {}),

@@ -14,6 +14,8 @@ export const ZCheckStatus = z.enum([
   'error',
   'timeout',
   'memory_exceeded',
+  /** The run wrote more than a cap allows (output streams, reported values) and was stopped: the student's. */
+  'output_limit',
   'skipped',
   'infra_error',
 ]);
@@ -64,7 +66,7 @@ export type TRunOutput = z.infer<typeof ZRunOutput>;
 export const ZSummary = z.object({
   total: z.number().int().nonnegative(),
   passed: z.number().int().nonnegative(),
-  /** Everything neither passed nor skipped: failed, error, timeout, memory_exceeded, infra_error. */
+  /** Everything neither passed nor skipped: failed, error, timeout, memory_exceeded, output_limit, infra_error. */
   failed: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
 });
@@ -152,6 +154,8 @@ export const ZSandboxLimits = z.object({
   openFiles: z.number().int().positive().default(256),
   /** Bytes of stdout and of stderr captured per run; the rest is counted and dropped. */
   outputBytes: z.number().int().positive().default(1024 * 1024),
+  /** Bytes of values one run may report to the grader (the driver's result channel); more is `output_limit`. */
+  valueBytes: z.number().int().positive().default(16 * 1024 * 1024),
   /** Size of the run's private writable work directory (tmpfs), MiB. */
   workDirMb: z.number().int().positive().default(64),
 });
@@ -213,6 +217,7 @@ function checkStatusToSummary(status: TCheckStatus): z.infer<typeof ZSummaryStat
       return 'TIMEDOUT';
     case 'error':
     case 'memory_exceeded':
+    case 'output_limit':
       return 'CRASHED';
     case 'skipped':
       return 'SKIPPED';
@@ -281,6 +286,7 @@ const PLAIN_BY_STATUS: Partial<Record<string, string>> = {
   error: 'the code could not be run or evaluated',
   timeout: 'did not finish in time',
   memory_exceeded: 'exceeded the memory limit',
+  output_limit: 'wrote more output than a run may',
   skipped: 'skipped',
   infra_error: PLAIN_INFRA_MESSAGE,
 };

@@ -23,6 +23,7 @@ const MARK: Record<string, string> = {
   error: 'ERR ',
   timeout: 'TIME',
   memory_exceeded: 'MEM ',
+  output_limit: 'OUT ',
   skipped: 'SKIP',
   infra_error: 'INFR',
 };

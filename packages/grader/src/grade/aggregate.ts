@@ -30,7 +30,7 @@ export function summarizeChecks(checks: readonly TCheckResult[]): TSummary {
   return { total: checks.length, passed, failed: checks.length - passed - skipped, skipped };
 }
 
-const SEVERITY: TCheckStatus[] = ['infra_error', 'timeout', 'memory_exceeded', 'error', 'failed'];
+const SEVERITY: TCheckStatus[] = ['infra_error', 'timeout', 'memory_exceeded', 'output_limit', 'error', 'failed'];
 
 /** A collection passes only when all its checks pass; otherwise it takes its worst check's status. */
 export function collectionStatus(checks: readonly TCheckResult[]): TCheckStatus {

@@ -98,7 +98,7 @@ function executionFailure(execution: TExecution): { status: TCheckResult['status
   }
   if (!run) return { status: 'infra_error', message: 'the program was not run' };
   // A crash is judged by the checks (stdout seen so far, exit code), as in the original engine.
-  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'infra_error') {
+  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'output_limit' || run.status === 'infra_error') {
     return { status: statusOfRun(run.status), message: `the program ${run.message}` };
   }
   return undefined;
@@ -194,7 +194,7 @@ async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection
   const built = await build(ctx, collection, 'student');
   if (built.problem) return { checks: allChecks(collection, 'error', built.problem) };
   const compile = built.compile as TCompileResult;
-  if (compile.run.status === 'timeout' || compile.run.status === 'infra_error' || compile.run.status === 'memory_exceeded') {
+  if (compile.run.status === 'timeout' || compile.run.status === 'infra_error' || compile.run.status === 'memory_exceeded' || compile.run.status === 'output_limit') {
     return { run: compile.run, checks: allChecks(collection, statusOfRun(compile.run.status), `the compiler ${compile.run.message}`) };
   }
   const compiled = compile.programDir !== undefined;

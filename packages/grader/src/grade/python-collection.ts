@@ -138,6 +138,7 @@ function variableCheck(check: TResolvedCheck, run: TPythonRun, reference: TRefer
   const started = performance.now();
   if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
   const found = run.values[check.name];
+  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
   if (!found || !found.ok) {
     return checkResult(check, 'failed', `Variable \`${check.name}\` not found in student namespace${found && !found.ok ? ` (${found.error})` : ''}`, { startedAt: started });
   }
@@ -232,7 +233,7 @@ function patternFound(pattern: string | undefined, texts: string[]): boolean {
 
 async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
   const run = await pythonRun(ctx, collection, 'student', [], false);
-  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'infra_error') {
+  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'output_limit' || run.status === 'infra_error') {
     return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
   }
   const isError = collection.type === 'error';
@@ -290,7 +291,7 @@ async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollect
         signal: ctx.signal,
       }),
     );
-    if (tokenRun.status === 'infra_error' || tokenRun.status === 'timeout') {
+    if (tokenRun.status === 'infra_error' || tokenRun.status === 'timeout' || tokenRun.status === 'output_limit') {
       return { checks: allChecks(collection, statusOfRun(tokenRun.status), `tokenizing ${file}: ${tokenRun.message}`) };
     }
   }
@@ -321,7 +322,7 @@ async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection
   const run = await memoize(ctx, `student:py-compile:${file}`, () =>
     runPython(ctx.sandbox, python(ctx), { mode: 'compile', files: files.files, file, limits: runLimits(ctx, collection), signal: ctx.signal }),
   );
-  if (run.status === 'timeout' || run.status === 'infra_error' || run.status === 'memory_exceeded') {
+  if (run.status === 'timeout' || run.status === 'infra_error' || run.status === 'memory_exceeded' || run.status === 'output_limit') {
     return { checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
   }
   const compiled = run.status === 'completed';

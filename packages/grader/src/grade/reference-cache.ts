@@ -10,7 +10,7 @@ import { z } from 'zod';
 export const REFERENCE_CACHE_FORMAT = 1;
 
 export const ZReferenceRun = z.object({
-  status: z.enum(['completed', 'error', 'timeout', 'memory_exceeded', 'infra_error']),
+  status: z.enum(['completed', 'error', 'timeout', 'memory_exceeded', 'output_limit', 'infra_error']),
   message: z.string(),
   stdout: z.string(),
   stderr: z.string(),

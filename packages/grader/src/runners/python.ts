@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TPyValue } from '../compare/py-value';
 import type { TPyToken } from '../compare/structural';
 import type { TEffectiveLimits } from '../sandbox/limits';
-import type { Sandbox, TSandboxFile } from '../sandbox/sandbox';
-import { classifySandboxResult, looksLikeMemoryExhaustion, programRunFrom, tail, type TProgramRun } from './run-result';
+import { REPORT_OVERHEAD_BYTES, type Sandbox, type TSandboxFile } from '../sandbox/sandbox';
+import { parseDriverReport, type TDriverError, type TDriverValue } from './driver-report';
+import { classifySandboxResult, looksLikeMemoryExhaustion, programRunFrom, tail, type TProgramRun, type TRunStatus } from './run-result';
 
 /** Shipped next to this module's compiled output by scripts/copy-assets.js. */
 export const DRIVER_PATH = path.resolve(__dirname, '..', 'python', 'driver.py');
@@ -53,15 +53,7 @@ export function pythonEnvironment(pythonBin: string): TPythonEnvironment {
   return { executable: pythonBin, roBinds, files, env: { MPLCONFIGDIR: MPL_DIR } };
 }
 
-export type TDriverValue = { ok: true; value: TPyValue } | { ok: false; error: string };
-
-export interface TDriverError {
-  type: string;
-  message: string;
-  traceback: string;
-  location: { file: string; line: number } | null;
-  memory: boolean;
-}
+export type { TDriverError, TDriverValue };
 
 export interface TPythonRun extends TProgramRun {
   values: Record<string, TDriverValue>;
@@ -88,27 +80,16 @@ export interface TPythonRunRequest {
   signal?: AbortSignal | undefined;
 }
 
-interface TDriverResult {
-  nonce?: string;
-  status?: string;
-  exitCode?: number;
-  values?: Record<string, TDriverValue>;
-  warnings?: string[];
-  error?: TDriverError;
-  phase?: string;
-  tokens?: TPyToken[];
-  needles?: Record<string, string[] | null>;
+/** What a run's check messages say when the driver's report cannot be trusted or is not there. */
+export const TAMPERED_REPORT = "the run's report was tampered with or missing";
+
+function section(name: string, payload: string): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  return Buffer.concat([Buffer.from(`${name} ${body.length}\n`, 'ascii'), body]);
 }
 
-function parseDriverResult(channel: Buffer | null, nonce: string): TDriverResult | undefined {
-  if (!channel || channel.length === 0) return undefined;
-  const line = channel.toString('utf8').split('\n')[0] ?? '';
-  try {
-    const parsed = JSON.parse(line) as TDriverResult;
-    return parsed.nonce === nonce ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+function mebibytes(bytes: number): string {
+  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
 }
 
 function describeError(error: TDriverError | undefined, phase: string | undefined): string {
@@ -119,18 +100,18 @@ function describeError(error: TDriverError | undefined, phase: string | undefine
 }
 
 export async function runPython(sandbox: Sandbox, env: TPythonEnvironment, request: TPythonRunRequest): Promise<TPythonRun> {
-  const nonce = randomBytes(16).toString('hex');
-  const spec = {
-    nonce,
-    mode: request.mode,
-    entryPoint: request.entryPoint,
-    setUpCode: request.setUpCode ?? [],
-    tearDownCode: request.tearDownCode ?? [],
-    expressions: request.expressions ?? [],
-    graphics: request.graphics ?? false,
-    file: request.file,
-    names: request.names ?? [],
-  };
+  const token = randomBytes(16).toString('hex');
+  const { valueBytes } = request.limits;
+  const spec = { mode: request.mode, entryPoint: request.entryPoint, graphics: request.graphics ?? false, file: request.file, names: request.names ?? [], maxValueBytes: valueBytes };
+  // The driver reads each section when it gets to it: test code still to come and the token are
+  // not in its memory while graded code runs (driver.py).
+  const input = Buffer.concat([
+    section('spec', JSON.stringify(spec)),
+    section('setUpCode', JSON.stringify(request.setUpCode ?? [])),
+    section('tearDownCode', JSON.stringify(request.tearDownCode ?? [])),
+    section('expressions', JSON.stringify(request.expressions ?? [])),
+    section('token', token),
+  ]);
   const result = await sandbox.run({
     // Not -I: that would also ignore PYTHONHASHSEED; the environment is ours alone (--clearenv).
     argv: [env.executable, '-s', '-B', `${SANDBOX_DRIVER_DIR}/${path.basename(DRIVER_PATH)}`],
@@ -140,41 +121,47 @@ export async function runPython(sandbox: Sandbox, env: TPythonEnvironment, reque
     ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
     limits: request.limits,
     signal: request.signal,
-    channel: { input: Buffer.from(JSON.stringify(spec), 'utf8') },
+    channel: { input, token, maxBytes: valueBytes + REPORT_OVERHEAD_BYTES },
   });
   const limitSeconds = request.limits.wallTimeoutMs / 1000;
-  const driver = parseDriverResult(result.channel, nonce);
   const empty = { values: {}, warnings: [], error: undefined, tokens: undefined, needles: undefined };
+  const failed = (status: TRunStatus, message: string): TPythonRun => ({
+    ...programRunFrom(result, { status, message, timedOut: false, memoryExceeded: status === 'memory_exceeded' }),
+    ...empty,
+  });
+  if (result.outcome === 'output_limit' && result.channelProblem === 'oversized') {
+    return failed('output_limit', `reported values larger than the limit of ${mebibytes(valueBytes)} and was stopped`);
+  }
+  if (result.outcome === 'tampered') return failed('error', `wrote into the grader's result channel: ${TAMPERED_REPORT}`);
   if (result.outcome !== 'exited' && result.outcome !== 'signaled') {
     return { ...programRunFrom(result, classifySandboxResult(result, limitSeconds)), ...empty };
   }
-  if (!driver) {
+  const report = result.channel ? parseDriverReport(result.channel, request.mode) : undefined;
+  if (!report) {
     const stderr = result.stderr.toString('utf8');
-    const memory = looksLikeMemoryExhaustion(stderr);
+    if (looksLikeMemoryExhaustion(stderr)) return failed('memory_exceeded', 'ran out of memory');
+    if (result.channel) return failed('error', `${TAMPERED_REPORT} (it is not a report the test code writes)`);
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`;
-    const message = result.channelOverflow
-      ? 'produced a result too large to transfer'
-      : `Python ${how} before reporting a result${stderr.trim() ? `: ${tail(stderr, 3, 500)}` : ''}`;
-    return {
-      ...programRunFrom(result, {
-        status: memory ? 'memory_exceeded' : 'error',
-        message: memory ? 'ran out of memory' : message,
-        timedOut: false,
-        memoryExceeded: memory,
-      }),
-      ...empty,
-    };
+    return failed('error', `${how} before the test code could report: ${TAMPERED_REPORT}${stderr.trim() ? ` (${tail(stderr, 3, 500)})` : ''}`);
   }
-  const status = driver.status === 'completed' ? 'completed' : driver.status === 'memory_exceeded' ? 'memory_exceeded' : 'error';
-  const message = status === 'completed' ? '' : status === 'memory_exceeded' ? 'ran out of memory (MemoryError)' : describeError(driver.error, driver.phase);
+  if (report.status === 'tampered') return failed('error', `${report.tamper ?? 'changed the interpreter under the test code'}: ${TAMPERED_REPORT}`);
+  const status: TRunStatus = report.status;
+  const message =
+    status === 'completed'
+      ? ''
+      : status === 'memory_exceeded'
+        ? 'ran out of memory (MemoryError)'
+        : status === 'output_limit'
+          ? `reported more than the limit of ${mebibytes(valueBytes)}`
+          : describeError(report.error, report.phase);
   const run = programRunFrom(result, { status, message, timedOut: false, memoryExceeded: status === 'memory_exceeded' });
   return {
     ...run,
-    exitCode: driver.exitCode ?? (status === 'completed' ? 0 : 1),
-    values: driver.values ?? {},
-    warnings: driver.warnings ?? [],
-    error: driver.error,
-    tokens: driver.tokens,
-    needles: driver.needles,
+    exitCode: report.exitCode,
+    values: report.values ?? {},
+    warnings: report.warnings,
+    error: report.error,
+    tokens: report.tokens,
+    needles: report.needles,
   };
 }

@@ -1,8 +1,11 @@
 import type { TRunOutput } from '@computor/contracts';
 import type { TSandboxRunResult } from '../sandbox/sandbox';
 
-/** How a run of graded code ended, as the checks see it. */
-export type TRunStatus = 'completed' | 'error' | 'timeout' | 'memory_exceeded' | 'infra_error';
+/**
+ * How a run of graded code ended, as the checks see it. `output_limit`: it wrote more than a cap
+ * allows (stdout/stderr past the drain limit, values past the value limit) and was stopped.
+ */
+export type TRunStatus = 'completed' | 'error' | 'timeout' | 'memory_exceeded' | 'output_limit' | 'infra_error';
 
 export interface TProgramRun {
   status: TRunStatus;
@@ -43,7 +46,9 @@ export function classifySandboxResult(result: TSandboxRunResult, limitSeconds: n
     case 'cpu_limit':
       return { status: 'timeout', message: 'exceeded its CPU time limit', timedOut: true, memoryExceeded: false };
     case 'output_limit':
-      return { status: 'error', message: 'produced too much output and was stopped', timedOut: false, memoryExceeded: false };
+      return { status: 'output_limit', message: 'produced more output than a run may write and was stopped', timedOut: false, memoryExceeded: false };
+    case 'tampered':
+      return { status: 'error', message: "wrote into the grader's result channel: the run's report was tampered with or missing", timedOut: false, memoryExceeded: false };
     case 'memory_limit':
       return { status: 'memory_exceeded', message: 'exceeded the memory limit of its run', timedOut: false, memoryExceeded: true };
     case 'file_size_limit':

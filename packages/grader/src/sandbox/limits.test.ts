@@ -11,6 +11,7 @@ test('operator defaults', () => {
     fileSizeMb: 16,
     openFiles: 256,
     outputBytes: MiB,
+    valueBytes: 16 * MiB,
     workDirMb: 64,
   });
 });

@@ -12,6 +12,8 @@ export interface TEffectiveLimits {
   fileSizeBytes: number;
   openFiles: number;
   outputBytes: number;
+  /** Bytes of values a driver may report (see ResultChannel). */
+  valueBytes: number;
   workDirBytes: number;
 }
 
@@ -47,6 +49,7 @@ export function effectiveLimits(
     fileSizeBytes: operator.fileSizeMb * MiB,
     openFiles: operator.openFiles,
     outputBytes: operator.outputBytes,
+    valueBytes: operator.valueBytes,
     workDirBytes: operator.workDirMb * MiB,
   };
 }

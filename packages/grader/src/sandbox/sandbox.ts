@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { TCgroups, TRunCgroup } from './cgroup';
 import type { TEffectiveLimits } from './limits';
-import { OutputCapture } from './output-capture';
+import { OutputCapture, ResultChannel, type TChannelProblem } from './output-capture';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
 
 // Every run of graded code (student or reference, compile or execute) goes through here:
@@ -52,11 +52,15 @@ export interface TSandboxRunRequest {
   stdin?: string | Buffer;
   limits: TEffectiveLimits;
   signal?: AbortSignal | undefined;
-  /** Side channel for a driver: `input` is written to fd 3, fd 4 is read into `channel`. */
-  channel?: { input: Buffer };
+  /**
+   * Side channel for a driver: `input` is written to fd 3; fd 4 is read as a framed report that
+   * must start with `token` and carry at most `maxBytes` (see ResultChannel).
+   */
+  channel?: { input: Buffer; token: string; maxBytes: number };
 }
 
-export type TSandboxOutcome = 'exited' | 'signaled' | 'timeout' | 'cpu_limit' | 'file_size_limit' | 'output_limit' | 'memory_limit' | 'infra_error';
+/** `tampered`: the run wrote something other than its driver's report to the result channel. */
+export type TSandboxOutcome = 'exited' | 'signaled' | 'timeout' | 'cpu_limit' | 'file_size_limit' | 'output_limit' | 'memory_limit' | 'tampered' | 'infra_error';
 
 export interface TSandboxRunResult {
   outcome: TSandboxOutcome;
@@ -66,15 +70,44 @@ export interface TSandboxRunResult {
   stderr: Buffer;
   stdoutBytes: number;
   stderrBytes: number;
+  /** The report's payload, when a channel was requested and arrived whole and well-framed. */
   channel: Buffer | null;
-  channelOverflow: boolean;
+  channelProblem: TChannelProblem | undefined;
   durationMs: number;
   infraMessage?: string;
 }
 
 export const WORK_DIR = '/work';
-const CHANNEL_LIMIT = 256 * 1024 * 1024;
-const STATUS_LIMIT = 64 * 1024;
+const STATUS_LIMIT = 4096;
+/** Warnings, the error and the other fields of a report, beyond the values it carries. */
+export const REPORT_OVERHEAD_BYTES = 1024 * 1024;
+
+/**
+ * The first process in the sandbox (as the sandbox's root, so graded code can neither signal it
+ * nor open its descriptors): closes every descriptor but 0-2 (0-4 for a driver) that this process
+ * or bwrap left open, forks, execs the rest of the command line (prlimit, setpriv, the program),
+ * waits, and writes the real wait status to fd 5, which the program never holds. A program that
+ * exits with 152 is `exit 152`, one killed by SIGXCPU `signal 24`: bwrap's own exit code, 128 + n
+ * for both, could not tell them apart. Plain perl without modules: ~5 ms.
+ */
+const SUPERVISOR_BIN = '/usr/bin/perl';
+const SUPERVISOR = [
+  'my $keep = shift @ARGV;',
+  "opendir(my $d, '/proc/self/fd') or die \"sandbox: no /proc/self/fd\\n\";",
+  'my @fds = grep { /^\\d+$/ } readdir $d;',
+  'closedir $d;',
+  "sub shut { open(my $h, '<&=', $_[0]) and close $h }",
+  'my $pid = fork;',
+  'defined $pid or die "sandbox: fork failed: $!\\n";',
+  'if (!$pid) { shut($_) for grep { $_ > $keep } @fds; exec { $ARGV[0] } @ARGV; print STDERR "cannot run $ARGV[0]: $!\\n"; exit 127 }',
+  'shut($_) for grep { $_ != 5 } @fds;',
+  'waitpid($pid, 0) == $pid or exit 3;',
+  'my $s = $?;',
+  "open(my $out, '>&=', 5) or exit 4;",
+  "syswrite $out, ($s & 127 ? 'signal ' . ($s & 127) : 'exit ' . ($s >> 8)) . \"\\n\";",
+  'exit 0;',
+].join('\n');
+const SUPERVISOR_STATUS = /^(exit|signal) (\d+)$/m;
 
 export class SandboxAbortedError extends Error {
   override readonly name = 'AbortError';
@@ -274,8 +307,12 @@ export class Sandbox {
     };
     args.push('--clearenv');
     for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
-    args.push('--chdir', WORK_DIR, '--json-status-fd', '5', '--');
+    args.push('--chdir', WORK_DIR, '--');
     args.push(
+      SUPERVISOR_BIN,
+      '-e',
+      SUPERVISOR,
+      request.channel ? '4' : '2',
       this.settings.prlimitBin,
       `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
       `--as=${limits.memoryBytes}`,
@@ -340,16 +377,22 @@ export class Sandbox {
       };
       const stdout = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
       const stderr = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
-      const channel = new OutputCapture(CHANNEL_LIMIT, CHANNEL_LIMIT, () => kill('output_limit'));
+      const channel = request.channel
+        ? new ResultChannel(request.channel.token, request.channel.maxBytes, (problem) => kill(problem === 'oversized' ? 'output_limit' : 'tampered'))
+        : undefined;
       const status = new OutputCapture(STATUS_LIMIT, Number.MAX_SAFE_INTEGER, () => undefined);
       child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
       const extra = child.stdio as unknown as Array<Readable | Writable | null>;
-      (extra[4] as Readable | null)?.on('data', (chunk: Buffer) => channel.push(chunk));
+      (extra[4] as Readable | null)?.on('data', (chunk: Buffer) => channel?.push(chunk));
       (extra[5] as Readable | null)?.on('data', (chunk: Buffer) => status.push(chunk));
       for (const stream of [child.stdin, extra[3]]) (stream as Writable | null)?.on('error', () => undefined);
-      if (request.channel) (extra[3] as Writable).end(request.channel.input);
-      if (request.stdin !== undefined) child.stdin?.end(request.stdin);
+      // Node's stdio "pipes" are socket pairs, which the program could write back into: once the
+      // input is handed over, this end is closed, so such writes fail at once (EPIPE) instead of
+      // filling a buffer nobody reads and stalling the run.
+      const input = extra[3] as Writable | null;
+      if (request.channel) input?.end(request.channel.input, () => input.destroy());
+      if (request.stdin !== undefined) child.stdin?.end(request.stdin, () => child.stdin?.destroy());
 
       const timer = setTimeout(() => kill('timeout'), limits.wallTimeoutMs);
       const onAbort = (): void => kill('aborted');
@@ -368,15 +411,16 @@ export class Sandbox {
           reject(abortError(signal));
           return;
         }
-        const statusText = status.buffer().toString('utf8');
-        const ran = /"exit-code"\s*:/.test(statusText);
+        // Written by the supervisor alone; absent when the sandbox did not get as far as the program.
+        const waitStatus = SUPERVISOR_STATUS.exec(status.buffer().toString('utf8'));
+        const report = channel?.finish();
         const base = {
           stdout: stdout.buffer(),
           stderr: stderr.buffer(),
           stdoutBytes: stdout.total,
           stderrBytes: stderr.total,
-          channel: request.channel ? channel.buffer() : null,
-          channelOverflow: channel.flooded,
+          channel: report && 'payload' in report ? report.payload : null,
+          channelProblem: report && 'problem' in report ? report.problem : undefined,
           durationMs,
         };
         if (killedFor) {
@@ -387,19 +431,19 @@ export class Sandbox {
           resolve({ ...base, outcome: 'memory_limit', exitCode: code, signal: killSignal });
           return;
         }
-        if (!ran) {
+        if (!waitStatus) {
           const message = stderr.buffer().toString('utf8').trim().split('\n').slice(-3).join(' ');
           resolve({ ...base, outcome: 'infra_error', exitCode: code, signal: killSignal, infraMessage: `sandbox did not start: ${message || `exit ${String(code ?? killSignal)}`}` });
           return;
         }
-        // bwrap reports a signal-terminated program as 128 + signal number, like a shell.
-        if (code !== null && code > 128 && SIGNAL_NAMES[code - 128]) {
-          const name = SIGNAL_NAMES[code - 128] as string;
+        const number = Number(waitStatus[2]);
+        if (waitStatus[1] === 'signal') {
+          const name = SIGNAL_NAMES[number] ?? `signal ${number}`;
           const outcome: TSandboxOutcome = name === 'SIGXCPU' ? 'cpu_limit' : name === 'SIGXFSZ' ? 'file_size_limit' : 'signaled';
           resolve({ ...base, outcome, exitCode: null, signal: name });
           return;
         }
-        resolve({ ...base, outcome: 'exited', exitCode: code, signal: null });
+        resolve({ ...base, outcome: 'exited', exitCode: number, signal: null });
       });
     });
   }
@@ -415,7 +459,7 @@ function infraResult(message: string): TSandboxRunResult {
     stdoutBytes: 0,
     stderrBytes: 0,
     channel: null,
-    channelOverflow: false,
+    channelProblem: undefined,
     durationMs: 0,
     infraMessage: message,
   };
