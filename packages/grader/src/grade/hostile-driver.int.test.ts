@@ -60,6 +60,8 @@ const HOSTILE: Array<[string, string, RegExp]> = [
   ['replaces builtins.exec with a no-op', `import builtins\nbuiltins.exec = lambda *a, **k: None\n${CHEAT}`, /replaced builtins\.exec|solve\(\) must return 1/],
   ['replaces builtins.compile and eval', `import builtins\nbuiltins.compile = lambda *a, **k: compile("pass", "x", "exec")\nbuiltins.eval = lambda *a, **k: True\n${CHEAT}`, /replaced builtins|solve\(\) must return 1/],
   ['rebinds __builtins__ of its namespace', `import builtins\n__builtins__ = dict(vars(builtins), AssertionError=None)\n${CHEAT}`, /__builtins__/],
+  ['patches the driver\'s globals through its frame', `import sys\nsys._getframe(1).f_globals["_exec"] = lambda *a, **k: None\n${CHEAT}`, /the grader's _exec/],
+  ['patches the driver\'s builtins through its frame', `import sys\nsys._getframe(1).f_builtins["len"] = lambda *a: 0\nsys._getframe(1).f_builtins["isinstance"] = lambda *a: True\n${CHEAT}`, new RegExp(TAMPERED_REPORT)],
   ['replaces sys.modules["json"]', `import sys, types\nfake = types.ModuleType("json")\nfake.dumps = lambda *a, **k: '{"status": "completed"}'\nfake.loads = lambda *a, **k: []\nsys.modules["json"] = fake\n${CHEAT}`, /solve\(\) must return 1/],
   ['replaces os.write and os.read', `import os\nos.write = lambda fd, data: len(data)\nos.read = lambda fd, n: b""\n${CHEAT}`, /solve\(\) must return 1/],
   ['raises SystemExit and KeyboardInterrupt from atexit', `import atexit\ndef boom():\n    raise SystemExit(0)\ndef stop():\n    raise KeyboardInterrupt\natexit.register(boom)\natexit.register(stop)\n${CHEAT}`, /solve\(\) must return 1/],

@@ -310,17 +310,26 @@ def _tampered(result, what):
     result["tamper"] = what
 
 
-def _builtins_changed(snapshot, namespace):
-    if namespace.get("__builtins__", _MISSING) is not _BUILTINS:
+def _interpreter_changed(guards, namespace, builtins_module, items, get, missing):
+    """What graded code replaced of what the test code relies on, or None.
+
+    Everything it uses is passed in from the caller's locals, captured before graded code ran.
+    """
+    if get(namespace, "__builtins__", missing) is not builtins_module:
         return "__builtins__ of the program's namespace"
-    current = _BUILTINS_DICT
-    for name, value in dict.items(snapshot):
-        if name != "_" and dict.get(current, name, _MISSING) is not value:
-            return f"builtins.{name}"
+    for label, live, snapshot in guards:
+        for name, value in items(snapshot):
+            if name != "_" and get(live, name, missing) is not value:
+                return label + name
     return None
 
 
 def _run(spec, spec_fd, result, pid):
+    # Locals of this frame, bound before graded code runs: patching the driver's globals (through
+    # sys._getframe().f_back.f_globals, say) does not reach them, and is reported (guards).
+    exec_, compile_, eval_, getpid, exit_ = _exec, _compile, _eval, _getpid, _exit
+    section, decode, describe, changed_in, tampered, text = _section, _decode, _describe, _interpreter_changed, _tampered, _text
+    settrace, setprofile, items, get, missing, builtins_module = _settrace, _setprofile, dict.items, dict.get, _MISSING, _BUILTINS
     entry = spec.get("entryPoint")
     random.seed(1)
     if "numpy" in sys.modules:
@@ -344,7 +353,13 @@ def _run(spec, spec_fd, result, pid):
     namespace = module.__dict__
     namespace["__builtins__"] = _BUILTINS
     sys.modules["__main__"] = module
-    snapshot = dict(_BUILTINS_DICT)
+    driver_globals = globals()
+    private_builtins = driver_globals["__builtins__"]
+    guards = (
+        ("builtins.", _BUILTINS_DICT, dict(_BUILTINS_DICT)),
+        ("the grader's ", driver_globals, dict(driver_globals)),
+        ("the grader's builtins.", private_builtins, dict(private_builtins)),
+    )
     phases = result["phases"]
     consumed = []
     phase = "entryPoint"
@@ -356,25 +371,27 @@ def _run(spec, spec_fd, result, pid):
             sys.argv = [entry]
             with open(path, "rb") as fh:
                 source = fh.read()
-            code = _compile(source, path, "exec")
+            code = compile_(source, path, "exec")
             try:
-                _exec(code, namespace)
+                exec_(code, namespace)
             except SystemExit as exc:
                 if exc.code not in (None, 0):
                     raise
         phases.append("entryPoint")
         for phase in ("setUpCode", "tearDownCode"):
-            if _getpid() != pid:
-                _exit(0)
-            changed = _builtins_changed(snapshot, namespace)
+            if getpid() != pid:
+                exit_(0)
+            settrace(None)
+            setprofile(None)
+            changed = changed_in(guards, namespace, builtins_module, items, get, missing)
             if changed:
-                _tampered(result, f"the program replaced {changed}")
+                tampered(result, f"the program replaced {changed}")
                 failed = True
                 break
             consumed.append(phase)
-            snippets = _decode(_section(spec_fd, phase))
+            snippets = decode(section(spec_fd, phase))
             for index, snippet in enumerate(snippets):
-                _exec(_compile(snippet, f"<{phase} {index + 1}>", "exec"), namespace)
+                exec_(compile_(snippet, f"<{phase} {index + 1}>", "exec"), namespace)
             del snippets
             phases.append(phase)
         if not failed:
@@ -394,13 +411,15 @@ def _run(spec, spec_fd, result, pid):
         result["exitCode"] = 1
         result["error"] = _format_exception(exc)
         result["phase"] = phase
-    if _getpid() != pid:
-        _exit(0)
+    if getpid() != pid:
+        exit_(0)
+    settrace(None)
+    setprofile(None)
     # Sections the run did not get to are still read: the token comes last.
     for name in ("setUpCode", "tearDownCode"):
         if name not in consumed:
-            _section(spec_fd, name)
-    expressions = _decode(_section(spec_fd, "expressions"))
+            section(spec_fd, name)
+    expressions = decode(section(spec_fd, "expressions"))
     values = {}
     graphics = bool(spec.get("graphics"))
     lookup = namespace
@@ -418,22 +437,24 @@ def _run(spec, spec_fd, result, pid):
                 if lookup is None:
                     raise RuntimeError(result.get("graphicsError", "matplotlib unavailable"))
                 if graphics:
-                    value = _eval(f"plt.{expression}", lookup)
+                    value = eval_(f"plt.{expression}", lookup)
                 elif expression in namespace:
                     value = namespace[expression]
                 else:
-                    value = _eval(expression, namespace)
-                values[expression] = {"ok": True, "value": _describe(value)}
+                    value = eval_(expression, namespace)
+                values[expression] = {"ok": True, "value": describe(value)}
             except MemoryError:
                 values[expression] = {"ok": False, "error": "MemoryError while evaluating the expression"}
             except BaseException as exc:  # noqa: BLE001
-                values[expression] = {"ok": False, "error": _text(str, f"{type(exc).__name__}: {_text(str, exc)}")[:2000]}
-            if _getpid() != pid:
-                _exit(0)
+                values[expression] = {"ok": False, "error": text(str, f"{type(exc).__name__}: {text(str, exc)}")[:2000]}
+            if getpid() != pid:
+                exit_(0)
         phases.append("values")
-        changed = _builtins_changed(snapshot, namespace)
+        settrace(None)
+        setprofile(None)
+        changed = changed_in(guards, namespace, builtins_module, items, get, missing)
         if changed:
-            _tampered(result, f"the program replaced {changed}")
+            tampered(result, f"the program replaced {changed}")
             values = {}
     return values
 
@@ -523,10 +544,11 @@ def main():
     channel = _fcntl(4, _DUPFD_CLOEXEC, 200)
     _close(4)
     pid = _getpid()
+    report, run, section, decode, getpid, exit_ = _report, _run, _section, _decode, _getpid, _exit
     result = {"status": "error", "exitCode": 1, "phases": [], "warnings": []}
     values = {}
     try:
-        spec = _decode(_section(spec_fd, "spec"))
+        spec = decode(section(spec_fd, "spec"))
         budget = int(spec.get("maxValueBytes", 16 * 1024 * 1024))
         mode = spec.get("mode", "run")
         if mode == "tokenize":
@@ -535,7 +557,7 @@ def main():
             _compile_check(spec, result)
         else:
             sys.path.insert(0, WORK_DIR)
-            values = _run(spec, spec_fd, result, pid)
+            values = run(spec, spec_fd, result, pid)
             # What graded code printed goes out before the report (stdout is the grader's too).
             for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
                 try:
@@ -544,12 +566,12 @@ def main():
                     pass
         if mode != "run":
             for name in ("setUpCode", "tearDownCode", "expressions"):
-                _section(spec_fd, name)
-        _report(channel, spec_fd, result, values, budget)
+                section(spec_fd, name)
+        report(channel, spec_fd, result, values, budget)
     except BaseException:  # noqa: BLE001 - no report: the grader reads that as a tampered run
-        if _getpid() == pid:
-            _exit(70)
-    _exit(0)
+        if getpid() == pid:
+            exit_(70)
+    exit_(0)
 
 
 main()

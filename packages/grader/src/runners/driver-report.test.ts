@@ -1,0 +1,20 @@
+import { parseDriverReport } from './driver-report';
+
+const base = { status: 'completed', exitCode: 0, phases: ['entryPoint', 'setUpCode', 'tearDownCode', 'values'], warnings: [], values: {} };
+const parse = (report: unknown, mode: 'run' | 'tokenize' | 'compile' = 'run') => parseDriverReport(Buffer.from(JSON.stringify(report)), mode);
+
+test('a complete report in phase order is accepted', () => {
+  expect(parse({ ...base, values: { x: { ok: true, value: { t: 'int', v: 1, pytype: 'int', str: '1' } } } })?.status).toBe('completed');
+  expect(parse({ ...base, status: 'error', exitCode: 1, phases: ['entryPoint'], phase: 'setUpCode' })?.status).toBe('error');
+  expect(parse({ ...base, phases: [] }, 'tokenize')?.status).toBe('completed');
+});
+
+test('phases out of order, a completed run that skipped a phase, unknown fields or malformed values are refused', () => {
+  expect(parse({ ...base, phases: ['setUpCode', 'entryPoint', 'tearDownCode', 'values'] })).toBeUndefined();
+  expect(parse({ ...base, phases: ['entryPoint', 'values'] })).toBeUndefined();
+  expect(parse({ ...base, phases: ['entryPoint', 'setUpCode', 'tearDownCode'] })).toBeUndefined();
+  expect(parse({ ...base, nonce: 'x' })).toBeUndefined();
+  expect(parse({ ...base, values: { x: { ok: true, value: { t: 'ndarray', data: null } } } })).toBeUndefined();
+  expect(parse({ ...base, values: { x: { ok: true, value: { t: 'int', v: 'not a number' } } } })).toBeUndefined();
+  expect(parseDriverReport(Buffer.from('{"status": "completed"'), 'run')).toBeUndefined();
+});
