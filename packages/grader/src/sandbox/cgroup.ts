@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ownerIsDead, pidNamespace } from './owner';
@@ -50,6 +51,10 @@ const PARENT = 'computor-sandbox';
 const CPU_PERIOD_US = 100_000;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 const V2_CONTROLLERS = ['memory', 'pids', 'cpu'];
+// The parent of all runs competes for CPU with the host's other tasks as one scheduling entity:
+// weighted like one task per CPU, so that moving runs into cgroups does not starve them.
+const PARENT_CPU_SHARES = String(1024 * os.availableParallelism());
+const PARENT_CPU_WEIGHT = String(Math.min(10_000, 100 * os.availableParallelism()));
 
 /** Name of a run cgroup: the owner's pid namespace and pid, so a later worker knows whose it is. */
 export function runCgroupName(uid: number, counter: number): string {
@@ -169,6 +174,7 @@ function v1(root: string): TCgroups | { unavailable: string } {
   const parents = { memory: path.join(controllers.memory, PARENT), pids: path.join(controllers.pids, PARENT), cpu: path.join(controllers.cpu, PARENT) };
   try {
     for (const dir of Object.values(parents)) fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(parents.cpu, 'cpu.shares'), PARENT_CPU_SHARES);
   } catch (error) {
     return { unavailable: `cannot create ${PARENT} cgroups: ${(error as Error).message}` };
   }
@@ -268,6 +274,7 @@ function v2(root: string): TCgroups | { unavailable: string } {
     fs.mkdirSync(parent, { recursive: true });
     const parentEnabled = safeRead(path.join(parent, 'cgroup.subtree_control')).split(/\s+/);
     if (!V2_CONTROLLERS.every((c) => parentEnabled.includes(c))) fs.writeFileSync(path.join(parent, 'cgroup.subtree_control'), enable);
+    fs.writeFileSync(path.join(parent, 'cpu.weight'), PARENT_CPU_WEIGHT);
   } catch (error) {
     return { unavailable: `cannot set up ${parent} with the ${V2_CONTROLLERS.join(', ')} controllers: ${(error as Error).message}` };
   }

@@ -3,17 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { TCgroups, TRunCgroup } from './cgroup';
+import { runCgroupName, type TCgroups, type TRunCgroup } from './cgroup';
 import type { TEffectiveLimits } from './limits';
 import { OutputCapture, ResultChannel, type TChannelProblem } from './output-capture';
+import { privateDirIn } from './private-dir';
+import { seccompProgram } from './seccomp';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
 
 // Every run of graded code (student or reference, compile or execute) goes through here:
 // bubblewrap builds a throw-away root (read-only /usr, a minimal /etc, a size-capped tmpfs work
 // directory holding only the files passed in), new network/PID/IPC/UTS namespaces, a clean
 // environment; prlimit sets rlimits; setpriv drops to a run-private uid with no capabilities and
-// no_new_privs. A wall-clock timer kills the whole process group; the PID namespace takes every
-// descendant with it.
+// no_new_privs; a seccomp filter (seccomp.ts) denies namespaces, mounts, ptrace, bpf, io_uring and
+// the like. A wall-clock timer kills the whole process group; the PID namespace takes every
+// descendant with it, and the run's cgroup (when there is one) is killed at the end of every run.
 
 export interface TSandboxSettings {
   bwrapBin: string;
@@ -21,8 +24,15 @@ export interface TSandboxSettings {
   setprivBin: string;
   uidBase: number;
   uidCount: number;
+  /** Parent of this process's private scratch directory (see private-dir.ts), or that directory. */
   tmpDir: string;
   outputDrainBytes: number;
+  /** Host-wide uid locks (uid-pool.ts); null or absent: this process's pool only. */
+  uidLockDir?: string | null;
+  /** CPU bandwidth of a run in cores, with cgroups (default 1). */
+  runCpuCores?: number;
+  /** Inodes of each of the run's tmpfs mounts (default 16384). */
+  tmpfsInodes?: number;
   /** Extra environment for every run (e.g. OPENBLAS_CORETYPE on CPUs that need it). */
   extraEnv?: Record<string, string>;
   /** A cgroup per run bounding the memory and processes of its whole tree (see cgroup.ts). */
@@ -141,25 +151,66 @@ function hostRootLayout(): string[] {
 /** Host files under /etc that programs need and that hold nothing secret. */
 const HOST_ETC = ['ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'fonts', 'alternatives', 'mime.types'];
 
-// Joins the cgroups whose cgroup.procs files are given (count first), then execs the rest.
-const JOIN_CGROUPS_AND_EXEC = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+// Run start-up, before bwrap, in one small process that then becomes bwrap: PR_SET_PDEATHSIG, so
+// bwrap dies with the worker (and --die-with-parent takes the sandbox with bwrap), giving up if
+// the worker is already gone; a mount namespace of its own, where it mounts the run's two tmpfs
+// with size and inode caps (bwrap's --tmpfs has no inode option; the mounts vanish with the run's
+// last process); then it joins the run's cgroups, so every process of the run starts inside.
+// Arguments: syscall numbers (prctl unshare mount), the worker's pid, count + cgroup.procs files,
+// count + (mount point, tmpfs options) pairs, the command.
+const LAUNCHER = String.raw`my ($prctl, $unshare, $mount, $parent) = splice(@ARGV, 0, 4);
+syscall($prctl, 1, 9, 0, 0, 0) == 0 or die "launcher: prctl: $!\n";
+getppid() == $parent or exit 125;
+syscall($unshare, 0x20000) == 0 or die "launcher: unshare: $!\n";
+my ($none, $root, $tmpfs) = ('none', '/', 'tmpfs');
+syscall($mount, $none, $root, 0, 0x44000, 0) == 0 or die "launcher: mount: $!\n";
+for (1 .. shift @ARGV) { my $f = shift @ARGV; my $h; open($h, '>', $f) && print($h "$$\n") && close($h) or die "launcher: $f: $!\n" }
+for (1 .. shift @ARGV) { my ($dir, $opts) = splice(@ARGV, 0, 2); syscall($mount, $tmpfs, $dir, $tmpfs, 6, $opts) == 0 or die "launcher: mount $dir: $!\n" }
+exec { $ARGV[0] } @ARGV or die "launcher: $ARGV[0]: $!\n";
+`;
+const LAUNCHER_SYSCALLS: Partial<Record<NodeJS.Architecture, string[]>> = { x64: ['157', '272', '165'], arm64: ['167', '97', '40'] };
 // bwrap, its pid 1 and the prlimit/setpriv steps run in the cgroup too.
 const CGROUP_PID_HEADROOM = 8;
+/** Generated /etc files, copied into the sandbox's /etc (no shadow, no host accounts). */
+const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
 let runCounter = 0;
+const seccompFiles = new Map<string, string>();
+const etcDirs = new Map<string, string>();
+
+function writeExclusive(file: string, content: string | Buffer): void {
+  fs.writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+}
 
 export class Sandbox {
   private readonly pool: UidPool;
-  private etcDir: string | undefined;
   private readonly rootLayout = hostRootLayout();
 
   constructor(private readonly settings: TSandboxSettings) {
-    this.pool = uidPoolFor(settings.uidBase, settings.uidCount);
+    this.pool = uidPoolFor(settings.uidBase, settings.uidCount, settings.uidLockDir ?? null);
   }
 
-  /** Generated passwd/group/hosts for the sandbox (no shadow, no host accounts). */
+  private get privateDir(): string {
+    return privateDirIn(this.settings.tmpDir);
+  }
+
+  /** The compiled seccomp filter, written once per private directory. */
+  private seccompFile(): string {
+    const dir = this.privateDir;
+    let file = seccompFiles.get(dir);
+    if (!file) {
+      file = fs.mkdtempSync(path.join(dir, 'seccomp-'));
+      writeExclusive(path.join(file, 'filter.bpf'), seccompProgram());
+      file = path.join(file, 'filter.bpf');
+      seccompFiles.set(dir, file);
+    }
+    return file;
+  }
+
+  /** Generated passwd/group/hosts for the sandbox, written once per private directory and uid range. */
   private ensureEtc(): string {
-    if (this.etcDir && fs.existsSync(path.join(this.etcDir, 'passwd'))) return this.etcDir;
-    const dir = path.join(this.settings.tmpDir, `computor-grader-etc-${this.settings.uidBase}-${this.settings.uidCount}`);
+    const key = `${this.privateDir}:${this.settings.uidBase}:${this.settings.uidCount}`;
+    const known = etcDirs.get(key);
+    if (known) return known;
     const users = Array.from({ length: this.settings.uidCount }, (_, i) => this.settings.uidBase + i);
     const files: Record<string, string> = {
       passwd: ['root:x:0:0:root:/root:/usr/sbin/nologin', ...users.map((u) => `grader${u}:x:${u}:${u}:graded code:/tmp:/usr/sbin/nologin`)].join('\n') + '\n',
@@ -167,16 +218,9 @@ export class Sandbox {
       hosts: '127.0.0.1 localhost sandbox\n::1 localhost sandbox\n',
       'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files\n',
     };
-    const staging = fs.mkdtempSync(`${dir}.tmp-`);
-    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content, { mode: 0o644 });
-    fs.chmodSync(staging, 0o755);
-    try {
-      fs.renameSync(staging, dir);
-    } catch {
-      // Another grader in this process or host created it first; its content is identical.
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-    this.etcDir = dir;
+    const dir = fs.mkdtempSync(path.join(this.privateDir, 'etc-'));
+    for (const [name, content] of Object.entries(files)) writeExclusive(path.join(dir, name), content);
+    etcDirs.set(key, dir);
     return dir;
   }
 
@@ -184,7 +228,13 @@ export class Sandbox {
     const { signal } = request;
     if (signal?.aborted) throw abortError(signal);
     const uid = await this.pool.acquire(signal);
-    const scratch = fs.mkdtempSync(path.join(this.settings.tmpDir, 'computor-grader-run-'));
+    let scratch: string;
+    try {
+      scratch = fs.mkdtempSync(path.join(this.privateDir, 'run-'));
+    } catch (error) {
+      this.pool.release(uid);
+      return infraResult(`could not create the run's scratch directory: ${(error as Error).message}`);
+    }
     const openedFds: number[] = [];
     let clean = false;
     let cgroup: TRunCgroup | undefined;
@@ -193,7 +243,11 @@ export class Sandbox {
         try {
           // Tree total: the per-process limit plus the two tmpfs mounts (their pages are charged here).
           const memoryBytes = request.limits.memoryBytes + 2 * request.limits.workDirBytes;
-          cgroup = this.settings.cgroups.create(`run-${process.pid}-${uid}-${++runCounter}`, { memoryBytes, maxProcesses: request.limits.maxProcesses + CGROUP_PID_HEADROOM });
+          cgroup = this.settings.cgroups.create(runCgroupName(uid, ++runCounter), {
+            memoryBytes,
+            maxProcesses: request.limits.maxProcesses + CGROUP_PID_HEADROOM,
+            cpuCores: this.settings.runCpuCores ?? 1,
+          });
         } catch (error) {
           return infraResult(`could not create the run's cgroup: ${(error as Error).message}`);
         }
@@ -218,7 +272,7 @@ export class Sandbox {
     }
   }
 
-  private buildArgs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): { args: string[]; fileFds: number[] } {
+  private buildArgs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): { args: string[]; fileFds: number[]; mounts: string[] } {
     const { limits } = request;
     const etc = this.ensureEtc();
     const args: string[] = [
@@ -248,10 +302,16 @@ export class Sandbox {
       '--dir',
       '/etc',
     ];
-    for (const name of ['passwd', 'group', 'hosts', 'nsswitch.conf']) args.push('--ro-bind', path.join(etc, name), `/etc/${name}`);
     for (const name of HOST_ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
-    args.push('--perms', '1777', '--size', String(limits.workDirBytes), '--tmpfs', '/tmp');
-    args.push('--perms', '0777', '--size', String(limits.workDirBytes), '--tmpfs', WORK_DIR);
+    // The run's tmpfs, mounted by the launcher with size and inode caps and bound from the scratch
+    // dir (a tmpfs root: mountinfo shows no host path for it).
+    const mounts: string[] = [];
+    for (const [name, target, mode] of [['tmp', '/tmp', '1777'], ['work', WORK_DIR, '0777']] as const) {
+      const mountPoint = path.join(scratch, name);
+      fs.mkdirSync(mountPoint, { mode: 0o700 });
+      mounts.push(mountPoint, `size=${limits.workDirBytes},nr_inodes=${this.settings.tmpfsInodes ?? 16_384},mode=${mode}`);
+      args.push('--bind', mountPoint, target);
+    }
     args.push('--perms', '0755', '--dir', '/opt');
     // bwrap would create missing parents of a mount point as 0700, unreadable for the run's uid.
     const parents = new Set<string>();
@@ -288,6 +348,17 @@ export class Sandbox {
     }
     for (const dir of [...dirs].sort((a, b) => a.length - b.length)) args.push('--perms', '0777', '--dir', dir);
     args.push(...fileArgs);
+    // Passed as descriptors after the files: the generated /etc files (copied in, so mountinfo
+    // shows no host path), the seccomp filter, and last bwrap's own arguments (`--args`), so that
+    // /proc/1/cmdline in the sandbox shows none of this command line.
+    const extraFd = (file: string): number => {
+      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      openedFds.push(fd);
+      fileFds.push(fd);
+      return 5 + fileFds.length;
+    };
+    for (const name of ETC_FILES) args.push('--perms', '0644', '--file', String(extraFd(path.join(etc, name))), `/etc/${name}`);
+    args.push('--seccomp', String(extraFd(this.seccompFile())));
 
     const env: Record<string, string> = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -307,8 +378,11 @@ export class Sandbox {
     };
     args.push('--clearenv');
     for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
-    args.push('--chdir', WORK_DIR, '--');
-    args.push(
+    args.push('--chdir', WORK_DIR);
+    // bwrap reads only options from `--args`; the command stays on its command line.
+    const argsFile = path.join(scratch, 'args');
+    writeExclusive(argsFile, Buffer.concat(args.map((arg) => Buffer.from(`${arg}\0`))));
+    const command = [
       SUPERVISOR_BIN,
       '-e',
       SUPERVISOR,
@@ -330,13 +404,13 @@ export class Sandbox {
       '--bounding-set=-all',
       '--',
       ...request.argv,
-    );
-    return { args, fileFds };
+    ];
+    return { args: ['--args', String(extraFd(argsFile)), '--', ...command], fileFds, mounts };
   }
 
   private runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
     const { limits, signal } = request;
-    let built: { args: string[]; fileFds: number[] };
+    let built: { args: string[]; fileFds: number[]; mounts: string[] };
     try {
       built = this.buildArgs(uid, scratch, openedFds, request);
     } catch (error) {
@@ -345,10 +419,10 @@ export class Sandbox {
     const started = process.hrtime.bigint();
     return new Promise<TSandboxRunResult>((resolve, reject) => {
       let killedFor: TSandboxOutcome | 'aborted' | undefined;
-      // With a cgroup, a shell joins it and then execs bwrap: every process of the run starts inside.
-      const [command, args] = cgroup
-        ? ['/bin/sh', ['-c', JOIN_CGROUPS_AND_EXEC, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles, this.settings.bwrapBin, ...built.args]]
-        : [this.settings.bwrapBin, built.args];
+      const procs = cgroup?.procsFiles ?? [];
+      const syscalls = LAUNCHER_SYSCALLS[process.arch] ?? [];
+      const command = SUPERVISOR_BIN;
+      const args = ['-e', LAUNCHER, ...syscalls, String(process.pid), String(procs.length), ...procs, String(built.mounts.length / 2), ...built.mounts, this.settings.bwrapBin, ...built.args];
       const child = spawn(command, args, {
         stdio: [
           request.stdin === undefined ? 'ignore' : 'pipe',
