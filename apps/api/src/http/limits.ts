@@ -30,6 +30,8 @@ export function perUserRateLimit(what: string, limit: number | undefined, window
     legacyHeaders: false,
     identifier: what,
     keyGenerator: (req) => req.user!.id,
+    // Keyed by user, never by address: the checks of client addresses and proxies do not apply.
+    validate: { ip: false, trustProxy: false, xForwardedForHeader: false, forwardedHeader: false },
     handler: (req: Request, _res: Response, next: NextFunction) => {
       // The body (an upload, perhaps) is not read: drain it so the connection stays usable.
       req.resume();
