@@ -138,7 +138,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/readyz',
-    operationId: 'readyz', access: PUBLIC,
+    operationId: 'readyz',
+    access: PUBLIC,
     tag: 'health',
     summary: 'Readiness: PostgreSQL, Temporal and object storage answer',
     public: true,
@@ -147,7 +148,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/metrics',
-    operationId: 'metrics', access: PUBLIC,
+    operationId: 'metrics',
+    access: PUBLIC,
     tag: 'health',
     summary: 'Prometheus metrics (text exposition format)',
     description: 'No API token; when the API runs with METRICS_TOKEN, a scrape must send `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).',
@@ -158,7 +160,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/docs',
-    operationId: 'docs', access: PUBLIC,
+    operationId: 'docs',
+    access: PUBLIC,
     tag: 'docs',
     summary: 'Human-readable API documentation (self-contained HTML)',
     public: true,
@@ -172,7 +175,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/users',
-    operationId: 'createUser', access: adminOnly(201),
+    operationId: 'createUser',
+    access: adminOnly(201),
     tag: 'users',
     summary: 'Create a user (administrators)',
     body: jsonBody(ZCreateUserBody),
@@ -181,7 +185,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/users/:id',
-    operationId: 'getUser', access: access({ student: 200, tutor: 404, lecturer: 404, otherLecturer: 404, admin: 200 }),
+    operationId: 'getUser',
+    access: access({ student: 200, tutor: 404, lecturer: 404, otherLecturer: 404, admin: 200 }),
     tag: 'users',
     summary: 'A user (administrators, or the user themself)',
     uuidParams: ['id'],
@@ -190,7 +195,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/organizations',
-    operationId: 'createOrganization', access: adminOnly(201),
+    operationId: 'createOrganization',
+    access: adminOnly(201),
     tag: 'resources',
     summary: 'Create an organization (administrators)',
     body: jsonBody(ZCreateOrganizationBody),
@@ -199,7 +205,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/organizations',
-    operationId: 'listOrganizations', access: adminOnly(200),
+    operationId: 'listOrganizations',
+    access: adminOnly(200),
     tag: 'resources',
     summary: 'All organizations (administrators)',
     responses: { 200: json('Organizations by path.', R.ZListOf(R.ZOrganizationView)), ...errors({ 403: 'Not an administrator.' }) },
@@ -207,7 +214,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/course-families',
-    operationId: 'createCourseFamily', access: adminOnly(201),
+    operationId: 'createCourseFamily',
+    access: adminOnly(201),
     tag: 'resources',
     summary: 'Create a course family (administrators)',
     body: jsonBody(ZCreateCourseFamilyBody),
@@ -219,7 +227,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses',
-    operationId: 'createCourse', access: adminOnly(201),
+    operationId: 'createCourse',
+    access: adminOnly(201),
     tag: 'resources',
     summary: 'Create a course (administrators)',
     body: jsonBody(ZCreateCourseBody),
@@ -232,7 +241,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/courses/:id',
-    operationId: 'getCourse', access: membersOfCourse(200),
+    operationId: 'getCourse',
+    access: membersOfCourse(200),
     tag: 'resources',
     summary: 'A course the caller is a member of',
     uuidParams: ['id'],
@@ -243,7 +253,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/setup-gitlab',
-    operationId: 'setupCourseGitlab', access: lecturerOfCourse(202),
+    operationId: 'setupCourseGitlab',
+    access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Start creating the course\'s GitLab groups and projects (lecturer or higher)',
     description: 'Idempotent: a repeated request while the workflow runs answers the running execution.',
@@ -253,7 +264,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/members',
-    operationId: 'addCourseMembers', access: lecturerOfCourse(202),
+    operationId: 'addCourseMembers',
+    access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Add one member, or several (`members`), and start their GitLab provisioning (lecturer or higher)',
     description: 'Nobody grants a role above their own. Students get a repository (one or a batch workflow); staff get their permissions synced.',
@@ -267,7 +279,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'delete',
     path: '/courses/:id/members/:memberId',
-    operationId: 'removeCourseMember', access: lecturerOfCourse(202),
+    operationId: 'removeCourseMember',
+    access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Remove a member and start revoking their GitLab access (lecturer or higher)',
     uuidParams: ['id', 'memberId'],
@@ -276,7 +289,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/archive',
-    operationId: 'archiveCourse', access: lecturerOfCourse(202),
+    operationId: 'archiveCourse',
+    access: lecturerOfCourse(202),
     tag: 'provisioning',
     summary: 'Archive a course: revoke student access; optionally remove student repositories and the course groups in GitLab (lecturer or higher)',
     uuidParams: ['id'],
@@ -286,7 +300,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/deployments',
-    operationId: 'deployHierarchy', access: adminOnly(202),
+    operationId: 'deployHierarchy',
+    access: adminOnly(202),
     tag: 'provisioning',
     summary: 'Declare organizations, families and courses (JSON or YAML) and provision them in GitLab (administrators)',
     body: {
@@ -304,7 +319,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/contents',
-    operationId: 'createCourseContent', access: lecturerOfCourse(201),
+    operationId: 'createCourseContent',
+    access: lecturerOfCourse(201),
     tag: 'contents',
     summary: 'Create a course content (assignment slot) (lecturer or higher)',
     uuidParams: ['id'],
@@ -314,7 +330,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/courses/:id/contents',
-    operationId: 'listCourseContents', access: membersOfCourse(200),
+    operationId: 'listCourseContents',
+    access: membersOfCourse(200),
     tag: 'contents',
     summary: 'Contents of a course (members; students see released contents only, in the student view)',
     uuidParams: ['id'],
@@ -323,7 +340,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'put',
     path: '/courses/:id/contents/:contentId/example',
-    operationId: 'assignExample', access: lecturerOfCourse(200),
+    operationId: 'assignExample',
+    access: lecturerOfCourse(200),
     tag: 'contents',
     summary: 'Assign an example version to a content; its deployment becomes pending (lecturer or higher)',
     uuidParams: ['id', 'contentId'],
@@ -336,7 +354,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'delete',
     path: '/courses/:id/contents/:contentId/example',
-    operationId: 'unassignExample', access: lecturerOfCourse(204),
+    operationId: 'unassignExample',
+    access: lecturerOfCourse(204),
     tag: 'contents',
     summary: 'Unassign the example of a content that was never released (lecturer or higher)',
     uuidParams: ['id', 'contentId'],
@@ -345,7 +364,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/student-template',
-    operationId: 'releaseStudentTemplate', access: lecturerOfCourse(202),
+    operationId: 'releaseStudentTemplate',
+    access: lecturerOfCourse(202),
     tag: 'contents',
     summary: 'Release contents into the student-template repository (lecturer or higher)',
     uuidParams: ['id'],
@@ -365,7 +385,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/courses/:id/assignments-repository',
-    operationId: 'releaseAssignments', access: lecturerOfCourse(202),
+    operationId: 'releaseAssignments',
+    access: lecturerOfCourse(202),
     tag: 'contents',
     summary: 'Publish full assignments (with solutions and tests) into the staff repository (lecturer or higher)',
     uuidParams: ['id'],
@@ -387,7 +408,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/examples',
-    operationId: 'uploadExamples', access: lecturerOfCourse(201),
+    operationId: 'uploadExamples',
+    access: lecturerOfCourse(201),
     tag: 'examples',
     summary: 'Upload an archive of examples for a course; validated, versioned, stored all-or-nothing (lecturer or higher of `course_id`; new versions of an existing example: lecturer or higher of a course it belongs to or that uses it)',
     body: { required: true, content: { 'multipart/form-data': exampleUpload }, description: MULTIPART_MAX },
@@ -408,7 +430,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/examples',
-    operationId: 'listExamples', access: ANY_USER,
+    operationId: 'listExamples',
+    access: ANY_USER,
     tag: 'examples',
     summary: 'The examples the caller may read, with all versions (tutor or higher of a course the example belongs to or that uses it; administrators: all)',
     responses: { 200: json('Examples by identifier.', R.ZExampleListBody) },
@@ -416,7 +439,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/examples/:id/versions',
-    operationId: 'listExampleVersions', access: staffOfCourse(200),
+    operationId: 'listExampleVersions',
+    access: staffOfCourse(200),
     tag: 'examples',
     summary: 'Versions of an example, by id or identifier (tutor or higher of a course the example belongs to or that uses it)',
     responses: { 200: json('Versions, oldest first.', R.ZExampleVersionsBody), ...errors({ 404: 'No such example, or not one the caller may read.' }) },
@@ -424,7 +448,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/examples/:id/versions/:version/files',
-    operationId: 'getExampleFiles', access: staffOfCourse(200),
+    operationId: 'getExampleFiles',
+    access: staffOfCourse(200),
     tag: 'examples',
     summary: 'Files of an example version (by version id or tag), UTF-8 text or base64 (tutor or higher of a course the example belongs to or that uses it)',
     responses: { 200: json('The files, sorted by path.', R.ZExampleFilesBody), ...errors({ 404: 'No such example or version, or not one the caller may read.' }) },
@@ -434,7 +459,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/examples/:id/versions/:version/verify',
-    operationId: 'verifyExampleVersion', access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
+    operationId: 'verifyExampleVersion',
+    access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'examples',
     summary: 'Start verifying an example version: grade the reference solution and every localTests hand-in (lecturer or higher of a course the example belongs to or that uses it)',
     body: jsonBody(ZVerifyExampleBody, false),
@@ -454,7 +480,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/submissions',
-    operationId: 'createSubmission', access: access({ student: 201, tutor: 403, lecturer: 403, otherLecturer: 404, admin: 403 }),
+    operationId: 'createSubmission',
+    access: access({ student: 201, tutor: 403, lecturer: 403, otherLecturer: 404, admin: 403 }),
     tag: 'submissions',
     summary: 'Hand in an archive for a course content (students of the course)',
     body: {
@@ -486,7 +513,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/submissions/:id',
-    operationId: 'getSubmission', access: membersOfCourse(200),
+    operationId: 'getSubmission',
+    access: membersOfCourse(200),
     tag: 'submissions',
     summary: 'A submission with its files and test runs (its group, or tutor or higher in the course)',
     uuidParams: ['id'],
@@ -495,7 +523,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/submissions/:id/test',
-    operationId: 'testSubmission', access: access({ student: 202, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
+    operationId: 'testSubmission',
+    access: access({ student: 202, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'submissions',
     summary: 'Start a test run of a submission (its group, or lecturer or higher in the course)',
     uuidParams: ['id'],
@@ -514,7 +543,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/results/:id',
-    operationId: 'getResult', access: membersOfCourse(200),
+    operationId: 'getResult',
+    access: membersOfCourse(200),
     tag: 'submissions',
     summary: 'A test result with its report (`view=report`) or the Computor testSummary view (`view=testSummary`); staff of the course read the stored report, students a view without expected values (unless the example shows them) and without internal detail',
     uuidParams: ['id'],
@@ -526,7 +556,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows',
-    operationId: 'listWorkflows', access: ANY_USER,
+    operationId: 'listWorkflows',
+    access: ANY_USER,
     tag: 'workflows',
     summary: 'Workflows the caller may see, newest first (administrators: all; others: what they started and their courses\' as tutor or higher)',
     query: R.ZWorkflowListQuery,
@@ -535,7 +566,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'post',
     path: '/workflows/:id/cancel',
-    operationId: 'cancelWorkflow', access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
+    operationId: 'cancelWorkflow',
+    access: access({ student: 404, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
     tag: 'workflows',
     summary: 'Request cancellation of a running workflow (lecturer or higher in its course)',
     responses: {
@@ -546,7 +578,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows/:id/events',
-    operationId: 'workflowEvents', access: staffOfCourse(200),
+    operationId: 'workflowEvents',
+    access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Server-Sent Events: `status` and `progress` on change, `end` when the workflow closes',
     responses: {
@@ -561,7 +594,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows/:id/status',
-    operationId: 'getWorkflowStatus', access: staffOfCourse(200),
+    operationId: 'getWorkflowStatus',
+    access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Status (and progress, or failure) of a workflow',
     responses: { 200: json('The status.', R.ZWorkflowStatusBody), ...errors({ 404: 'No such workflow, or not visible.' }) },
@@ -569,7 +603,8 @@ export const OPERATIONS: OperationSpec[] = [
   {
     method: 'get',
     path: '/workflows/:id/result',
-    operationId: 'getWorkflowResult', access: staffOfCourse(200),
+    operationId: 'getWorkflowResult',
+    access: staffOfCourse(200),
     tag: 'workflows',
     summary: 'Status and, once completed, the result; waits up to `wait` seconds for it',
     query: R.ZWorkflowResultQuery,
