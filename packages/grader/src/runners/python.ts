@@ -80,6 +80,8 @@ export interface TPythonRunRequest {
   signal?: AbortSignal | undefined;
 }
 
+const DRIVER_FAILED = 70;
+
 /** What a run's check messages say when the driver's report cannot be trusted or is not there. */
 export const TAMPERED_REPORT = "the run's report was tampered with or missing";
 
@@ -141,6 +143,8 @@ export async function runPython(sandbox: Sandbox, env: TPythonEnvironment, reque
     const stderr = result.stderr.toString('utf8');
     if (looksLikeMemoryExhaustion(stderr)) return failed('memory_exceeded', 'ran out of memory');
     if (result.channel) return failed('error', `${TAMPERED_REPORT} (it is not a report the test code writes)`);
+    // 70: the driver's own exit when it could not read its input or write the report.
+    if (!result.signal && result.exitCode === DRIVER_FAILED) return failed('error', `got in the way of the test code, which could not report: ${TAMPERED_REPORT}`);
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`;
     return failed('error', `${how} before the test code could report: ${TAMPERED_REPORT}${stderr.trim() ? ` (${tail(stderr, 3, 500)})` : ''}`);
   }

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { resolveGraderConfig } from '../config';
+import { gradeSubmission } from '../grade/grade';
 import { pythonEnvironment, runPython, TAMPERED_REPORT, type TPythonRun } from '../runners/python';
 import { cgroupsFor } from './cgroup';
 import { effectiveLimits, resolveSandboxLimits, type TEffectiveLimits } from './limits';
@@ -159,3 +162,24 @@ test('the exit status is the program\'s own: 152 is an exit code, a signal is a 
   const forged = await sandbox.run({ argv: ['/bin/sh', '-c', 'echo "signal 24"; echo "signal 24" >&2; exit 3'], limits: limits() });
   expect(forged).toMatchObject({ outcome: 'exited', exitCode: 3 });
 });
+
+test('a C program that returns 152 is graded on exit code 152, not as a CPU-time limit', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'computor-exit-'));
+  try {
+    const files = {
+      'example/meta.yaml': 'identifier: t.c\nproperties:\n  studentSubmissionFiles: [prog.c]\n  executionBackend:\n    slug: itpcp.exec.c\n    settings: {compiler: gcc}\n',
+      'example/test.yaml': 'type: c\nproperties:\n  tests:\n  - {name: exit, type: exitcode, entryPoint: prog.c, tests: [{name: code, expectedExitCode: 152}]}\n',
+      'example/prog.c': 'int main(void) { return 152; }\n',
+      'submission/prog.c': 'int main(void) { return 152; }\n',
+    };
+    for (const [name, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+      fs.writeFileSync(path.join(root, name), content);
+    }
+    const report = await gradeSubmission({ exampleDir: path.join(root, 'example'), submissionDir: path.join(root, 'submission'), config: { uidBase: 62106, uidCount: 2 } });
+    expect(report.collections[0]?.checks.map((c) => [c.status, c.message])).toEqual([['passed', expect.stringContaining('152')]]);
+    expect(report.collections[0]?.output).toMatchObject({ exitCode: 152, signal: null, timedOut: false });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}, 60_000);
