@@ -123,6 +123,8 @@ export const ZMetaProperties = z.object({
   studentTemplates: ZPathList,
   testDependencies: z.preprocess((value) => (value === null ? [] : value), z.array(z.unknown()).default([])),
   executionBackend: ZExecutionBackend.nullish(),
+  /** Older spelling of the backend's slug in the original's Octave examples (e.g. `octave-itp`); the language comes from test.yaml there. */
+  executionBackendSlug: z.string().nullish(),
 });
 
 export const ZMeta = z.object({
