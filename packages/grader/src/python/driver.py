@@ -384,7 +384,7 @@ def _run(spec, spec_fd, result, pid):
             setprofile(None)
             changed = changed_in(guards, namespace, builtins_module, items, get, missing)
             if changed:
-                tampered(result, f"the program replaced {changed}")
+                tampered(result, f"replaced {changed}")
                 failed = True
                 break
             consumed.append(phase)
@@ -453,7 +453,7 @@ def _run(spec, spec_fd, result, pid):
         setprofile(None)
         changed = changed_in(guards, namespace, builtins_module, items, get, missing)
         if changed:
-            tampered(result, f"the program replaced {changed}")
+            tampered(result, f"replaced {changed}")
             values = {}
     return values
 

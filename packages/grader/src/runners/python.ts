@@ -142,7 +142,7 @@ export async function runPython(sandbox: Sandbox, env: TPythonEnvironment, reque
   if (!report) {
     const stderr = result.stderr.toString('utf8');
     if (looksLikeMemoryExhaustion(stderr)) return failed('memory_exceeded', 'ran out of memory');
-    if (result.channel) return failed('error', `${TAMPERED_REPORT} (it is not a report the test code writes)`);
+    if (result.channel) return failed('error', `sent a report the test code does not write: ${TAMPERED_REPORT}`);
     // 70: the driver's own exit when it could not read its input or write the report.
     if (!result.signal && result.exitCode === DRIVER_FAILED) return failed('error', `got in the way of the test code, which could not report: ${TAMPERED_REPORT}`);
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`;
