@@ -185,7 +185,11 @@ describe('conformance through the API and the workflow', () => {
       const reference = report.handIns.find((h: any) => h.handIn === 'reference');
       // dict_und_json stores the current minute: a run straddling a minute may differ there only.
       const straddled = run.name === 'itpcp.pgph.py.dict_und_json' && reference.notPassed.every((n: string) => n.startsWith('var / data["metadata"]'));
-      if (!straddled) {
+      // A language without a backend here yet: every check skipped with the reason, so never verified.
+      const unsupported = reference.notPassed.length > 0 && reference.notPassed.every((n: string) => /: skipped: /.test(n)) && reference.notPassed.some((n: string) => /is not supported by this grader/.test(n));
+      if (unsupported) {
+        expect({ name: run.name, status: version.verificationStatus, score: reference.score }).toEqual({ name: run.name, status: 'failed', score: 0 });
+      } else if (!straddled) {
         expect({ name: run.name, status: version.verificationStatus, score: reference.score }).toEqual({ name: run.name, status: 'verified', score: 1 });
       }
       const localTests = fs.readdirSync(path.join(exampleDir(run.name), 'localTests')).map((h) => `localTests/${h}`).sort();
