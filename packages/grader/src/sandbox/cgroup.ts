@@ -20,6 +20,12 @@ export interface TRunCgroup {
   readonly procsFiles: string[];
   /** Processes the kernel's OOM killer killed in this cgroup. */
   oomKills(): number;
+  /** CPU time the run has used so far (undefined where it cannot be read: v1 without cpuacct). */
+  cpuSeconds(): number | undefined;
+  /** Processes in the run now. */
+  processes(): number;
+  /** Lowers the run's CPU weight (for a run that has used more CPU than a normal one). */
+  demote(): void;
   /** SIGKILLs every process in the cgroup, waits until it is empty, and removes it. */
   remove(): Promise<void>;
 }
@@ -55,6 +61,17 @@ const V2_CONTROLLERS = ['memory', 'pids', 'cpu'];
 // weighted like one task per CPU, so that moving runs into cgroups does not starve them.
 const PARENT_CPU_SHARES = String(1024 * os.availableParallelism());
 const PARENT_CPU_WEIGHT = String(Math.min(10_000, 100 * os.availableParallelism()));
+// A demoted run weighs 1/16 of a fresh one (v1 cpu.shares 1024, v2 cpu.weight 100 by default).
+const DEMOTED_CPU_SHARES = '64';
+const DEMOTED_CPU_WEIGHT = '6';
+
+function tryWrite(file: string, value: string): void {
+  try {
+    fs.writeFileSync(file, value);
+  } catch {
+    // the run has ended and its cgroup is gone
+  }
+}
 
 /** Name of a run cgroup: the owner's pid namespace and pid, so a later worker knows whose it is. */
 export function runCgroupName(uid: number, counter: number): string {
@@ -172,20 +189,26 @@ function v1(root: string): TCgroups | { unavailable: string } {
     .map(([name]) => name);
   if (missing.length) return { unavailable: `no writable cgroup v2 hierarchy and no writable cgroup v1 ${missing.join(', ')} controller under ${root}` };
   const parents = { memory: path.join(controllers.memory, PARENT), pids: path.join(controllers.pids, PARENT), cpu: path.join(controllers.cpu, PARENT) };
+  // CPU usage comes from cpuacct: mounted with cpu (systemd's cpu,cpuacct) or on its own.
+  const cpuacctRoot = path.join(root, 'cpuacct');
+  const coMounted = fs.existsSync(path.join(controllers.cpu, 'cpuacct.usage'));
+  const cpuacctParent = coMounted ? parents.cpu : writable(cpuacctRoot) ? path.join(cpuacctRoot, PARENT) : undefined;
   try {
     for (const dir of Object.values(parents)) fs.mkdirSync(dir, { recursive: true });
+    if (cpuacctParent) fs.mkdirSync(cpuacctParent, { recursive: true });
     fs.writeFileSync(path.join(parents.cpu, 'cpu.shares'), PARENT_CPU_SHARES);
   } catch (error) {
     return { unavailable: `cannot create ${PARENT} cgroups: ${(error as Error).message}` };
   }
-  const all = Object.values(parents);
+  const all = [...Object.values(parents), ...(cpuacctParent && !coMounted ? [cpuacctParent] : [])];
   return {
     kind: 'v1',
     create(name, limits) {
       const mem = path.join(parents.memory, name);
       const pid = path.join(parents.pids, name);
       const cpu = path.join(parents.cpu, name);
-      const dirs = [mem, pid, cpu];
+      const acct = cpuacctParent && path.join(cpuacctParent, name);
+      const dirs = [mem, pid, cpu, ...(acct && !coMounted ? [acct] : [])];
       try {
         for (const dir of dirs) fs.mkdirSync(dir);
         fs.writeFileSync(path.join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
@@ -213,6 +236,16 @@ function v1(root: string): TCgroups | { unavailable: string } {
         oomKills() {
           const m = /^oom_kill (\d+)$/m.exec(safeRead(path.join(mem, 'memory.oom_control')));
           return m ? Number(m[1]) : 0;
+        },
+        processes() {
+          return Number(safeRead(path.join(pid, 'pids.current'))) || 0;
+        },
+        cpuSeconds() {
+          const ns = acct ? Number(safeRead(path.join(acct, 'cpuacct.usage'))) : NaN;
+          return Number.isFinite(ns) ? ns / 1e9 : undefined;
+        },
+        demote() {
+          tryWrite(path.join(cpu, 'cpu.shares'), DEMOTED_CPU_SHARES);
         },
         async remove() {
           await killV1(pid);
@@ -301,6 +334,16 @@ function v2(root: string): TCgroups | { unavailable: string } {
         oomKills() {
           const m = /^oom_kill (\d+)$/m.exec(safeRead(path.join(dir, 'memory.events')));
           return m ? Number(m[1]) : 0;
+        },
+        processes() {
+          return Number(safeRead(path.join(dir, 'pids.current'))) || 0;
+        },
+        cpuSeconds() {
+          const m = /^usage_usec (\d+)$/m.exec(safeRead(path.join(dir, 'cpu.stat')));
+          return m ? Number(m[1]) / 1e6 : undefined;
+        },
+        demote() {
+          tryWrite(path.join(dir, 'cpu.weight'), DEMOTED_CPU_WEIGHT);
         },
         async remove() {
           await killV2(dir);

@@ -198,7 +198,7 @@ test('a directory planted at the old predictable /etc path does not become the s
 
 function runCgroupDirs(ownerPid: number): string[] {
   const found: string[] = [];
-  for (const controller of ['memory', 'pids', 'cpu', '']) {
+  for (const controller of ['memory', 'pids', 'cpu', 'cpuacct', '']) {
     const parent = path.join(config.cgroupRoot, controller, 'computor-sandbox');
     if (!fs.existsSync(parent)) continue;
     for (const name of fs.readdirSync(parent)) if (name.startsWith(`run-${pidNamespace()}-${ownerPid}-`)) found.push(path.join(parent, name));

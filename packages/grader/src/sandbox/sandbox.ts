@@ -171,6 +171,13 @@ exec { $ARGV[0] } @ARGV or die "launcher: $ARGV[0]: $!\n";
 const LAUNCHER_SYSCALLS: Partial<Record<NodeJS.Architecture, string[]>> = { x64: ['157', '272', '165'], arm64: ['167', '97', '40'] };
 // bwrap, its pid 1 and the prlimit/setpriv steps run in the cgroup too.
 const CGROUP_PID_HEADROOM = 8;
+// A run that has used this much CPU, or runs this many processes (bwrap, the supervisor and the
+// program are 4), is weighted down to 1/16 (cgroup.ts): when the CPUs are contended, runs of
+// normal size go first and hogs and bombs share what is left; uncontended, every run still gets
+// its core. Where CPU usage cannot be read, a run is weighted down once it has run this long.
+const DEMOTE_AFTER_CPU_SECONDS = 1;
+const DEMOTE_AT_PROCESSES = 12;
+const DEMOTE_CHECK_MS = 200;
 /** Generated /etc files, copied into the sandbox's /etc (no shadow, no host accounts). */
 const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
 let runCounter = 0;
@@ -238,6 +245,7 @@ export class Sandbox {
     const openedFds: number[] = [];
     let clean = false;
     let cgroup: TRunCgroup | undefined;
+    let demotion: NodeJS.Timeout | undefined;
     try {
       if (this.settings.cgroups) {
         try {
@@ -251,11 +259,19 @@ export class Sandbox {
         } catch (error) {
           return infraResult(`could not create the run's cgroup: ${(error as Error).message}`);
         }
+        const created = cgroup;
+        const started = Date.now();
+        demotion = setInterval(() => {
+          if ((created.cpuSeconds() ?? (Date.now() - started) / 1000) < DEMOTE_AFTER_CPU_SECONDS && created.processes() < DEMOTE_AT_PROCESSES) return;
+          created.demote();
+          clearInterval(demotion);
+        }, DEMOTE_CHECK_MS);
       }
       const result = await this.runAs(uid, scratch, openedFds, request, cgroup);
       clean = result.outcome === 'exited' || result.outcome === 'infra_error';
       return result;
     } finally {
+      clearInterval(demotion);
       await cgroup?.remove().catch(() => undefined);
       // A killed tree (timeout, fork bomb, cancellation) may still be dying: give the uid back
       // only once the kernel has reaped it, or it would eat into the next run's process limit.
