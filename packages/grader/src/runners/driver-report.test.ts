@@ -18,3 +18,13 @@ test('phases out of order, a completed run that skipped a phase, unknown fields 
   expect(parse({ ...base, values: { x: { ok: true, value: { t: 'int', v: 'not a number' } } } })).toBeUndefined();
   expect(parseDriverReport(Buffer.from('{"status": "completed"'), 'run')).toBeUndefined();
 });
+
+test('arrays whose data does not fill their shape, or elements of another form, are refused', () => {
+  const value = (v: unknown) => ({ ...base, values: { a: { ok: true, value: v } } });
+  expect(parse(value({ t: 'ndarray', dtype: 'float64', kind: 'f', shape: [2, 2], data: [1, 2, 3, 'nan'] }))).toBeDefined();
+  expect(parse(value({ t: 'ndarray', dtype: 'complex128', kind: 'c', shape: [1], data: [[1, 'inf']] }))).toBeDefined();
+  expect(parse(value({ t: 'ndarray', dtype: 'object', kind: 'O', shape: [1], data: [{ t: 'none' }] }))).toBeDefined();
+  expect(parse(value({ t: 'ndarray', dtype: 'float64', kind: 'f', shape: [2, 2], data: [1, 2, 3] }))).toBeUndefined();
+  expect(parse(value({ t: 'ndarray', dtype: 'float64', kind: 'f', shape: [1], data: [{ x: 1 }] }))).toBeUndefined();
+  expect(parse(value({ t: 'npscalar', dtype: 'int64', kind: 'i', v: { x: 1 } }))).toBeUndefined();
+});

@@ -6,6 +6,15 @@ import type { TPyValue } from '../compare/py-value';
 
 const ZPyFloat = z.union([z.number(), z.enum(['nan', 'inf', '-inf'])]);
 const ZExtra = { pytype: z.string().optional(), str: z.string().optional() };
+/** An array element or numpy scalar as the driver writes it: number, bool, text, or [re, im]. */
+const ZElement = z.union([z.number(), z.string(), z.boolean(), z.tuple([ZPyFloat, ZPyFloat])]);
+
+// Arrays reach millions of elements: primitives are checked without zod.
+function validElement(raw: unknown): boolean {
+  const type = typeof raw;
+  if (type === 'number' || type === 'string' || type === 'boolean') return true;
+  return ZElement.safeParse(raw).success || ZPyValue.safeParse(raw).success;
+}
 
 export const ZPyValue: z.ZodType<TPyValue> = z.lazy(() =>
   z.discriminatedUnion('t', [
@@ -21,8 +30,11 @@ export const ZPyValue: z.ZodType<TPyValue> = z.lazy(() =>
     z.object({ t: z.literal('set'), items: z.array(ZPyValue), ...ZExtra }).strict(),
     z.object({ t: z.literal('frozenset'), items: z.array(ZPyValue), ...ZExtra }).strict(),
     z.object({ t: z.literal('dict'), items: z.array(z.tuple([ZPyValue, ZPyValue])), ...ZExtra }).strict(),
-    z.object({ t: z.literal('ndarray'), dtype: z.string(), kind: z.string(), shape: z.array(z.number().int().nonnegative()), data: z.array(z.unknown()), ...ZExtra }).strict(),
-    z.object({ t: z.literal('npscalar'), dtype: z.string(), kind: z.string(), v: z.unknown(), ...ZExtra }).strict(),
+    z
+      .object({ t: z.literal('ndarray'), dtype: z.string(), kind: z.string(), shape: z.array(z.number().int().nonnegative()), data: z.array(z.unknown()), ...ZExtra })
+      .strict()
+      .refine((a) => a.shape.reduce((n, d) => n * d, 1) === a.data.length && a.data.every(validElement), 'not an array the driver writes'),
+    z.object({ t: z.literal('npscalar'), dtype: z.string(), kind: z.string(), v: ZElement, ...ZExtra }).strict(),
     z.object({ t: z.literal('object'), type: z.string(), repr: z.string(), ...ZExtra }).strict(),
     z.object({ t: z.literal('unsupported'), type: z.string(), reason: z.string(), ...ZExtra }).strict(),
   ]),
