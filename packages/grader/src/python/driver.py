@@ -556,7 +556,7 @@ def main():
         else:
             sys.path.insert(0, WORK_DIR)
             values = run(spec, spec_fd, result, pid)
-            # What graded code printed goes out before the report (stdout is the grader's too).
+            # What graded code printed is flushed before the report is written.
             for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
                 try:
                     stream.flush()
