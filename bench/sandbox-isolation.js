@@ -1,7 +1,8 @@
 // How much a normal hand-in suffers from hostile ones graded at the same time on the same worker:
-// the same hand-in is graded R times alone, then R times while a fork bomb, a memory bomb and a
-// 64-process CPU hog run concurrently in sandboxes of their own (each restarted as soon as its
-// run ends). Also the wall time of a sandboxed /bin/true (the sandbox's fixed cost per run).
+// R rounds, each grading the same hand-in once alone and once while a fork bomb, a memory bomb and
+// a 64-process CPU hog run concurrently in sandboxes of their own (each restarted as soon as its
+// run ends). Alternating rounds let other load on the machine weigh on both sides alike. Also the
+// wall time of a sandboxed /bin/true (the sandbox's fixed cost per run).
 //   pnpm bench sandbox-isolation --rounds 10
 // Needs a build (`pnpm --filter @computor/grader build`) and root; no stack.
 const os = require('node:os');
@@ -33,7 +34,7 @@ async function timeRuns(n, fn) {
 }
 
 async function main() {
-  const o = parseOptions({ rounds: 10, example: 'itpcp.pgph.py.lambda', trueRuns: 50, wallSeconds: 5 });
+  const o = parseOptions({ rounds: 10, example: 'itpcp.pgph.py.lambda', trueRuns: 50, wallSeconds: 3 });
   const config = grader.resolveGraderConfig({ uidBase: 63100, uidCount: 8 });
   const cgroups = grader.cgroupsFor(config.cgroups, config.cgroupRoot);
   const sandbox = new grader.Sandbox({ ...config, cgroups });
@@ -55,22 +56,24 @@ async function main() {
     if (statuses.length) throw new Error(`the normal hand-in did not pass: ${statuses.join(', ')}`);
   };
   await gradeOnce(); // fills the reference cache: later rounds run the hand-in only, as a warm worker does
-  process.stderr.write(`alone: ${o.rounds} gradings of ${o.example}\n`);
-  const aloneMs = await timeRuns(o.rounds, gradeOnce);
-
-  process.stderr.write(`beside ${Object.keys(HOSTILE).join(', ')}\n`);
-  let stop = false;
   const outcomes = Object.fromEntries(Object.keys(HOSTILE).map((name) => [name, {}]));
-  const loops = Object.entries(HOSTILE).map(async ([name, h]) => {
-    while (!stop) {
-      const r = await sandbox.run({ argv: h.argv, limits: runLimits(h.limits) });
-      outcomes[name][r.outcome] = (outcomes[name][r.outcome] ?? 0) + 1;
-    }
-  });
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // let all three get going
-  const besideMs = await timeRuns(o.rounds, gradeOnce);
-  stop = true;
-  await Promise.all(loops);
+  const aloneMs = [];
+  const besideMs = [];
+  for (let round = 0; round < o.rounds; round++) {
+    process.stderr.write(`round ${round + 1}/${o.rounds}: ${o.example} alone, then beside ${Object.keys(HOSTILE).join(', ')}\n`);
+    aloneMs.push(...(await timeRuns(1, gradeOnce)));
+    let stop = false;
+    const loops = Object.entries(HOSTILE).map(async ([name, h]) => {
+      while (!stop) {
+        const r = await sandbox.run({ argv: h.argv, limits: runLimits(h.limits) });
+        outcomes[name][r.outcome] = (outcomes[name][r.outcome] ?? 0) + 1;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let all three get going
+    besideMs.push(...(await timeRuns(1, gradeOnce)));
+    stop = true;
+    await Promise.all(loops);
+  }
   const after = await timeRuns(3, gradeOnce);
 
   const alone = percentile(aloneMs, 50);
@@ -84,6 +87,8 @@ async function main() {
     beside_p50_ms: Math.round(beside),
     slowdown: Number((beside / alone - 1).toFixed(3)),
     beside_max_ms: Math.round(Math.max(...besideMs)),
+    alone_ms: aloneMs.map(Math.round),
+    beside_ms: besideMs.map(Math.round),
     after_p50_ms: Math.round(percentile(after, 50)),
     hostile_outcomes: outcomes,
     true_run_p50_ms: Number(percentile(trueMs, 50).toFixed(1)),
