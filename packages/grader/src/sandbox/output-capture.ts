@@ -19,7 +19,8 @@ export class OutputCapture {
     this.total += chunk.length;
     if (this.kept < this.keepBytes) {
       const take = Math.min(chunk.length, this.keepBytes - this.kept);
-      this.chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      // A copy: the chunk may be a view of a read buffer that is reused (output-socket.ts).
+      this.chunks.push(Buffer.from(chunk.subarray(0, take)));
       this.kept += take;
     }
     if (!this.flooded && this.total > this.drainBytes) {

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { runCgroupName, type TCgroups, type TRunCgroup } from './cgroup';
 import type { TEffectiveLimits } from './limits';
 import { OutputCapture, ResultChannel, type TChannelProblem } from './output-capture';
+import { outputSockets } from './output-socket';
 import { privateDirIn } from './private-dir';
 import { seccompProgram } from './seccomp';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
@@ -89,6 +90,7 @@ export interface TSandboxRunResult {
 
 export const WORK_DIR = '/work';
 const STATUS_LIMIT = 4096;
+const OUTPUT_END_GRACE_MS = 2000;
 /** Warnings, the error and the other fields of a report, beyond the values it carries. */
 export const REPORT_OVERHEAD_BYTES = 1024 * 1024;
 
@@ -424,14 +426,19 @@ export class Sandbox {
     return { args: ['--args', String(extraFd(argsFile)), '--', ...command], fileFds, mounts };
   }
 
-  private runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
+  private async runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
     const { limits, signal } = request;
     let built: { args: string[]; fileFds: number[]; mounts: string[] };
     try {
       built = this.buildArgs(uid, scratch, openedFds, request);
     } catch (error) {
-      return Promise.resolve(infraResult(`could not prepare the sandbox: ${(error as Error).message}`));
+      return infraResult(`could not prepare the sandbox: ${(error as Error).message}`);
     }
+    let kill: (reason: TSandboxOutcome | 'aborted') => void = () => undefined;
+    const stdout = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
+    const stderr = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
+    // Sockets read into a reused buffer (output-socket.ts); node's pipes when they cannot be made.
+    const outputs = await outputSockets(scratch, [(chunk) => stdout.push(chunk), (chunk) => stderr.push(chunk)]);
     const started = process.hrtime.bigint();
     return new Promise<TSandboxRunResult>((resolve, reject) => {
       let killedFor: TSandboxOutcome | 'aborted' | undefined;
@@ -442,8 +449,8 @@ export class Sandbox {
       const child = spawn(command, args, {
         stdio: [
           request.stdin === undefined ? 'ignore' : 'pipe',
-          'pipe',
-          'pipe',
+          outputs?.children[0] ?? 'pipe',
+          outputs?.children[1] ?? 'pipe',
           request.channel ? 'pipe' : 'ignore',
           request.channel ? 'pipe' : 'ignore',
           'pipe',
@@ -453,11 +460,12 @@ export class Sandbox {
         env: {},
       });
       // The child holds its own copies now.
+      outputs?.releaseChildren();
       for (const fd of built.fileFds) {
         fs.closeSync(fd);
         openedFds.splice(openedFds.indexOf(fd), 1);
       }
-      const kill = (reason: TSandboxOutcome | 'aborted'): void => {
+      kill = (reason: TSandboxOutcome | 'aborted'): void => {
         killedFor ??= reason;
         try {
           if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -465,8 +473,6 @@ export class Sandbox {
           child.kill('SIGKILL');
         }
       };
-      const stdout = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
-      const stderr = new OutputCapture(limits.outputBytes, this.settings.outputDrainBytes, () => kill('output_limit'));
       const channel = request.channel
         ? new ResultChannel(request.channel.token, request.channel.maxBytes, (problem) => kill(problem === 'oversized' ? 'output_limit' : 'tampered'))
         : undefined;
@@ -491,9 +497,13 @@ export class Sandbox {
       child.on('error', (error) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        outputs?.destroy();
         resolve(infraResult(`could not start ${this.settings.bwrapBin}: ${error.message}`));
       });
-      child.on('close', (code, killSignal) => {
+      // Every process that held stdout/stderr is gone once the sandbox is (PID namespace): their
+      // ends follow at once; the grace only bounds a surprise.
+      child.on('close', (code, killSignal) => void (outputs?.ended(OUTPUT_END_GRACE_MS) ?? Promise.resolve()).then(() => finish(code, killSignal)));
+      const finish = (code: number | null, killSignal: NodeJS.Signals | null): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -534,7 +544,7 @@ export class Sandbox {
           return;
         }
         resolve({ ...base, outcome: 'exited', exitCode: number, signal: null });
-      });
+      };
     });
   }
 }
