@@ -61,9 +61,9 @@ const V2_CONTROLLERS = ['memory', 'pids', 'cpu'];
 // weighted like one task per CPU, so that moving runs into cgroups does not starve them.
 const PARENT_CPU_SHARES = String(1024 * os.availableParallelism());
 const PARENT_CPU_WEIGHT = String(Math.min(10_000, 100 * os.availableParallelism()));
-// A demoted run weighs 1/16 of a fresh one (v1 cpu.shares 1024, v2 cpu.weight 100 by default).
-const DEMOTED_CPU_SHARES = '64';
-const DEMOTED_CPU_WEIGHT = '6';
+// A demoted run weighs 1/64 (v1; cpu.shares 1024 by default) or 1/50 (v2; cpu.weight 100) of a fresh one.
+const DEMOTED_CPU_SHARES = '16';
+const DEMOTED_CPU_WEIGHT = '2';
 
 function tryWrite(file: string, value: string): void {
   try {

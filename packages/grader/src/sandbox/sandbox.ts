@@ -174,12 +174,12 @@ const LAUNCHER_SYSCALLS: Partial<Record<NodeJS.Architecture, string[]>> = { x64:
 // bwrap, its pid 1 and the prlimit/setpriv steps run in the cgroup too.
 const CGROUP_PID_HEADROOM = 8;
 // A run that has used this much CPU, or runs this many processes (bwrap, the supervisor and the
-// program are 4), is weighted down to 1/16 (cgroup.ts): when the CPUs are contended, runs of
+// program are 4), is weighted down to 1/64 (cgroup.ts): when the CPUs are contended, runs of
 // normal size go first and hogs and bombs share what is left; uncontended, every run still gets
 // its core. Where CPU usage cannot be read, a run is weighted down once it has run this long.
 const DEMOTE_AFTER_CPU_SECONDS = 1;
 const DEMOTE_AT_PROCESSES = 12;
-const DEMOTE_CHECK_MS = 200;
+const DEMOTE_CHECK_MS = 100;
 /** Generated /etc files, copied into the sandbox's /etc (no shadow, no host accounts). */
 const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
 let runCounter = 0;
