@@ -1,5 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { TASK_QUEUE_TASKS } from '@computor/contracts';
+import { TASK_QUEUE_TASKS, TASK_QUEUE_TESTING } from '@computor/contracts';
 import { spawnProcess, stackEnvPath, stackTemporal, TEST_WORKFLOWS_PATH, uniq, type SpawnedProcess } from '@computor/test-support';
 import type { Client, Connection } from '@temporalio/client';
 
@@ -73,4 +77,49 @@ it('shuts down gracefully on SIGTERM', async () => {
   const exit = await second.kill('SIGTERM');
   expect(exit.code).toBe(0);
   expect(second.output()).toMatch(/worker stopped/);
+}, 90_000);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+it('a testing worker starts by killing what dead workers left (processes in their run cgroups, their private dirs) and reports its confinement', async () => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-sweep-'));
+  const ns = /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[1] as string;
+  const dead = spawnSync('/bin/true').pid as number;
+  const deadDir = path.join(workDir, `w-${ns}-${dead}-AbCdEf`);
+  fs.mkdirSync(path.join(deadDir, 'run-x'), { recursive: true, mode: 0o700 });
+  // The project's machines are cgroup v1 (memory, pids, cpu); a survivor of a dead worker's run.
+  const cgroupDirs = ['memory', 'pids', 'cpu'].map((c) => path.join('/sys/fs/cgroup', c, 'computor-sandbox', `run-${ns}-${dead}-61999-1`));
+  for (const dir of cgroupDirs) fs.mkdirSync(dir, { recursive: true });
+  const survivor = spawn('/bin/sleep', ['300'], { detached: true, stdio: 'ignore' });
+  const survivorExit = new Promise((resolve) => survivor.on('exit', (_code, signal) => resolve(signal)));
+  for (const dir of cgroupDirs) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(survivor.pid));
+  const port = await freePort();
+  const testing = spawnProcess(process.execPath, [CLI, 'worker', 'start', '--queue', TASK_QUEUE_TESTING, '--workflows', TEST_WORKFLOWS_PATH], {
+    env: env({ WORKER_IDENTITY: uniq('sweep-'), TEMPORAL_NAMESPACE: namespace, GRADER_WORK_DIR: workDir, WORKER_METRICS_PORT: String(port) }),
+  });
+  try {
+    await testing.waitFor(/workers polling/, 60_000);
+    const line = JSON.parse(await testing.waitFor(/sandbox runs confined in cgroups/)) as { killedProcesses: number; sweptRunCgroups: number };
+    expect(line.killedProcesses).toBeGreaterThanOrEqual(1);
+    expect(line.sweptRunCgroups).toBeGreaterThanOrEqual(1);
+    expect(await survivorExit).toBe('SIGKILL');
+    for (const dir of cgroupDirs) expect(fs.existsSync(dir)).toBe(false);
+    const left = fs.readdirSync(workDir);
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^w-${ns}-${testing.child.pid}-`))]);
+    expect(fs.statSync(path.join(workDir, left[0] as string)).mode & 0o777).toBe(0o700);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^computor_sandbox_confinement\{mode="cgroup-v1"\} 1$/m);
+    expect(metrics).toMatch(/^computor_sandbox_confinement\{mode="rlimit"\} 0$/m);
+  } finally {
+    await testing.kill('SIGKILL');
+    survivor.kill('SIGKILL');
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
 }, 90_000);
