@@ -77,6 +77,43 @@ print(json.dumps(out))
   await expectHealthy();
 });
 
+const onX64 = process.arch === 'x64' ? test : test.skip;
+
+onX64('a foreign syscall ABI (i386 int 0x80, x32) kills the process instead of slipping past the filter', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-abi-'));
+  try {
+    const source = path.join(dir, 'abi.c');
+    fs.writeFileSync(
+      source,
+      [
+        '#include <stdio.h>',
+        '#include <string.h>',
+        '#include <unistd.h>',
+        'int main(int argc, char **argv) {',
+        '  long r;',
+        '  if (strcmp(argv[1], "i386") == 0) __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");',
+        '  else r = syscall(39 | 0x40000000);',
+        '  printf("survived %ld\\n", r);',
+        '  return 0;',
+        '}',
+      ].join('\n'),
+    );
+    const built = spawnSync('gcc', ['-O0', '-o', path.join(dir, 'abi'), source]);
+    expect(built.status).toBe(0);
+    fs.chmodSync(dir, 0o755);
+    // Outside the sandbox both calls come back (getpid through the i386 table, ENOSYS for x32).
+    expect(spawnSync(path.join(dir, 'abi'), ['i386']).stdout.toString()).toMatch(/^survived \d+/);
+    for (const abi of ['i386', 'x32']) {
+      const result = await sandbox.run({ argv: ['/opt/program/abi', abi], roBinds: [{ hostPath: dir, sandboxPath: '/opt/program' }], limits: limits() });
+      expect([abi, result.outcome, result.signal]).toEqual([abi, 'signaled', 'SIGSYS']);
+      expect(result.stdout.toString()).toBe('');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await expectHealthy();
+});
+
 test('unshare -U -r inside the sandbox does not make the program root', async () => {
   const result = await sandbox.run({ argv: ['/bin/sh', '-c', 'unshare -U -r id; echo "rc=$?"; id -u'], limits: limits() });
   expect(result.outcome).toBe('exited');
