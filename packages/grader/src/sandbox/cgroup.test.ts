@@ -15,3 +15,12 @@ test('without a cgroup v2 hierarchy or writable v1 controllers: auto runs unconf
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+// The project's machines are hybrid: controllers in v1, an empty cgroup2 hierarchy at unified/.
+const unified = '/sys/fs/cgroup/unified';
+const onHybrid = fs.existsSync(path.join(unified, 'cgroup.controllers')) ? test : test.skip;
+
+onHybrid('a cgroup2 hierarchy without the memory, pids and cpu controllers is detected as v2 and refused with the reason', () => {
+  const found = detectCgroups(unified);
+  expect(found).toEqual({ unavailable: expect.stringMatching(/^cgroup v2 \/sys\/fs\/cgroup\/unified.* does not offer the memory, pids, cpu controller \(delegate them to the worker's cgroup\)$/) });
+});
