@@ -21,6 +21,9 @@ import { courseRoleOf } from '../services/access';
 import { startWorkflow } from '../services/workflows';
 import { idParam } from './resources';
 
+/** Hand-ins and test runs arrive in bursts at deadlines: a transaction waits this long for a pooled connection. */
+const BURST_TRANSACTION = { maxWait: 15_000, timeout: 15_000 };
+
 const FORM_FIELDS = ['course_content_id', 'commit_sha'] as const;
 
 
@@ -131,7 +134,7 @@ export function submissionRoutes(deps: ApiDeps): Router {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${content.id}:${member.id}`}))`;
       const existing = await tx.submissionGroup.findFirst({ where: { courseContentId: content.id, members: { some: { courseMemberId: member.id } } }, orderBy: { createdAt: 'asc' } });
       return existing ?? tx.submissionGroup.create({ data: { courseContentId: content.id, members: { create: { courseMemberId: member.id } } } });
-    });
+    }, BURST_TRANSACTION);
 
     const artifactId = randomUUID();
     const prefix = gradingStorageKeys.submissionPrefix(artifactId);
@@ -179,9 +182,9 @@ export function submissionRoutes(deps: ApiDeps): Router {
     const resultId = randomUUID();
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
     await db.$transaction(async (tx) => {
-      // Serialises test requests of one group so two at once cannot both take the last run.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
       if (content.maxTestRuns !== null) {
+        // Serialises test requests of one group so two at once cannot both take the last run.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
         // Runs that failed for infrastructure reasons or were cancelled do not count against the student.
         const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: ['pending', 'running', 'completed'] } } });
         if (used >= content.maxTestRuns) {
@@ -194,7 +197,8 @@ export function submissionRoutes(deps: ApiDeps): Router {
       await tx.result.create({
         data: { id: resultId, artifactId: artifact.id, submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, workflowId, status: 'pending' },
       });
-    });
+      // A deadline burst queues behind the group's lock and the pool: wait for a connection, not 500.
+    }, BURST_TRANSACTION);
     try {
       await startWorkflow(db, temporal, {
         type: WF_TEST_SUBMISSION,
