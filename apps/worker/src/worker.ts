@@ -67,6 +67,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         const swept = await cgroups.sweep();
         logger.info('sandbox runs confined in cgroups', { kind: cgroups.kind, root: graderConfig.cgroupRoot, sweptRunCgroups: swept.removed, killedProcesses: swept.killed });
         if (swept.failed.length) logger.error('run cgroups of dead workers could not be emptied', { cgroups: swept.failed });
+        if (!cgroups.cpuBound) logger.warn('sandbox runs have no CPU bound of their own: the cgroup v1 cpu controller is not writable', { root: graderConfig.cgroupRoot });
       } else if ('unavailable' in found) logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: found.unavailable });
     }
     metrics.setSandboxConfinement(confinement);

@@ -45,7 +45,8 @@ export const ZGraderConfig = z.object({
   /**
    * `auto`: confine each run's whole process tree in a cgroup (memory, pids, CPU) when `cgroupRoot`
    * is a cgroup v2 hierarchy offering those controllers to the worker's cgroup, or holds writable
-   * cgroup v1 memory, pids and cpu controllers; `required`: refuse to grade without; `off`:
+   * cgroup v1 memory and pids controllers (and cpu for the CPU bound); `required`: refuse to grade
+   * without; `off`:
    * per-process rlimits only.
    */
   cgroups: z.enum(['auto', 'required', 'off']).default('auto'),

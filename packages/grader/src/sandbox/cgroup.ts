@@ -39,6 +39,8 @@ export interface TRunCgroupLimits {
 
 export interface TCgroups {
   readonly kind: 'v1' | 'v2';
+  /** False on a v1 host whose cpu controller is not writable: runs then have no CPU bound of their own. */
+  readonly cpuBound: boolean;
   create(name: string, limits: TRunCgroupLimits): TRunCgroup;
   /** Kills what runs in run cgroups of dead workers and removes those cgroups. */
   sweep(): Promise<TCgroupSweep>;
@@ -185,30 +187,33 @@ function safeReaddir(dir: string): string[] {
 function v1(root: string): TCgroups | { unavailable: string } {
   const controllers = { memory: path.join(root, 'memory'), pids: path.join(root, 'pids'), cpu: path.join(root, 'cpu') };
   const missing = Object.entries(controllers)
-    .filter(([, dir]) => !writable(dir))
+    .filter(([name, dir]) => name !== 'cpu' && !writable(dir))
     .map(([name]) => name);
   if (missing.length) return { unavailable: `no writable cgroup v2 hierarchy and no writable cgroup v1 ${missing.join(', ')} controller under ${root}` };
-  const parents = { memory: path.join(controllers.memory, PARENT), pids: path.join(controllers.pids, PARENT), cpu: path.join(controllers.cpu, PARENT) };
+  // Without a writable cpu controller, memory and pids still bound the run (cpuBound: false).
+  const cpuBound = writable(controllers.cpu);
+  const parents = { memory: path.join(controllers.memory, PARENT), pids: path.join(controllers.pids, PARENT), ...(cpuBound ? { cpu: path.join(controllers.cpu, PARENT) } : {}) };
   // CPU usage comes from cpuacct: mounted with cpu (systemd's cpu,cpuacct) or on its own.
   const cpuacctRoot = path.join(root, 'cpuacct');
-  const coMounted = fs.existsSync(path.join(controllers.cpu, 'cpuacct.usage'));
+  const coMounted = cpuBound && fs.existsSync(path.join(controllers.cpu, 'cpuacct.usage'));
   const cpuacctParent = coMounted ? parents.cpu : writable(cpuacctRoot) ? path.join(cpuacctRoot, PARENT) : undefined;
   try {
     for (const dir of Object.values(parents)) fs.mkdirSync(dir, { recursive: true });
     if (cpuacctParent) fs.mkdirSync(cpuacctParent, { recursive: true });
-    fs.writeFileSync(path.join(parents.cpu, 'cpu.shares'), PARENT_CPU_SHARES);
+    if (parents.cpu) fs.writeFileSync(path.join(parents.cpu, 'cpu.shares'), PARENT_CPU_SHARES);
   } catch (error) {
     return { unavailable: `cannot create ${PARENT} cgroups: ${(error as Error).message}` };
   }
   const all = [...Object.values(parents), ...(cpuacctParent && !coMounted ? [cpuacctParent] : [])];
   return {
     kind: 'v1',
+    cpuBound,
     create(name, limits) {
       const mem = path.join(parents.memory, name);
       const pid = path.join(parents.pids, name);
-      const cpu = path.join(parents.cpu, name);
+      const cpu = parents.cpu && path.join(parents.cpu, name);
       const acct = cpuacctParent && path.join(cpuacctParent, name);
-      const dirs = [mem, pid, cpu, ...(acct && !coMounted ? [acct] : [])];
+      const dirs = [mem, pid, ...(cpu ? [cpu] : []), ...(acct && !coMounted ? [acct] : [])];
       try {
         for (const dir of dirs) fs.mkdirSync(dir);
         fs.writeFileSync(path.join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
@@ -219,8 +224,10 @@ function v1(root: string): TCgroups | { unavailable: string } {
           // no swap accounting on this kernel: nothing to extend
         }
         fs.writeFileSync(path.join(pid, 'pids.max'), String(limits.maxProcesses));
-        fs.writeFileSync(path.join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-        fs.writeFileSync(path.join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpuCores * CPU_PERIOD_US))));
+        if (cpu) {
+          fs.writeFileSync(path.join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+          fs.writeFileSync(path.join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpuCores * CPU_PERIOD_US))));
+        }
       } catch (error) {
         for (const dir of dirs) {
           try {
@@ -245,7 +252,7 @@ function v1(root: string): TCgroups | { unavailable: string } {
           return Number.isFinite(ns) ? ns / 1e9 : undefined;
         },
         demote() {
-          tryWrite(path.join(cpu, 'cpu.shares'), DEMOTED_CPU_SHARES);
+          if (cpu) tryWrite(path.join(cpu, 'cpu.shares'), DEMOTED_CPU_SHARES);
         },
         async remove() {
           await killV1(pid);
@@ -254,7 +261,7 @@ function v1(root: string): TCgroups | { unavailable: string } {
       };
     },
     async sweep() {
-      // Every process of a run is in all three hierarchies: kill by the pids one, remove in each.
+      // Every process of a run is in all these hierarchies: kill by the pids one, remove in each.
       const result: TCgroupSweep = { removed: 0, killed: 0, failed: [] };
       const names = new Set(all.flatMap((parent) => safeReaddir(parent).filter(isOrphan)));
       for (const name of names) {
@@ -313,6 +320,7 @@ function v2(root: string): TCgroups | { unavailable: string } {
   }
   return {
     kind: 'v2',
+    cpuBound: true,
     create(name, limits) {
       const dir = path.join(parent, name);
       fs.mkdirSync(dir);

@@ -281,7 +281,9 @@ test('a worker killed with SIGKILL mid-run takes its sandbox with it; the next s
     expect(dirs.length).toBeGreaterThan(0);
     expect(procsIn(dirs).length).toBeGreaterThan(3);
     expect(fs.readdirSync(parent)).toEqual([expect.stringMatching(new RegExp(`^w-${pidNamespace()}-${worker.pid}-`))]);
+    const exited = new Promise((resolve) => worker.on('exit', resolve));
     worker.kill('SIGKILL');
+    await exited;
     // Within a moment nothing of the run lives on: not the graded processes, not bwrap.
     expect(await waitFor(() => processesOf(uid) === 0 && procsIn(dirs).length === 0, 2000)).toBe(true);
     const sweep = detectCgroups(config.cgroupRoot);
@@ -312,4 +314,22 @@ test('processes still running in a dead worker\'s run cgroup are killed and the 
   expect(result.failed).toEqual([]);
   expect(await exited).toBe('SIGKILL');
   for (const dir of dirs) expect(fs.existsSync(dir)).toBe(false);
+});
+
+test('without a writable cpu controller, v1 runs are still bounded in memory and processes, without a CPU bound', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'no-cpu-cgroups-'));
+  try {
+    for (const controller of ['memory', 'pids']) fs.symlinkSync(path.join(config.cgroupRoot, controller), path.join(root, controller));
+    const found = detectCgroups(root);
+    expect(found).toMatchObject({ kind: 'v1', cpuBound: false });
+    if (!('create' in found)) return;
+    const partial = new Sandbox({ ...config, cgroups: found });
+    const bomb = await partial.run({ argv: ['/bin/sh', '-c', 'b() { b | b & }; b; sleep 30'], limits: limits({ maxProcesses: 16, wallTimeoutMs: 1500 }) });
+    expect(bomb.outcome).toBe('timeout');
+    expect(bomb.stderr.toString()).toMatch(/Cannot fork|Resource temporarily unavailable/);
+    const after = await partial.run({ argv: ['/bin/sh', '-c', 'echo ok'], limits: limits() });
+    expect(after.stdout.toString()).toBe('ok\n');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
