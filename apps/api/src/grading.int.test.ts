@@ -329,6 +329,14 @@ describe('test runs', () => {
     expect(await outcome(started.body.workflow_id)).toMatchObject({ status: 'failed', message: expect.stringMatching(/no files under/) });
     const failed = await deps.db.result.findUniqueOrThrow({ where: { id: started.body.result_id } });
     expect(failed).toMatchObject({ status: 'failed', reportKey: null, score: null });
+    // The cause names storage keys: the student who started it reads a plain sentence, staff the cause.
+    const asStudent = await request(app).get(`/workflows/${started.body.workflow_id}/status`).set(auth(course.users.student!.token));
+    expect(asStudent.body.failure.message).toMatch(/outside your hand-in/);
+    expect(JSON.stringify(asStudent.body)).not.toMatch(/no files under|submissions\//);
+    const listed = await request(app).get('/workflows').query({ type: 'testSubmissionWorkflow', limit: 100 }).set(auth(course.users.student!.token));
+    expect(JSON.stringify(listed.body.items.find((i: any) => i.workflow_id === started.body.workflow_id))).not.toMatch(/no files under|submissions\//);
+    const asTutor = await request(app).get(`/workflows/${started.body.workflow_id}/status`).set(auth(course.users.tutor!.token));
+    expect(asTutor.body.failure.message).toMatch(/no files under/);
 
     const looping = await submit(course.users.student!.token, contentId, tarGz([{ path: 'vector_field.py', data: 'while True:\n    pass\n' }]));
     const run = await request(app).post(`/submissions/${looping.body.id}/test`).set(auth(course.users.student!.token));

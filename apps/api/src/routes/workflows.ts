@@ -25,6 +25,7 @@ const ZListQuery = z.strictObject({
 });
 
 const EVENT_POLL_MS = 1_000;
+const PLAIN_FAILURE = 'The job failed for reasons outside your hand-in (a failed test run does not count against your runs); course staff can see the cause.';
 const EVENT_KEEPALIVE_MS = 15_000;
 
 
@@ -44,7 +45,13 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
     }
   }
 
-  async function statusBody(workflowId: string): Promise<TWorkflowStatusBody> {
+  /** A failure's cause names internals (storage keys, hosts): staff read it, others a plain sentence. */
+  function forCaller(body: TWorkflowStatusBody, staff: boolean): TWorkflowStatusBody {
+    if (staff || !body.failure) return body;
+    return { ...body, failure: { message: PLAIN_FAILURE, type: null } };
+  }
+
+  async function statusBody(workflowId: string, staff: boolean): Promise<TWorkflowStatusBody> {
     const description = await describe(workflowId);
     const status = description.status.name as TWorkflowStatusBody['status'];
     const body: TWorkflowStatusBody = {
@@ -70,7 +77,7 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
         .updateMany({ where: { id: workflowId, status: 'running' }, data: { status: runStatus, closedAt: description.closeTime ?? new Date(), failureMessage: body.failure?.message } })
         .catch(() => undefined);
     }
-    return body;
+    return forCaller(body, staff);
   }
 
   /** Workflows the caller may see: admins all; others what they started and their courses' (tutor+). */
@@ -78,12 +85,14 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
     const query = parse(ZListQuery, req.query, 'query');
     const user = req.user!;
     const filters: Prisma.WorkflowRunWhereInput[] = [];
+    const staffOf = new Set<string>();
     if (!user.isAdmin) {
       const staffCourses = await db.courseMember.findMany({
         where: { userId: user.id, removedAt: null, role: { in: ['owner', 'maintainer', 'lecturer', 'tutor'] } },
         select: { courseId: true },
       });
-      filters.push({ OR: [{ requestedById: user.id }, { courseId: { in: staffCourses.map((m) => m.courseId) } }] });
+      for (const m of staffCourses) staffOf.add(m.courseId);
+      filters.push({ OR: [{ requestedById: user.id }, { courseId: { in: [...staffOf] } }] });
     }
     if (query.course_id) filters.push({ courseId: query.course_id });
     if (query.type) filters.push({ type: query.type });
@@ -105,7 +114,7 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
         task_queue: r.taskQueue,
         started_at: r.startedAt.toISOString(),
         closed_at: r.closedAt?.toISOString() ?? null,
-        failure_message: r.failureMessage,
+        failure_message: r.failureMessage && !user.isAdmin && !(r.courseId && staffOf.has(r.courseId)) ? PLAIN_FAILURE : r.failureMessage,
       })),
       total,
       limit: query.limit,
@@ -130,10 +139,10 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
 
   /** Server-Sent Events: `status` and `progress` on change, `end` when the workflow closes. */
   router.get('/workflows/:id/events', async (req, res) => {
-    const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
+    const { visible, staff } = await canSeeWorkflow(db, req.user!, req.params.id);
     if (!visible) throw notFound('Workflow');
     streams.acquire(req, res);
-    let last = await statusBody(req.params.id);
+    let last = await statusBody(req.params.id, staff);
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -147,7 +156,7 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
     while (!closed && last.status === 'RUNNING') {
       await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
       if (closed) break;
-      const next = await statusBody(req.params.id).catch(() => null);
+      const next = await statusBody(req.params.id, staff).catch(() => null);
       if (!next) continue;
       if (next.status !== last.status) send('status', next);
       else if (JSON.stringify(next.progress) !== JSON.stringify(last.progress)) send('progress', { workflow_id: next.workflow_id, progress: next.progress });
@@ -164,14 +173,14 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
   });
 
   router.get('/workflows/:id/status', async (req, res) => {
-    const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
+    const { visible, staff } = await canSeeWorkflow(db, req.user!, req.params.id);
     if (!visible) throw notFound('Workflow');
-    res.json(await statusBody(req.params.id));
+    res.json(await statusBody(req.params.id, staff));
   });
 
   router.get('/workflows/:id/result', async (req, res) => {
     const { wait = deps.config.resultWaitSeconds } = parse(ZResultQuery, req.query, 'query');
-    const { visible } = await canSeeWorkflow(db, req.user!, req.params.id);
+    const { visible, staff } = await canSeeWorkflow(db, req.user!, req.params.id);
     if (!visible) throw notFound('Workflow');
     await describe(req.params.id);
     if (wait > 0) streams.acquire(req, res);
@@ -193,7 +202,7 @@ export function workflowRoutes(deps: ApiDeps, streams: ReturnType<typeof streamS
     clearTimeout(timer);
     abort.abort();
     if (outcome.kind === 'gone') return;
-    const status = await statusBody(req.params.id);
+    const status = await statusBody(req.params.id, staff);
     if (outcome.kind === 'done') res.json({ ...status, result: outcome.result });
     else if (outcome.kind === 'failed' && outcome.error instanceof WorkflowFailedError) res.json(status);
     else if (outcome.kind === 'failed') throw outcome.error;

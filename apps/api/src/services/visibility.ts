@@ -5,16 +5,14 @@ import { courseRoleOf } from './access';
 
 /**
  * Who may see a workflow: admins, whoever started it, and tutors or higher of its course.
- * Unrecorded workflows (not started through the API) are visible to admins only.
+ * Unrecorded workflows (not started through the API) are visible to admins only. `staff`: the
+ * caller may also read its internal detail (failure causes).
  */
 export async function canSeeWorkflow(db: Db, user: AuthUser, workflowId: string) {
   const run = await db.workflowRun.findUnique({ where: { id: workflowId } });
-  if (user.isAdmin) return { visible: true, run };
-  if (!run) return { visible: false, run };
-  if (run.requestedById === user.id) return { visible: true, run };
-  if (run.courseId) {
-    const role = await courseRoleOf(db, user, run.courseId);
-    if (role && roleSatisfies(role, 'tutor')) return { visible: true, run };
-  }
-  return { visible: false, run };
+  if (user.isAdmin) return { visible: true, staff: true, run };
+  if (!run) return { visible: false, staff: false, run };
+  const role = run.courseId ? await courseRoleOf(db, user, run.courseId) : null;
+  const staff = role !== null && roleSatisfies(role, 'tutor');
+  return { visible: staff || run.requestedById === user.id, staff, run };
 }
