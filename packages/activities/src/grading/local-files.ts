@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DirectoryReferenceCache, loadExample, type TExample, type TReferenceCache } from '@computor/grader';
+import { DirectoryReferenceCache, loadExample, privateDirIn, type TExample, type TReferenceCache } from '@computor/grader';
 import type { Storage } from '@computor/storage';
 import type { GraderDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
@@ -21,7 +21,8 @@ export interface TArtifactRef {
 }
 
 export function graderDefaults(deps: { grader?: GraderDeps }): GraderDeps {
-  return deps.grader ?? { config: {}, limits: {}, workDir: path.join(os.tmpdir(), 'computor-grader') };
+  // Never a predictable shared path: another local user could plant examples or cache entries there.
+  return deps.grader ?? { config: {}, limits: {}, workDir: privateDirIn(os.tmpdir()) };
 }
 
 function isSafeRelativePath(rel: string): boolean {
