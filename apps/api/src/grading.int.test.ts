@@ -6,11 +6,7 @@ import {
   createContentFixture,
   createCourseFixture,
   repoRoot,
-  stackDb,
-  stackStorage,
-  stackTemporal,
   startWorkerProcess,
-  testLogger,
   uploadExampleFixture,
   type CourseFixture,
   type ExampleFixture,
@@ -18,10 +14,10 @@ import {
 } from '@computor/test-support';
 import { writeTar } from '@computor/archive';
 import { createApiToken } from '@computor/db';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import request from 'supertest';
-import { createServer } from './app';
 import type { ApiDeps } from './deps';
+import { startApiHarness, type ApiHarness } from './test/api-harness';
 
 // Submission testing end to end: the API in-process, the real worker CLI on computor-testing (its
 // own Temporal namespace and work directory), PostgreSQL, object storage and the sandbox.
@@ -37,12 +33,12 @@ const ALL_EXAMPLES = fs
   .flatMap((g) => fs.readdirSync(path.join(CORPUS, g)))
   .sort();
 
+let harness: ApiHarness;
 let deps: ApiDeps;
-let connection: Connection;
 let client: Client;
 let namespace: string;
 let worker: SpawnedProcess & { identity: string };
-let app: ReturnType<typeof createServer>;
+let app: ApiHarness['app'];
 let course: CourseFixture;
 let student2: { id: string; token: string; memberId: string };
 let workDir: string;
@@ -110,15 +106,8 @@ async function objectCount(prefix: string): Promise<number> {
 
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'computor-grading-test-'));
-  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
-  deps = {
-    db: stackDb(),
-    temporal: client,
-    storage: stackStorage(),
-    logger: testLogger('api'),
-    config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace },
-  };
-  app = createServer(deps);
+  harness = await startApiHarness();
+  ({ deps, client, namespace, app } = harness);
   const [started, fixture] = await Promise.all([
     startWorkerProcess({ namespace, queues: ['computor-testing'], env: WORKER_ENV() }),
     createCourseFixture(deps.db, { gitlabUrl: 'http://127.0.0.1:9', parentGroupId: 1 }),
@@ -137,9 +126,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.kill('SIGTERM');
-  await deps?.db.$disconnect();
-  deps?.storage.destroy();
-  await connection?.close();
+  await harness?.close();
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -1,11 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
-import { createContentFixture, createCourseFixture, stackDb, stackStorage, stackTemporal, testLogger, uniq, type CourseFixture } from '@computor/test-support';
-import type { Client, Connection } from '@temporalio/client';
+import { createContentFixture, createCourseFixture, uniq, type CourseFixture } from '@computor/test-support';
+import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createServer } from './app';
 import type { ApiDeps } from './deps';
+import { startApiHarness, type ApiHarness } from './test/api-harness';
 import { CALLERS, OPERATIONS, type OperationSpec, type TCaller } from './openapi/document';
 
 // The permission matrix: every route the app serves x every caller, each answered by the real API
@@ -16,30 +17,20 @@ import { CALLERS, OPERATIONS, type OperationSpec, type TCaller } from './openapi
 
 jest.setTimeout(300_000);
 
+let harness: ApiHarness;
 let deps: ApiDeps;
-let connection: Connection;
 let client: Client;
 let app: Express;
 
 beforeAll(async () => {
-  let namespace: string;
-  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
-  deps = {
-    db: stackDb(),
-    temporal: client,
-    storage: stackStorage(),
-    logger: testLogger('api'),
-    config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 0, temporalNamespace: namespace },
-  };
-  app = createServer(deps);
+  harness = await startApiHarness({ resultWaitSeconds: 0 });
+  ({ deps, client, app } = harness);
 });
 
 afterAll(async () => {
   // Nothing polls this namespace: end what the matrix started.
   for await (const w of client.workflow.list({ query: 'ExecutionStatus="Running"' })) await client.workflow.getHandle(w.workflowId).terminate('permission matrix done').catch(() => undefined);
-  await deps?.db.$disconnect();
-  deps?.storage.destroy();
-  await connection?.close();
+  await harness?.close();
 });
 
 const tarGz = (files: Record<string, string>) => gzipSync(writeTar(Object.entries(files).map(([name, data]) => ({ name, data: Buffer.from(data) }))));

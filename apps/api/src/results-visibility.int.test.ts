@@ -6,19 +6,15 @@ import { writeTar } from '@computor/archive';
 import {
   createContentFixture,
   createCourseFixture,
-  stackDb,
-  stackStorage,
-  stackTemporal,
   startWorkerProcess,
-  testLogger,
   uploadExampleFixture,
   type CourseFixture,
   type SpawnedProcess,
 } from '@computor/test-support';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import request from 'supertest';
-import { createServer } from './app';
 import type { ApiDeps } from './deps';
+import { startApiHarness, type ApiHarness } from './test/api-harness';
 import { STUDENT_FAILED_MESSAGE } from './routes/results';
 
 // Who sees expected values: a student reads results without the reference's values (field,
@@ -70,11 +66,11 @@ const REFERENCE = `x = '${REF_VALUE}'\ny = '${YAML_VALUE}'\nprint('${REF_OUTPUT}
 // x as long as the reference's, so the value (not the length) is what differs.
 const WRONG = `x = 'MINE-00000000'\ny = 'other'\nprint('hello')\n`;
 
+let harness: ApiHarness;
 let deps: ApiDeps;
-let connection: Connection;
 let client: Client;
 let worker: SpawnedProcess & { identity: string };
-let app: ReturnType<typeof createServer>;
+let app: ApiHarness['app'];
 let course: CourseFixture;
 let workDir: string;
 const contentIds: Record<'hidden' | 'shown', string> = { hidden: '', shown: '' };
@@ -114,16 +110,9 @@ const resultIds: Record<'hidden' | 'shown', string> = { hidden: '', shown: '' };
 
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'computor-visibility-test-'));
-  let namespace: string;
-  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
-  deps = {
-    db: stackDb(),
-    temporal: client,
-    storage: stackStorage(),
-    logger: testLogger('api'),
-    config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace },
-  };
-  app = createServer(deps);
+  harness = await startApiHarness();
+  ({ deps, client, app } = harness);
+  const { namespace } = harness;
   const [started, fixture] = await Promise.all([
     startWorkerProcess({ namespace, queues: ['computor-testing'], env: { GRADER_WORK_DIR: path.join(workDir, 'worker'), GRADER_MAX_WALL_SECONDS: '10', GRADER_UID_BASE: '62400', WORKER_METRICS_PORT: '0' } }),
     createCourseFixture(deps.db, { gitlabUrl: 'http://127.0.0.1:9', parentGroupId: 1 }),
@@ -143,9 +132,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.kill('SIGTERM');
-  await deps?.db.$disconnect();
-  deps?.storage.destroy();
-  await connection?.close();
+  await harness?.close();
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
