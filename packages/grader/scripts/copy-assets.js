@@ -3,7 +3,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const assets = [['src/python/driver.py', 'dist/python/driver.py']];
+const assets = [['src/languages/python/driver.py', 'dist/languages/python/driver.py']];
 
 for (const [from, to] of assets) {
   const target = path.join(root, to);

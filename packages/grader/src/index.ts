@@ -28,6 +28,8 @@ export {
 } from './example/validate';
 export { DEFAULT_CHECK_PROPS, resolveSuite, type TCheckProps, type TResolvedCheck, type TResolvedCollection } from './example/resolve';
 export { ExampleValidationError, detectLanguage, loadExample, type TExample, type TLanguage } from './example/load-example';
+export { LANGUAGES, languageById, languageByName, runtimeStatus } from './languages/registry';
+export type { TLanguagePlugin, TRuntimeStatus } from './languages/plugin';
 export { compareVariable, typesCompatible, type TCompareOptions, type TCompareOutcome } from './compare/compare-values';
 export { fromYaml, render, type TPyValue } from './compare/py-value';
 export { evaluateTextCheck, extractNumbers, type TTextCheck, type TTextOutcome } from './compare/text-checks';

@@ -7,7 +7,7 @@ import {
   type TVerificationHandIn,
   type TVerificationReport,
 } from '@computor/contracts';
-import { aggregateReport, effectiveLimits, gradeCollection, resolveSandboxLimits, type TExample } from '@computor/grader';
+import { aggregateReport, effectiveLimits, gradeCollection, languageById, resolveSandboxLimits, type TExample } from '@computor/grader';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
@@ -45,7 +45,7 @@ const ACTIVE_RESULT = ['pending', 'running'] as const;
 
 function collectionPlans(example: TExample, operator: ReturnType<typeof resolveSandboxLimits>): TCollectionPlan[] {
   const settings = example.meta.properties.executionBackend?.settings ?? undefined;
-  const compileMs = example.language === 'c' ? effectiveLimits(operator, settings, { kind: 'compile' }).wallTimeoutMs : 0;
+  const compileMs = languageById(example.language)?.compiled ? effectiveLimits(operator, settings, { kind: 'compile' }).wallTimeoutMs : 0;
   return example.collections.map((c) => {
     const runMs = effectiveLimits(operator, settings, { kind: 'run', timeoutSeconds: c.timeoutSeconds }).wallTimeoutMs;
     // A C collection may compile student and reference; every collection may run both.

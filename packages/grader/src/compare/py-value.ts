@@ -1,4 +1,4 @@
-// Values as the Python driver serialises them (see src/python/driver.py): tagged JSON that keeps
+// Values as the Python driver serialises them (see src/languages/python/driver.py): tagged JSON that keeps
 // what comparison needs (Python type, numpy dtype and shape, NaN/inf, big integers).
 
 export type TPyFloat = number | 'nan' | 'inf' | '-inf';

@@ -77,3 +77,9 @@ export function checkOccurrences(
   const message = count > 0 ? found : `\`${name}\` not found`;
   return { ok: count > 0, expected: 'at least 1', message, publicMessage: message };
 }
+
+/** The original R/Julia testers' count (decision R7): raw substring occurrences, comments and strings included. */
+export function countRawOccurrences(source: string, name: string): number {
+  if (name === '') return 0;
+  return source.split(name).length - 1;
+}

@@ -5,7 +5,10 @@ import { resolveSuite, type TResolvedCollection } from './resolve';
 import type { TMeta, TTestSuite } from './schemas';
 import { validateExampleFiles, type TExampleIssue } from './validate';
 
-export type TLanguage = 'python' | 'c';
+import { languageByFile, languageByName } from '../languages/registry';
+
+/** Id of a registered language plug-in (languages/registry.ts). */
+export type TLanguage = string;
 
 export interface TExample {
   dir: string;
@@ -32,30 +35,18 @@ export class ExampleValidationError extends Error {
   }
 }
 
-const SLUG_LANGUAGES: Record<string, TLanguage> = {
-  'itpcp.exec.py': 'python',
-  'itpcp.exec.python': 'python',
-  'itpcp.exec.c': 'c',
-  'itpcp.exec.cpp': 'c',
-};
-
+/**
+ * The language an example is written in: meta.yaml's `executionBackend.slug` (its last part, e.g.
+ * `itpcp.exec.oct`), else test.yaml's `type`, else the extension of the entry point or first
+ * submission file. `language` is undefined when no plug-in knows the declared name.
+ */
 export function detectLanguage(meta: TMeta, suite: TTestSuite): { language: TLanguage | undefined; name: string } {
   const slug = meta.properties.executionBackend?.slug;
-  if (slug) {
-    const known = SLUG_LANGUAGES[slug];
-    if (known) return { language: known, name: known };
-    const tail = slug.split('.').pop() ?? slug;
-    if (tail === 'py' || tail === 'python') return { language: 'python', name: 'python' };
-    if (tail === 'c' || tail === 'cpp') return { language: 'c', name: tail };
-    return { language: undefined, name: tail };
-  }
-  const declared = suite.type?.toLowerCase();
-  if (declared === 'python' || declared === 'py') return { language: 'python', name: 'python' };
-  if (declared === 'c' || declared === 'cpp' || declared === 'c++') return { language: 'c', name: declared };
+  const declared = slug ? (slug.split('.').pop() ?? slug) : suite.type && suite.type.toLowerCase() !== 'generic' ? suite.type : undefined;
+  if (declared) return { language: languageByName(declared)?.id, name: declared.toLowerCase() };
   const entry = suite.properties.tests.find((c) => c.entryPoint)?.entryPoint ?? meta.properties.studentSubmissionFiles[0] ?? '';
-  if (entry.endsWith('.py')) return { language: 'python', name: 'python' };
-  if (/\.(c|cc|cpp|cxx)$/.test(entry)) return { language: 'c', name: 'c' };
-  return { language: undefined, name: declared ?? 'unknown' };
+  const byFile = languageByFile(entry);
+  return { language: byFile?.id, name: byFile?.id ?? suite.type ?? 'unknown' };
 }
 
 /** Reads, validates and resolves an example directory; throws ExampleValidationError listing every problem. */

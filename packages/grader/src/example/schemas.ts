@@ -35,6 +35,9 @@ export const KNOWN_COLLECTION_TYPES = [
   'codeblockcount',
   'listitemcount',
   'pattern',
+  // Document checks the original coded but its schema rejected (defect D5): accepted here.
+  'avgwordlength',
+  'avgsentencelength',
 ] as const;
 
 export const KNOWN_QUALIFICATIONS = [

@@ -184,3 +184,13 @@ export function outputCheck(check: TResolvedCheck, language: 'python' | 'c', str
 export function streamOf(collection: TResolvedCollection): 'stdout' | 'stderr' {
   return collection.type === 'stderr' ? 'stderr' : 'stdout';
 }
+
+/** `runtime`: the run took at most `value` seconds. */
+export function runtimeCheck(check: TResolvedCheck, run: TProgramRun): TCheckResult {
+  const limit = Number(check.check.value);
+  if (check.check.value === undefined || Number.isNaN(limit)) return checkResult(check, 'skipped', 'runtime check without a time limit (value, seconds)');
+  const seconds = run.durationMs / 1000;
+  return seconds <= limit
+    ? checkResult(check, 'passed', `ran in ${seconds.toFixed(3)} s`)
+    : checkResult(check, 'failed', `ran in ${seconds.toFixed(3)} s, limit ${limit} s`, { publicMessage: `ran in ${seconds.toFixed(3)} s, longer than allowed`, expected: `<= ${limit} s`, actual: `${seconds.toFixed(3)} s` });
+}

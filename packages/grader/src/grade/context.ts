@@ -6,7 +6,6 @@ import type { TResolvedCollection } from '../example/resolve';
 import { listRegularFiles, regularFileInside, UnsafePathError } from '../files';
 import { effectiveLimits, type TEffectiveLimits } from '../sandbox/limits';
 import type { Sandbox, TSandboxFile } from '../sandbox/sandbox';
-import { pythonEnvironment, type TPythonEnvironment } from '../runners/python';
 import type { TReferenceCache } from './reference-cache';
 
 export type TSide = 'student' | 'reference';
@@ -26,12 +25,14 @@ export interface TGradeContext {
   plannedExpressions: Map<string, Set<string>>;
   /** Host directories (compiled programs) to remove when grading ends. */
   scratchDirs: string[];
-  pythonEnv?: TPythonEnvironment;
+  /** Per-language runtime descriptions (interpreter paths, binds), made once per grading. */
+  runtimes: Map<string, unknown>;
 }
 
-export function python(ctx: TGradeContext): TPythonEnvironment {
-  ctx.pythonEnv ??= pythonEnvironment(ctx.config.pythonBin);
-  return ctx.pythonEnv;
+/** A language's runtime description, made by `make` on first use in this grading. */
+export function runtimeEnvironment<T>(ctx: TGradeContext, language: string, make: () => T): T {
+  if (!ctx.runtimes.has(language)) ctx.runtimes.set(language, make());
+  return ctx.runtimes.get(language) as T;
 }
 
 export function memoize<T>(ctx: TGradeContext, key: string, make: () => Promise<T>): Promise<T> {

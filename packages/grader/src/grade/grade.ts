@@ -8,10 +8,9 @@ import { resolveSandboxLimits } from '../sandbox/limits';
 import { Sandbox } from '../sandbox/sandbox';
 import { toRunOutput } from '../runners/run-result';
 import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
-import { gradeCCollection } from './c-collection';
+import { languageById } from '../languages/registry';
 import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
-import { gradePythonCollection, pythonExpressions, pythonRunKey } from './python-collection';
 import type { TReferenceCache } from './reference-cache';
 
 export interface TGradeOptions {
@@ -61,6 +60,7 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
     memo: new Map(),
     plannedExpressions: new Map(),
     scratchDirs: [],
+    runtimes: new Map(),
   };
 }
 
@@ -68,28 +68,12 @@ function cleanup(ctx: TGradeContext): void {
   for (const dir of ctx.scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Lets collections that run the same program with the same inputs share one run. */
-function planRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
-  if (ctx.example.language !== 'python') return;
-  for (const collection of collections) {
-    const graphics = collection.type === 'graphics';
-    const { student, reference } = pythonExpressions(collection);
-    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
-      const key = pythonRunKey(ctx, collection, side, graphics);
-      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
-      expressions.forEach((e) => planned.add(e));
-      ctx.plannedExpressions.set(key, planned);
-    }
-  }
-}
-
 async function runCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionResult> {
   const started = performance.now();
   let outcome: TCollectionOutcome;
   try {
-    if (ctx.example.language === 'python') outcome = await gradePythonCollection(ctx, collection);
-    else if (ctx.example.language === 'c') outcome = await gradeCCollection(ctx, collection);
-    else outcome = skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
+    const plugin = languageById(ctx.example.language);
+    outcome = plugin ? await plugin.gradeCollection(ctx, collection) : skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
   } catch (error) {
     if (isAbort(error, ctx.signal)) throw error;
     // An exception here is the grader's bug: its text ("Cannot read properties of null ...") is for
@@ -155,7 +139,7 @@ export async function gradeSubmission(options: TGradeOptions): Promise<TGradingR
   const config = resolveGraderConfig(options.config);
   const example = options.example ?? (await loadExample(options.exampleDir));
   const ctx = createContext(example, options, config);
-  planRuns(ctx, example.collections);
+  languageById(example.language)?.planRuns?.(ctx, example.collections);
   const limiter = new Limiter(Math.max(1, options.concurrency ?? config.concurrency));
   try {
     // allSettled: on cancellation every run must have stopped before scratch space is removed.

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveGraderConfig } from '../config';
 import { gradeSubmission } from '../grade/grade';
-import { pythonEnvironment, runPython, type TPythonRun } from '../runners/python';
+import { pythonEnvironment, runPython, type TPythonRun } from '../languages/python/runner';
 import { cgroupsFor } from './cgroup';
 import { effectiveLimits, resolveSandboxLimits, type TEffectiveLimits } from './limits';
 import { Sandbox } from './sandbox';

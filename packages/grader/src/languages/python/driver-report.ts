@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { TPyValue } from '../compare/py-value';
+import type { TPyValue } from '../../compare/py-value';
 
-// The report the Python driver (src/python/driver.py) writes at the end of a run. It arrives from
+// The report the Python driver (src/languages/python/driver.py) writes at the end of a run. It arrives from
 // the student's process, so it is parsed strictly: anything of another shape is a tampered run.
 
 const ZPyFloat = z.union([z.number(), z.enum(['nan', 'inf', '-inf'])]);

@@ -1,10 +1,10 @@
 import type { TCheckResult } from '@computor/contracts';
-import { compilePythonRegex, PatternError, searchRegex } from '../compare/regex';
-import { checkOccurrences, countCOccurrences, countPatternOccurrences } from '../compare/structural';
-import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
-import { readFileInside } from '../files';
-import { compileC, runProgram, validCompiler, type TCompileResult } from '../runners/c';
-import { tail, type TProgramRun } from '../runners/run-result';
+import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
+import { checkOccurrences, countCOccurrences, countPatternOccurrences } from '../../compare/structural';
+import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
+import { readFileInside } from '../../files';
+import { compileProgram, runProgram, validCompiler, type TCompileResult } from '../../runners/compiled';
+import { tail, type TProgramRun } from '../../runners/run-result';
 import {
   allChecks,
   brokenExample,
@@ -15,14 +15,14 @@ import {
   needsReferenceOutput,
   outputCheck,
   REFERENCE_FAILED,
+  runtimeCheck,
   skipAll,
   statusOfRun,
   streamOf,
   type TCollectionOutcome,
-} from './common';
-import { fileSet, memoize, runLimits, type TGradeContext, type TSide } from './context';
-import { runtimeCheck } from './python-collection';
-import { referenceCacheKey, type TReferenceRun } from './reference-cache';
+} from '../../grade/common';
+import { fileSet, memoize, runLimits, type TGradeContext, type TSide } from '../../grade/context';
+import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
 
 const SOURCE = /\.(c|cc|cpp|cxx)$/;
 
@@ -57,7 +57,7 @@ async function build(ctx: TGradeContext, collection: TResolvedCollection, side: 
   const limits = runLimits(ctx, collection, 'compile');
   const key = `${side}:c-compile:${JSON.stringify([sources, compiler, flags, linkerFlags, limits.wallTimeoutMs])}`;
   const compile = await memoize(ctx, key, async () => {
-    const result = await compileC(ctx.sandbox, { files: files.files, sources, compiler, flags, linkerFlags, tmpDir: ctx.config.tmpDir, limits, signal: ctx.signal });
+    const result = await compileProgram(ctx.sandbox, { files: files.files, sources, compiler, flags, linkerFlags, tmpDir: ctx.config.tmpDir, limits, signal: ctx.signal });
     if (result.programDir) ctx.scratchDirs.push(result.programDir);
     return result;
   });
@@ -190,7 +190,7 @@ function diagnosticsCheck(check: TResolvedCheck, pattern: string | undefined, te
   }
 }
 
-async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+async function compileProgramhecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
   const built = await build(ctx, collection, 'student');
   if (built.problem) return { checks: allChecks(collection, 'error', built.problem) };
   const compile = built.compile as TCompileResult;
@@ -257,7 +257,7 @@ export async function gradeCCollection(ctx: TGradeContext, collection: TResolved
     case 'exitcode':
       return exitCodeChecks(ctx, collection);
     case 'compile':
-      return compileChecks(ctx, collection);
+      return compileProgramhecks(ctx, collection);
     case 'warning':
       return warningChecks(ctx, collection);
     case 'error':

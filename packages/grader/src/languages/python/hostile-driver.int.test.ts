@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TGradingReport } from '@computor/contracts';
-import { TAMPERED_REPORT } from '../runners/python';
-import { gradeSubmission } from './grade';
+import { TAMPERED_REPORT } from './runner';
+import { gradeSubmission } from '../../grade/grade';
 
 // Student code shares the interpreter with the driver that runs the test code. Whatever it does
 // to that interpreter yields at worst a failure of the affected checks, counted like any other

@@ -40,7 +40,7 @@ export function sourceOperand(rel: string): string {
   return rel.startsWith('/') ? rel : `./${rel}`;
 }
 
-export async function compileC(sandbox: Sandbox, request: TCompileRequest): Promise<TCompileResult> {
+export async function compileProgram(sandbox: Sandbox, request: TCompileRequest): Promise<TCompileResult> {
   const outDir = fs.mkdtempSync(path.join(request.tmpDir, 'computor-grader-build-'));
   // Written by the run's uid, whichever it is; the parent (mkdtemp, 0700) keeps other host users out.
   fs.chmodSync(outDir, 0o777);

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TPyToken } from '../compare/structural';
-import type { TEffectiveLimits } from '../sandbox/limits';
-import { REPORT_OVERHEAD_BYTES, type Sandbox, type TSandboxFile } from '../sandbox/sandbox';
+import type { TPyToken } from '../../compare/structural';
+import type { TEffectiveLimits } from '../../sandbox/limits';
+import { REPORT_OVERHEAD_BYTES, type Sandbox, type TSandboxFile } from '../../sandbox/sandbox';
 import { parseDriverReport, type TDriverError, type TDriverValue } from './driver-report';
-import { classifySandboxResult, looksLikeMemoryExhaustion, programRunFrom, tail, type TProgramRun, type TRunStatus } from './run-result';
+import { classifySandboxResult, looksLikeMemoryExhaustion, programRunFrom, tail, type TProgramRun, type TRunStatus } from '../../runners/run-result';
 
 /** Shipped next to this module's compiled output by scripts/copy-assets.js. */
-export const DRIVER_PATH = path.resolve(__dirname, '..', 'python', 'driver.py');
+export const DRIVER_PATH = path.resolve(__dirname, 'driver.py');
 
 const SANDBOX_VENV = '/opt/venv';
 const SANDBOX_DRIVER_DIR = '/opt/grader';

@@ -1,13 +1,13 @@
 import type { TCheckResult } from '@computor/contracts';
-import { compareVariable } from '../compare/compare-values';
-import { fromYaml, pyStr, render, type TPyValue } from '../compare/py-value';
-import { compilePythonRegex, PatternError, searchRegex } from '../compare/regex';
-import { checkOccurrences, countPatternOccurrences, countPythonOccurrences } from '../compare/structural';
-import { evaluateTextCheck } from '../compare/text-checks';
-import type { TResolvedCheck, TResolvedCollection } from '../example/resolve';
-import { readFileInside } from '../files';
-import { runPython, type TDriverValue, type TPythonRun } from '../runners/python';
-import type { TProgramRun } from '../runners/run-result';
+import { compareVariable } from '../../compare/compare-values';
+import { fromYaml, pyStr, render, type TPyValue } from '../../compare/py-value';
+import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
+import { checkOccurrences, countPatternOccurrences, countPythonOccurrences } from '../../compare/structural';
+import { evaluateTextCheck } from '../../compare/text-checks';
+import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
+import { readFileInside } from '../../files';
+import { pythonEnvironment, runPython, type TDriverValue, type TPythonEnvironment, type TPythonRun } from './runner';
+import type { TProgramRun } from '../../runners/run-result';
 import {
   allChecks,
   brokenExample,
@@ -20,13 +20,18 @@ import {
   needsReferenceOutput,
   outputCheck,
   REFERENCE_FAILED,
+  runtimeCheck,
   skipAll,
   statusOfRun,
   streamOf,
   type TCollectionOutcome,
-} from './common';
-import { fileSet, memoize, python, runLimits, type TGradeContext, type TSide } from './context';
-import { referenceCacheKey, type TReferenceRun } from './reference-cache';
+} from '../../grade/common';
+import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+
+function python(ctx: TGradeContext): TPythonEnvironment {
+  return runtimeEnvironment(ctx, 'python', () => pythonEnvironment(ctx.config.pythonBin));
+}
 
 const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 
@@ -260,15 +265,6 @@ async function runtimeChecks(ctx: TGradeContext, collection: TResolvedCollection
   return { run, checks: collection.checks.map((check) => runtimeCheck(check, run)) };
 }
 
-export function runtimeCheck(check: TResolvedCheck, run: TProgramRun): TCheckResult {
-  const limit = Number(check.check.value);
-  if (check.check.value === undefined || Number.isNaN(limit)) return checkResult(check, 'skipped', 'runtime check without a time limit (value, seconds)');
-  const seconds = run.durationMs / 1000;
-  return seconds <= limit
-    ? checkResult(check, 'passed', `ran in ${seconds.toFixed(3)} s`)
-    : checkResult(check, 'failed', `ran in ${seconds.toFixed(3)} s, limit ${limit} s`, { publicMessage: `ran in ${seconds.toFixed(3)} s, longer than allowed`, expected: `<= ${limit} s`, actual: `${seconds.toFixed(3)} s` });
-}
-
 async function sourceFile(ctx: TGradeContext, collection: TResolvedCollection): Promise<string | undefined> {
   const files = await fileSet(ctx, 'student');
   return collection.collection.file ?? entryPointOf(collection, files.present);
@@ -343,6 +339,20 @@ async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection
     return checkResult(check, 'passed', compiled ? 'compiles' : 'does not compile, as expected');
   });
   return { checks };
+}
+
+/** Lets collections that run the same program with the same inputs share one run. */
+export function planPythonRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
+  for (const collection of collections) {
+    const graphics = collection.type === 'graphics';
+    const { student, reference } = pythonExpressions(collection);
+    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
+      const key = pythonRunKey(ctx, collection, side, graphics);
+      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
+      expressions.forEach((e) => planned.add(e));
+      ctx.plannedExpressions.set(key, planned);
+    }
+  }
 }
 
 export async function gradePythonCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
