@@ -1,12 +1,20 @@
-// Copies non-TypeScript runtime assets (the Python driver) next to the compiled output.
+// Copies the languages' non-TypeScript runtime assets (drivers such as languages/python/driver.py,
+// canary examples under languages/<id>/canary/) next to the compiled output.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const assets = [['src/languages/python/driver.py', 'dist/languages/python/driver.py']];
+const from = path.join(root, 'src', 'languages');
+const to = path.join(root, 'dist', 'languages');
 
-for (const [from, to] of assets) {
-  const target = path.join(root, to);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.copyFileSync(path.join(root, from), target);
+function copy(dir) {
+  for (const entry of fs.readdirSync(path.join(from, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) copy(rel);
+    else if (entry.isFile() && !/\.tsx?$/.test(entry.name)) {
+      fs.mkdirSync(path.dirname(path.join(to, rel)), { recursive: true });
+      fs.copyFileSync(path.join(from, rel), path.join(to, rel));
+    }
+  }
 }
+copy('');
