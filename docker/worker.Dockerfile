@@ -24,13 +24,16 @@ COPY . .
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store sh docker/build-app.sh worker /out
 
 FROM ${NODE_IMAGE} AS runtime
-# What graded code runs with: Debian's python3 (the venv below is built from it), gcc and the C
-# library headers, bubblewrap for the sandbox, prlimit and setpriv (util-linux), and tini as PID 1
-# to reap whatever a killed sandbox leaves behind.
-# hadolint ignore=DL3008
-RUN apt-get update \
+# What graded code runs with (tooling/runtimes/debian-packages.txt, the list scripts/setup.sh
+# installs too): Debian's python3 (the venv below is built from it), gcc/g++ and the C library
+# headers, Octave with gnuplot and a font for figures, R with jsonlite, gfortran, bubblewrap for the
+# sandbox, prlimit and setpriv (util-linux); and tini as PID 1 to reap whatever a killed sandbox
+# leaves behind.
+# hadolint ignore=DL3008,SC2046
+RUN --mount=type=bind,source=tooling/runtimes,target=/tmp/runtimes \
+  apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    python3 python3-venv gcc libc6-dev bubblewrap util-linux tini \
+    $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' /tmp/runtimes/debian-packages.txt) tini \
   && rm -rf /var/lib/apt/lists/*
 # The Python environment of graded code (numpy, scipy, matplotlib, pinned), built by the same
 # script the tests use; bind-mounted so the requirements leave no copy in the image.

@@ -18,21 +18,22 @@ apt_install() {
 }
 
 step "system packages"
+# The stack's PostgreSQL plus every package graded code runs with (tooling/runtimes/debian-packages.txt).
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' tooling/runtimes/debian-packages.txt)
 missing=()
-command -v bwrap >/dev/null || missing+=(bubblewrap)
-command -v prlimit >/dev/null || missing+=(util-linux)
-command -v gcc >/dev/null || missing+=(gcc)
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
-  apt_install "${missing[@]}"
+  apt_install --no-install-recommends "${missing[@]}"
   # Debian starts a cluster on install; the stack runs its own, so leave the system one stopped.
   if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev/null; then
     as_root systemctl disable --now postgresql >/dev/null 2>&1 || as_root service postgresql stop >/dev/null 2>&1 || true
   fi
 else
-  echo "all present (bubblewrap, util-linux, gcc, postgresql, python3-venv)"
+  echo "all present (postgresql, ${#wanted[@]} runtime packages)"
 fi
 
 step "pnpm ${PNPM_VERSION}"

@@ -30,6 +30,7 @@ export { DEFAULT_CHECK_PROPS, resolveSuite, type TCheckProps, type TResolvedChec
 export { ExampleValidationError, detectLanguage, loadExample, type TExample, type TLanguage } from './example/load-example';
 export { LANGUAGES, languageById, languageByName, runtimeStatus } from './languages/registry';
 export type { TLanguagePlugin, TRuntimeStatus } from './languages/plugin';
+export { assessLanguages, languageProblem, resetLanguageHealth, type TLanguageHealth } from './languages/health';
 export { compareVariable, typesCompatible, type TCompareOptions, type TCompareOutcome } from './compare/compare-values';
 export { fromYaml, render, type TPyValue } from './compare/py-value';
 export { evaluateTextCheck, extractNumbers, type TTextCheck, type TTextOutcome } from './compare/text-checks';

@@ -58,7 +58,7 @@ export function prepareExampleUpload(files: readonly TUploadFile[]): TPreparedUp
     const validation = validateExampleFiles({
       ...(text('meta.yaml') !== undefined ? { 'meta.yaml': text('meta.yaml')! } : {}),
       ...(text('test.yaml') !== undefined ? { 'test.yaml': text('test.yaml')! } : {}),
-    });
+    }, { strictLanguage: true });
     const local: TUploadProblem[] = validation.errors.map((e) => ({ file: join(dir, e.file), path: e.path, message: e.message }));
     const meta = validation.meta;
     if (meta) {

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { hashDirectory } from '../files';
 import { resolveSuite, type TResolvedCollection } from './resolve';
 import type { TMeta, TTestSuite } from './schemas';
+
+export { detectLanguage };
 import { validateExampleFiles, type TExampleIssue } from './validate';
 
-import { languageByFile, languageByName } from '../languages/registry';
+import { detectLanguage } from '../languages/detect';
 
 /** Id of a registered language plug-in (languages/registry.ts). */
 export type TLanguage = string;
@@ -33,20 +35,6 @@ export class ExampleValidationError extends Error {
   ) {
     super(`invalid example ${dir}: ${issues.map((i) => `${i.file} ${i.path}: ${i.message}`).join('; ')}`);
   }
-}
-
-/**
- * The language an example is written in: meta.yaml's `executionBackend.slug` (its last part, e.g.
- * `itpcp.exec.oct`), else test.yaml's `type`, else the extension of the entry point or first
- * submission file. `language` is undefined when no plug-in knows the declared name.
- */
-export function detectLanguage(meta: TMeta, suite: TTestSuite): { language: TLanguage | undefined; name: string } {
-  const slug = meta.properties.executionBackend?.slug;
-  const declared = slug ? (slug.split('.').pop() ?? slug) : suite.type && suite.type.toLowerCase() !== 'generic' ? suite.type : undefined;
-  if (declared) return { language: languageByName(declared)?.id, name: declared.toLowerCase() };
-  const entry = suite.properties.tests.find((c) => c.entryPoint)?.entryPoint ?? meta.properties.studentSubmissionFiles[0] ?? '';
-  const byFile = languageByFile(entry);
-  return { language: byFile?.id, name: byFile?.id ?? suite.type ?? 'unknown' };
 }
 
 /** Reads, validates and resolves an example directory; throws ExampleValidationError listing every problem. */

@@ -8,17 +8,39 @@ const CORPUS = path.resolve(REPO_ROOT, '../shared/conformance/computor-examples'
 
 describe('parseTestYaml', () => {
   test('parses every test.yaml and meta.yaml of the conformance corpus without errors or warnings', () => {
-    const dirs = fs.readdirSync(CORPUS).flatMap((group) =>
-      fs.statSync(path.join(CORPUS, group)).isDirectory() ? fs.readdirSync(path.join(CORPUS, group)).map((name) => path.join(CORPUS, group, name)) : [],
-    );
+    const own = path.join(CORPUS, '..', 'own-examples');
+    const dirs = [
+      ...fs.readdirSync(CORPUS).flatMap((group) =>
+        fs.statSync(path.join(CORPUS, group)).isDirectory() ? fs.readdirSync(path.join(CORPUS, group)).map((name) => path.join(CORPUS, group, name)) : [],
+      ),
+      ...fs.readdirSync(own).map((name) => path.join(own, name)),
+    ];
     expect(dirs.length).toBeGreaterThanOrEqual(8);
     for (const dir of dirs) {
-      const result = validateExampleFiles({
-        'meta.yaml': fs.readFileSync(path.join(dir, 'meta.yaml'), 'utf8'),
-        'test.yaml': fs.readFileSync(path.join(dir, 'test.yaml'), 'utf8'),
-      });
+      const result = validateExampleFiles(
+        {
+          'meta.yaml': fs.readFileSync(path.join(dir, 'meta.yaml'), 'utf8'),
+          'test.yaml': fs.readFileSync(path.join(dir, 'test.yaml'), 'utf8'),
+        },
+        { strictLanguage: true },
+      );
       expect({ dir, errors: result.errors, warnings: result.warnings }).toEqual({ dir, errors: [], warnings: [] });
     }
+  });
+
+  test('upload refuses an unknown language and a collection type its language lacks, naming the field', () => {
+    const meta = (slug: string) => ['identifier: a.b', 'version: "1.0"', 'properties:', '  studentSubmissionFiles: [a.m]', '  executionBackend:', `    slug: ${slug}`].join('\n');
+    const test = (type: string) => ['type: octave', 'properties:', '  tests:', '  - name: c', `    type: ${type}`, '    tests:', '    - name: x'].join('\n');
+    const cobol = validateExampleFiles({ 'meta.yaml': meta('itpcp.exec.cobol'), 'test.yaml': test('variable') }, { strictLanguage: true });
+    expect(cobol.ok).toBe(false);
+    expect(cobol.errors).toEqual([expect.objectContaining({ file: 'meta.yaml', path: 'properties.executionBackend.slug', message: expect.stringMatching(/language "cobol".*not one this grader knows/) })]);
+    const compile = validateExampleFiles({ 'meta.yaml': meta('itpcp.exec.oct'), 'test.yaml': test('compile') }, { strictLanguage: true });
+    expect(compile.errors).toEqual([expect.objectContaining({ file: 'test.yaml', path: 'properties.tests[0].type', message: expect.stringMatching(/"compile" is not one octave examples can use/) })]);
+    // Grading an example already stored: the same findings are warnings, the collection is skipped.
+    const stored = validateExampleFiles({ 'meta.yaml': meta('itpcp.exec.oct'), 'test.yaml': test('compile') });
+    expect(stored.ok).toBe(true);
+    expect(stored.warnings.map((w) => w.path)).toContain('properties.tests[0].type');
+    expect(validateExampleFiles({ 'meta.yaml': meta('itpcp.exec.oct'), 'test.yaml': test('graphics') }, { strictLanguage: true }).errors).toEqual([]);
   });
 
   test('reports unknown keys as warnings with their field path instead of dropping them silently', () => {

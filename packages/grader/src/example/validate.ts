@@ -1,3 +1,4 @@
+import { languageIssues } from '../languages/detect';
 import { parseDocument } from 'yaml';
 import { findCollectionIndex } from './resolve';
 import type { z } from 'zod';
@@ -155,9 +156,11 @@ export interface TExampleValidation {
 
 /**
  * Validates the two description files of an example, listing every problem (for upload checks).
- * `files` maps names to contents; a missing file is an error.
+ * `files` maps names to contents; a missing file is an error. `strictLanguage` (upload): an
+ * unknown language or a collection type the language lacks is an error; otherwise (grading an
+ * example already stored) a warning, and such collections are graded as skipped.
  */
-export function validateExampleFiles(files: { 'meta.yaml'?: string; 'test.yaml'?: string }): TExampleValidation {
+export function validateExampleFiles(files: { 'meta.yaml'?: string; 'test.yaml'?: string }, options: { strictLanguage?: boolean } = {}): TExampleValidation {
   const errors: TExampleIssue[] = [];
   const warnings: TExampleIssue[] = [];
   let meta: TMeta | undefined;
@@ -183,6 +186,7 @@ export function validateExampleFiles(files: { 'meta.yaml'?: string; 'test.yaml'?
         errors.push({ file: 'meta.yaml', path: `properties.executionBackend.settings.expectedByCollection.${key}`, message: `names no collection of test.yaml (by name or id)` });
       }
     }
+    (options.strictLanguage ? errors : warnings).push(...languageIssues(meta, suite));
     const submitted = new Set(meta.properties.studentSubmissionFiles);
     suite.properties.tests.forEach((collection, i) => {
       if (collection.entryPoint && submitted.size > 0 && !submitted.has(collection.entryPoint)) {

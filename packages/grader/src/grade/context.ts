@@ -27,6 +27,8 @@ export interface TGradeContext {
   scratchDirs: string[];
   /** Per-language runtime descriptions (interpreter paths, binds), made once per grading. */
   runtimes: Map<string, unknown>;
+  /** Grading a canary: not gated on the language's health. */
+  canary: boolean;
 }
 
 /** A language's runtime description, made by `make` on first use in this grading. */

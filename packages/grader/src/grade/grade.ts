@@ -8,6 +8,7 @@ import { resolveSandboxLimits } from '../sandbox/limits';
 import { Sandbox } from '../sandbox/sandbox';
 import { toRunOutput } from '../runners/run-result';
 import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
+import { languageProblem } from '../languages/health';
 import { languageById } from '../languages/registry';
 import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
@@ -25,6 +26,8 @@ export interface TGradeOptions {
   concurrency?: number;
   /** An already loaded example (skips reading and hashing the directory again). */
   example?: TExample;
+  /** Grading a language's canary (languages/health.ts): not gated on that language's health. */
+  canary?: boolean;
 }
 
 export interface TGradeCollectionOptions extends TGradeOptions {
@@ -61,6 +64,7 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
     plannedExpressions: new Map(),
     scratchDirs: [],
     runtimes: new Map(),
+    canary: options.canary ?? false,
   };
 }
 
@@ -73,7 +77,14 @@ async function runCollection(ctx: TGradeContext, collection: TResolvedCollection
   let outcome: TCollectionOutcome;
   try {
     const plugin = languageById(ctx.example.language);
-    outcome = plugin ? await plugin.gradeCollection(ctx, collection) : skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
+    const problem = plugin && !plugin.gradesWithoutRuntime && !ctx.canary ? await languageProblem(plugin, ctx.config) : undefined;
+    if (!plugin) outcome = skipAll(collection, `language "${ctx.example.languageName}" is not supported by this grader`);
+    else if (!plugin.collectionTypes.includes(collection.type)) {
+      outcome = skipAll(collection, `collection type "${collection.type}" is not one ${plugin.id} examples can use (${plugin.collectionTypes.join(', ')})`);
+    } else if (problem) {
+      // Not the student's failure: the attempt fails as an infrastructure error and is retried (on another worker).
+      outcome = { checks: allChecks(collection, 'infra_error', `this worker cannot grade ${plugin.id}: ${problem}`) };
+    } else outcome = await plugin.gradeCollection(ctx, collection);
   } catch (error) {
     if (isAbort(error, ctx.signal)) throw error;
     // An exception here is the grader's bug: its text ("Cannot read properties of null ...") is for

@@ -36,6 +36,12 @@ export interface TLanguagePlugin {
   collectionTypes: readonly string[];
   /** Whether grading compiles first (activity budgets add compile time for student and reference). */
   compiled: boolean;
+  /**
+   * The plug-in grades what it can without its runtime and reports the rest itself (Julia: skipped
+   * with the reason); otherwise a hand-in for a language whose runtime is missing, or whose canary
+   * failed, fails as an infrastructure error with that reason.
+   */
+  gradesWithoutRuntime?: boolean;
   /** Probes the runtime (binaries, packages) once per process; cached by the registry. */
   probeRuntime(config: TGraderConfig): Promise<TRuntimeStatus>;
   /** Grades one collection; throws only on the grader's own bugs (reported as infra errors). */

@@ -51,6 +51,7 @@ export const julia: TLanguagePlugin = {
   fileNames: /\.jl$/,
   collectionTypes: ['variable', 'graphics', 'exist', 'stdout', 'structural', 'error', 'warning'],
   compiled: false,
+  gradesWithoutRuntime: true,
   probeRuntime: () => probeBinary('julia', ['--version']),
   gradeCollection: gradeJuliaCollection,
 };

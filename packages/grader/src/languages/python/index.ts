@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { TLanguagePlugin } from '../plugin';
 import { gradePythonCollection, planPythonRuns } from './collection';
 
@@ -14,4 +15,5 @@ export const python: TLanguagePlugin = {
   },
   gradeCollection: gradePythonCollection,
   planRuns: planPythonRuns,
+  canaryDir: path.join(__dirname, 'canary'),
 };
