@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { ConfigError } from '@computor/config';
-import { TASK_QUEUE_TASKS, TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
+import { TASK_QUEUE_TASKS, TASK_QUEUE_TESTING, TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
+import { createDb } from '@computor/db';
 import { createLogger } from '@computor/logger';
 import { flag, parseArgs, UsageError } from './commands/args';
 import { demoCommand } from './commands/demo';
 import { setOrganizationTokenCommand } from './commands/org-token';
 import { devSeedCommand } from './commands/seed';
 import { createTokenCommand, createUserCommand } from './commands/users';
-import { describeQueues, formatQueueStatus } from './commands/worker-status';
+import { describeQueues, formatQueueStatus, withLanguages } from './commands/worker-status';
 import { runGradeCommand } from '@computor/grader';
 import { graderSettingsFrom, loadDbEnv, loadGraderEnv, loadSecretsEnv, loadSeedEnv, loadTemporalEnv, loadWorkerEnv } from './env';
 import { ensureRetentionSchedule } from './schedules';
@@ -64,7 +65,25 @@ async function workerStart(argv: string[]): Promise<number> {
 async function workerStatus(argv: string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);
   const env = loadTemporalEnv();
-  const statuses = await describeQueues({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, queues: args.flags.get('queue') });
+  let statuses = await describeQueues({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, queues: args.flags.get('queue') });
+  // The languages grading workers reported at start, when the database is configured here.
+  if (statuses.some((s) => s.taskQueue === TASK_QUEUE_TESTING && s.activityPollers.length > 0)) {
+    let dbEnv: ReturnType<typeof loadDbEnv> | undefined;
+    try {
+      dbEnv = loadDbEnv();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+    }
+    if (dbEnv) {
+      const db = createDb({ databaseUrl: dbEnv.DATABASE_URL, maxConnections: 1 });
+      try {
+        const identities = statuses.flatMap((s) => s.activityPollers.map((p) => p.identity));
+        statuses = withLanguages(statuses, TASK_QUEUE_TESTING, await db.graderWorker.findMany({ where: { identity: { in: identities } } }));
+      } finally {
+        await db.$disconnect();
+      }
+    }
+  }
   out(flag(args, 'json') ? JSON.stringify(statuses, null, 2) : formatQueueStatus(statuses));
   return statuses.every((s) => s.healthy) ? 0 : 1;
 }

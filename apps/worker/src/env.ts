@@ -26,6 +26,8 @@ const graderEnv = {
   GRADER_UID_LOCK_DIR: z.string().min(1).optional(),
   /** A cgroup per sandboxed run bounding its whole process tree: auto (when available), required, off. */
   GRADER_CGROUPS: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** At start, grade a small known example per language and take no hand-ins of a language whose result is wrong: on, off. */
+  GRADER_CANARY: z.enum(['on', 'off']).default('on'),
 };
 
 const ZWorkerEnv = z.object({

@@ -43,6 +43,12 @@ export function createWorkerMetrics() {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  const languageOk = new Gauge({
+    name: 'computor_grader_language_ok',
+    help: 'Per language: 1 while this worker grades it (runtime present, canary passed at start), 0 when it refuses its hand-ins',
+    labelNames: ['language'] as const,
+    registers: [registry],
+  });
   const confinement = new Gauge({
     name: 'computor_sandbox_confinement',
     help: 'How sandboxed runs are bounded: 1 for the mode in use (cgroup-v2, cgroup-v1, or rlimit: per process only)',
@@ -51,6 +57,10 @@ export function createWorkerMetrics() {
   });
   return {
     registry,
+    /** 1 while this worker grades the language (runtime present, canary passed), else 0. */
+    setLanguageOk(language: string, ok: boolean) {
+      languageOk.set({ language }, ok ? 1 : 0);
+    },
     setSandboxConfinement(mode: 'cgroup-v1' | 'cgroup-v2' | 'rlimit') {
       for (const m of ['cgroup-v1', 'cgroup-v2', 'rlimit']) confinement.set({ mode: m }, m === mode ? 1 : 0);
     },

@@ -88,7 +88,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-it('a testing worker starts by killing what dead workers left (processes in their run cgroups, their private dirs) and reports its confinement', async () => {
+it('a testing worker starts by killing what dead workers left (processes in their run cgroups, their private dirs), reports its confinement and the languages it grades', async () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-sweep-'));
   const ns = /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[1] as string;
   const dead = spawnSync('/bin/true').pid as number;
@@ -101,8 +101,9 @@ it('a testing worker starts by killing what dead workers left (processes in thei
   const survivorExit = new Promise((resolve) => survivor.on('exit', (_code, signal) => resolve(signal)));
   for (const dir of cgroupDirs) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(survivor.pid));
   const port = await freePort();
+  const testingIdentity = uniq('sweep-');
   const testing = spawnProcess(process.execPath, [CLI, 'worker', 'start', '--queue', TASK_QUEUE_TESTING, '--workflows', TEST_WORKFLOWS_PATH], {
-    env: env({ WORKER_IDENTITY: uniq('sweep-'), TEMPORAL_NAMESPACE: namespace, GRADER_WORK_DIR: workDir, WORKER_METRICS_PORT: String(port) }),
+    env: env({ WORKER_IDENTITY: testingIdentity, TEMPORAL_NAMESPACE: namespace, GRADER_WORK_DIR: workDir, WORKER_METRICS_PORT: String(port) }),
   });
   try {
     await testing.waitFor(/workers polling/, 60_000);
@@ -117,9 +118,24 @@ it('a testing worker starts by killing what dead workers left (processes in thei
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^computor_sandbox_confinement\{mode="cgroup-v1"\} 1$/m);
     expect(metrics).toMatch(/^computor_sandbox_confinement\{mode="rlimit"\} 0$/m);
+
+    // It reports which languages it grades: every installed runtime passed its canary; Julia has none here.
+    const graded = JSON.parse(await testing.waitFor(/languages this worker grades/, 120_000)) as { languages: string[]; canaries: Record<string, string> };
+    expect([...graded.languages].sort()).toEqual(['c', 'document', 'fortran', 'octave', 'python', 'r']);
+    expect(graded.canaries.python).toMatch(/^passed \d+ ms$/);
+    const refused = JSON.parse(await testing.waitFor(/languages this worker refuses/)) as { refused: Array<{ language: string; reason: string }> };
+    expect(refused.refused).toEqual([{ language: 'julia', reason: 'julia not found on PATH' }]);
+    const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(after).toMatch(/^computor_grader_language_ok\{language="octave"\} 1$/m);
+    expect(after).toMatch(/^computor_grader_language_ok\{language="julia"\} 0$/m);
+    const status = await runCli(['worker', 'status', '--queue', TASK_QUEUE_TESTING], { TEMPORAL_NAMESPACE: namespace });
+    expect(status.output).toMatch(/grades: python, c, octave, r, fortran, document\n\s+refuses julia: julia not found on PATH/);
+    const json = JSON.parse((await runCli(['worker', 'status', '--json', '--queue', TASK_QUEUE_TESTING], { TEMPORAL_NAMESPACE: namespace })).output) as Array<{ activityPollers: Array<{ identity: string; languages?: Array<{ language: string; ok: boolean }> }> }>;
+    const poller = json[0]?.activityPollers.find((p) => p.identity === testingIdentity);
+    expect(poller?.languages?.find((l) => l.language === 'r')).toMatchObject({ ok: true });
   } finally {
     await testing.kill('SIGKILL');
     survivor.kill('SIGKILL');
     fs.rmSync(workDir, { recursive: true, force: true });
   }
-}, 90_000);
+}, 240_000);

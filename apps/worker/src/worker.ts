@@ -4,7 +4,7 @@ import { createActivities } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
 import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
 import { createDb } from '@computor/db';
-import { cgroupsFor, detectedCgroups, privateDirIn, resolveGraderConfig } from '@computor/grader';
+import { assessLanguages, cgroupsFor, detectedCgroups, privateDirIn, resolveGraderConfig, type TLanguageHealth } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -26,6 +26,8 @@ export interface RunningWorkers {
   workers: Worker[];
   /** Resolves when every worker has stopped. */
   done: Promise<void>;
+  /** Resolves when the languages are assessed and reported (testing queue; at once otherwise). */
+  languagesAssessed: Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   }
   const identity = env.WORKER_IDENTITY ?? `${process.pid}@${hostname()}`;
   let graderSettings = graderSettingsFrom(env);
+  let assessment: (() => Promise<void>) | undefined;
   if (options.queues.includes(TASK_QUEUE_TESTING)) {
     // Everything grading writes goes into this process's private (0700, mkdtemp) directory under
     // GRADER_WORK_DIR; making it removes those of dead workers.
@@ -71,8 +74,25 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       } else if ('unavailable' in found) logger.warn('sandbox runs bounded per process only: no usable cgroups', { reason: found.unavailable });
     }
     metrics.setSandboxConfinement(confinement);
+    // Started once the database is there; hand-ins of a language wait for its assessment.
+    assessment = async () => {
+      const startedAt = new Date();
+      const report = (languages: TLanguageHealth[]) =>
+        db.graderWorker.upsert({ where: { identity }, create: { identity, languages: languages as object[], startedAt }, update: { languages: languages as object[], startedAt } });
+      await report([]);
+      const health = await assessLanguages(graderConfig, { canary: env.GRADER_CANARY === 'on', limits: graderSettings.limits });
+      for (const h of health) metrics.setLanguageOk(h.language, h.ok);
+      const ok = health.filter((h) => h.ok).map((h) => h.language);
+      const refused = health.filter((h) => !h.ok).map((h) => ({ language: h.language, reason: h.reason }));
+      logger.info('languages this worker grades', { identity, languages: ok, canaries: Object.fromEntries(health.map((h) => [h.language, `${h.canary}${h.canaryMs !== undefined ? ` ${h.canaryMs} ms` : ''}`])) });
+      if (refused.length) logger.warn('languages this worker refuses (their hand-ins fail as infrastructure errors and are retried elsewhere)', { identity, refused });
+      await report(health);
+    };
   }
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
+  const assessed = assessment?.().catch((error: unknown) => {
+    logger.error('language assessment failed', { error: error instanceof Error ? error.message : String(error) });
+  });
   const storage = new Storage(storageConfigFrom(env));
   const gitlab = createGitlabResolver(env, logger, metrics.onGitlabRequest);
   const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettings }));
@@ -103,6 +123,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   logger.info('workers polling', { identity, queues: options.queues, workflows: 'workflowBundle' in workflowSource ? 'prebuilt bundle' : workflowSource.workflowsPath });
 
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await assessed;
     await connection.close();
     await db.$disconnect();
     storage.destroy();
@@ -112,6 +133,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     identity,
     workers,
     done,
+    languagesAssessed: assessed ?? Promise.resolve(),
     async shutdown() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;

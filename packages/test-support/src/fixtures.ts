@@ -22,7 +22,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions = {}): Pr
   for (const q of options.queues ?? ['computor-tasks']) args.push('--queue', q);
   if (options.workflowsPath) args.push('--workflows', options.workflowsPath);
   const proc = spawnProcess(process.execPath, args, {
-    env: { PATH: process.env.PATH, COMPUTOR_ENV_FILE: stackEnvPath(), LOG_FORMAT: 'json', LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? 'info', WORKER_IDENTITY: identity, ...(options.namespace ? { TEMPORAL_NAMESPACE: options.namespace } : {}), ...options.env },
+    // Canaries (graded at every testing worker's start) are tested where they are the subject
+    // (grader languages/health, worker.int.test); elsewhere they would only cost CPU.
+    env: { PATH: process.env.PATH, COMPUTOR_ENV_FILE: stackEnvPath(), LOG_FORMAT: 'json', LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? 'info', WORKER_IDENTITY: identity, GRADER_CANARY: 'off', ...(options.namespace ? { TEMPORAL_NAMESPACE: options.namespace } : {}), ...options.env },
   });
   await proc.waitFor(/workers polling/, 60_000);
   return Object.assign(proc, { identity });

@@ -2,11 +2,23 @@ import { TASK_QUEUES } from '@computor/contracts';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
+/** A grading worker's languages as it reported them at start (table grader_workers). */
+export interface LanguageInfo {
+  language: string;
+  ok: boolean;
+  version?: string | undefined;
+  reason?: string | undefined;
+  canary: string;
+  canaryMs?: number | undefined;
+}
+
 export interface PollerInfo {
   identity: string;
   lastAccessTime: string | null;
   ageSeconds: number | null;
   live: boolean;
+  /** Testing queue: what this worker grades; [] while it is still assessing; undefined when unknown. */
+  languages?: LanguageInfo[] | undefined;
 }
 
 export interface QueueStatus {
@@ -61,6 +73,23 @@ export async function describeQueues(options: { address: string; namespace: stri
   }
 }
 
+/** Attaches each testing-queue poller's languages, from the rows the workers wrote. */
+export function withLanguages(statuses: QueueStatus[], taskQueue: string, rows: ReadonlyArray<{ identity: string; languages: unknown }>): QueueStatus[] {
+  const byIdentity = new Map(rows.map((row) => [row.identity, Array.isArray(row.languages) ? (row.languages as LanguageInfo[]) : []]));
+  return statuses.map((s) =>
+    s.taskQueue !== taskQueue ? s : { ...s, activityPollers: s.activityPollers.map((p) => ({ ...p, languages: byIdentity.get(p.identity) })) },
+  );
+}
+
+function formatLanguages(languages: LanguageInfo[] | undefined): string[] {
+  if (languages === undefined) return [];
+  if (languages.length === 0) return ['              languages: being assessed (runtimes and canaries)'];
+  const ok = languages.filter((l) => l.ok).map((l) => l.language);
+  const lines = [`              grades: ${ok.join(', ') || 'nothing'}`];
+  for (const l of languages.filter((x) => !x.ok)) lines.push(`              refuses ${l.language}: ${l.reason ?? 'unknown reason'}`);
+  return lines;
+}
+
 export function formatQueueStatus(statuses: QueueStatus[]): string {
   const lines: string[] = [];
   for (const s of statuses) {
@@ -69,6 +98,7 @@ export function formatQueueStatus(statuses: QueueStatus[]): string {
     if (!all.length) lines.push('     no pollers');
     for (const p of all) {
       lines.push(`     ${p.kind.padEnd(8)} ${p.identity.padEnd(32)} last access ${p.lastAccessTime ?? '-'} (${p.ageSeconds ?? '?'} s ago)${p.live ? '' : ' stale'}`);
+      lines.push(...formatLanguages('languages' in p ? p.languages : undefined));
     }
   }
   return lines.join('\n');
