@@ -243,6 +243,33 @@ describe('example library', () => {
     for (const p of res.body.error.details.problems) expect(p.message).toEqual(expect.any(String));
     await expectNothingStored([good, bad]);
   });
+
+  it('answers 422 for a language no plug-in knows and a collection type the language lacks, naming the field, and stores nothing', async () => {
+    const f = await fixture();
+    const cobol = uniq('cobol.');
+    const octave = uniq('octave.');
+    const lambdaMeta = (identifier: string) => example(LAMBDA, identifier)['meta.yaml']!.toString();
+    const res = await upload(
+      f.users.lecturer!.token,
+      archive({
+        cobol: { ...example(LAMBDA, cobol), 'meta.yaml': Buffer.from(lambdaMeta(cobol).replace(/slug: .*/, 'slug: itpcp.exec.cobol')), 'test.yaml': Buffer.from('type: cobol\nproperties:\n  tests:\n  - name: v\n    tests:\n    - name: x\n') },
+        octave: {
+          'meta.yaml': Buffer.from(`identifier: ${octave}\nversion: '1.0'\nproperties:\n  studentSubmissionFiles: [a.m]\n`),
+          'test.yaml': Buffer.from('type: octave\nproperties:\n  tests:\n  - name: c\n    type: compile\n    tests:\n    - name: x\n'),
+          'a.m': Buffer.from('x = 1;\n'),
+        },
+      }),
+    );
+    expect(res.status).toBe(422);
+    const problems = res.body.error.details.problems.map((p: any) => `${p.file} ${p.path}: ${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^cobol\/meta\.yaml properties\.executionBackend\.slug: language "cobol" \(from "itpcp\.exec\.cobol"\) is not one this grader knows/),
+        expect.stringMatching(/^octave\/test\.yaml properties\.tests\[0\]\.type: collection type "compile" is not one octave examples can use/),
+      ]),
+    );
+    await expectNothingStored([cobol, octave]);
+  });
 });
 
 describe('course contents and release', () => {
