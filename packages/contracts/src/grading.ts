@@ -38,6 +38,11 @@ export const ZCheckResult = z.object({
   actual: z.string().optional(),
   /** Internal detail of a grader failure (an exception's text): staff and logs only. */
   detail: z.string().optional(),
+  /**
+   * `false`: the check could not be run for a reason that is nobody's in the course (the worker
+   * has no runtime for it, e.g. Julia): skipped, and left out of the score. Absent means scored.
+   */
+  scored: z.literal(false).optional(),
   durationMs: z.number().nonnegative(),
 });
 export type TCheckResult = z.infer<typeof ZCheckResult>;
@@ -121,9 +126,9 @@ export const ZGradingReport = z.object({
   /** Counts collections; a collection passes only when every one of its checks passed. */
   collectionSummary: ZSummary,
   /**
-   * `summary.passed / summary.total`: the share of individual checks that passed (0 when there are
-   * no checks). The original Python backend divided passed by total collections instead; both
-   * counts are reported, the score uses checks.
+   * `summary.passed` divided by the checks that count (all but those with `scored: false`): the
+   * share of individual checks that passed (0 when none count). The original Python backend
+   * divided passed by total collections instead; both counts are reported, the score uses checks.
    */
   score: z.number().min(0).max(1),
   /** True when every check passed (and there was at least one). */

@@ -214,12 +214,15 @@ export function gradingActivities(deps: ActivityDeps) {
         return { handIn, status: report.status, score: report.score, passed: report.passed, summary: report.summary, notPassed: notPassed(report) };
       });
       const reference = handIns.find((h) => h.handIn === 'reference');
-      const ok = reference !== undefined && reference.status === 'completed' && reference.score === 1;
+      // Every check must have passed: a check that could not run (a runtime this worker lacks) verifies nothing.
+      const ok = reference !== undefined && reference.status === 'completed' && reference.score === 1 && reference.passed;
       const verifiedAt = new Date();
       const report: TVerificationReport = {
         exampleVersionId: input.example.exampleVersionId,
         status: ok ? 'verified' : 'failed',
-        message: ok ? 'The reference solution passes every check.' : `The reference solution scores ${reference?.score ?? 0} (${reference?.notPassed.length ?? 0} checks not passed).`,
+        message: ok
+          ? 'The reference solution passes every check.'
+          : `The reference solution scores ${reference?.score ?? 0} (${reference?.notPassed.length ?? 0} checks not passed${reference?.summary.skipped ? `, ${reference.summary.skipped} of them skipped` : ''}).`,
         handIns,
         verifiedAt: verifiedAt.toISOString(),
       };

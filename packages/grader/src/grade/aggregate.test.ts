@@ -65,6 +65,18 @@ describe('aggregateReport', () => {
     expect(passedFirst.collections.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'skipped']);
   });
 
+  test('checks skipped for want of a runtime (scored: false) are counted as skipped but left out of the score', () => {
+    const unscored = { ...check('v0', 'skipped'), scored: false as const };
+    const a = collection('a', 'passed', 'passed');
+    const b = { ...collection('b', 'skipped', 'skipped', 'skipped'), checks: [unscored, unscored, unscored] };
+    const report = aggregateReport(threeCollections, [a, b, collection('c', 'failed')]);
+    expect(report.summary).toEqual({ total: 6, passed: 2, failed: 1, skipped: 3 });
+    expect(report.score).toBeCloseTo(2 / 3);
+    expect(report.passed).toBe(false);
+    // A plain skip (an unsupported check type) still counts against the score.
+    expect(aggregateReport(threeCollections, [a, collection('b', 'skipped', 'skipped', 'skipped'), collection('c', 'failed')]).score).toBeCloseTo(2 / 6);
+  });
+
   test('rejects a result list that does not match the example', () => {
     expect(() => aggregateReport(threeCollections, [collection('a', 'passed')])).toThrow('expected 3 collection results');
   });

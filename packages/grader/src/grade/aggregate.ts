@@ -30,6 +30,10 @@ export function summarizeChecks(checks: readonly TCheckResult[]): TSummary {
   return { total: checks.length, passed, failed: checks.length - passed - skipped, skipped };
 }
 
+function scoredTotal(checks: readonly TCheckResult[]): number {
+  return checks.filter((c) => c.scored !== false).length;
+}
+
 const SEVERITY: TCheckStatus[] = ['infra_error', 'timeout', 'memory_exceeded', 'output_limit', 'error', 'failed'];
 
 /** A collection passes only when all its checks pass; otherwise it takes its worst check's status. */
@@ -114,7 +118,8 @@ export function aggregateReport(example: Pick<TExample, 'collections' | 'languag
     collections,
     summary,
     collectionSummary,
-    score: summary.total > 0 ? summary.passed / summary.total : 0,
+    // Checks that could not run for want of a runtime (scored: false) are in the summary as skipped, not in the score.
+    score: scoredTotal(checks) > 0 ? summary.passed / scoredTotal(checks) : 0,
     passed: summary.total > 0 && summary.passed === summary.total,
     durationMs: Math.round(options.durationMs ?? collections.reduce((sum, c) => sum + c.durationMs, 0)),
     environment: {

@@ -22,6 +22,8 @@ export interface TCheckExtra {
   actual?: string | undefined;
   /** Internal detail (an exception's text) for staff and logs. */
   detail?: string | undefined;
+  /** `false`: left out of the score (the worker lacks the runtime). */
+  scored?: false | undefined;
   startedAt?: number;
 }
 
@@ -33,6 +35,7 @@ export function checkResult(check: TResolvedCheck, status: TCheckStatus, message
   if (extra.expected !== undefined) result.expected = summarize(extra.expected);
   if (extra.actual !== undefined) result.actual = summarize(extra.actual);
   if (extra.detail !== undefined) result.detail = extra.detail;
+  if (extra.scored === false) result.scored = false;
   // A lecturer's custom messages replace the generic ones, as in the original.
   if (status === 'passed' && check.successMessage) result.message = result.publicMessage = check.successMessage;
   if (status === 'failed' && check.failureMessage) {
@@ -51,7 +54,7 @@ export function expectedVisibility(example: Pick<TExample, 'meta' | 'suite'>, co
   return settings?.expected ?? 'never';
 }
 
-export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string, extra: Pick<TCheckExtra, 'publicMessage' | 'detail'> = {}): TCheckResult[] {
+export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string, extra: Pick<TCheckExtra, 'publicMessage' | 'detail' | 'scored'> = {}): TCheckResult[] {
   return collection.checks.map((check) => checkResult(check, status, message, extra));
 }
 

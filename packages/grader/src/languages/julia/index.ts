@@ -20,7 +20,7 @@ async function gradeJuliaCollection(ctx: TGradeContext, collection: TResolvedCol
   if (collection.type === 'exist') return existChecks(ctx, collection);
   if (collection.type === 'structural') return structuralChecks(ctx, collection);
   const status = await runtimeStatus(julia, ctx.config);
-  if (!status.available) return skipAll(collection, JULIA_MISSING);
+  if (!status.available) return { checks: allChecks(collection, 'skipped', JULIA_MISSING, { scored: false }) };
   return skipAll(collection, `collection type "${collection.type}" is not implemented for Julia in this grader`);
 }
 
