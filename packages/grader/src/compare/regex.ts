@@ -60,6 +60,12 @@ export function searchRegex(regex: RegExp, subject: string): RegExpExecArray | n
   return run<RegExpExecArray | null>('re.exec(s)', { re: nonGlobal, s: subject });
 }
 
+/** Number of non-overlapping matches (Python's len(re.findall)), without keeping them in memory. */
+export function countRegex(regex: RegExp, subject: string): number {
+  const global = new RegExp(regex.source, regex.flags.includes('g') ? regex.flags : `${regex.flags}g`);
+  return run<number>('(() => { let n = 0; for (const _ of s.matchAll(re)) n += 1; return n; })()', { re: global, s: subject });
+}
+
 /** All non-overlapping matches (Python's re.findall / finditer). */
 export function findAllRegex(regex: RegExp, subject: string): RegExpExecArray[] {
   const global = new RegExp(regex.source, regex.flags.includes('g') ? regex.flags : `${regex.flags}g`);

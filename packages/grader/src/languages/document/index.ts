@@ -1,7 +1,13 @@
-import { skipAll } from '../../grade/common';
+import path from 'node:path';
 import type { TLanguagePlugin } from '../plugin';
+import { gradeDocumentCollection } from './collection';
 
-// Placeholder: registered so that examples are recognised; grading comes with its plug-in.
+/**
+ * Markdown and plain-text hand-ins, graded by text analysis as the original's document tester
+ * does (word, line, character, paragraph, sentence, heading, list item, link, image, code block
+ * and unique word counts, sections, keywords, patterns). No process runs: the checks read the
+ * student's file in the worker (files.ts, size-capped), so the runtime is always available.
+ */
 export const document: TLanguagePlugin = {
   id: 'document',
   aliases: ['document', 'doc', 'text', 'markdown', 'md'],
@@ -11,7 +17,7 @@ export const document: TLanguagePlugin = {
     'codeblockcount', 'listitemcount', 'section', 'keyword', 'pattern', 'structural', 'avgwordlength', 'avgsentencelength',
   ],
   compiled: false,
-  // No process runs: the checks read the student's file in the worker.
   probeRuntime: async () => ({ available: true, version: 'built in' }),
-  gradeCollection: async (_ctx, collection) => skipAll(collection, 'language "document" is not supported by this grader yet'),
+  gradeCollection: gradeDocumentCollection,
+  canaryDir: path.resolve(__dirname, 'canary'),
 };
