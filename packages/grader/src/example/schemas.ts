@@ -56,8 +56,9 @@ export const KNOWN_QUALIFICATIONS = [
   'exitCode',
 ] as const;
 
+/** The original's models are Optional throughout: an empty string or list, or null, means unset. */
 const emptyToUndefined = (value: unknown): unknown =>
-  value === '' || (Array.isArray(value) && value.length === 0) ? undefined : value;
+  value === '' || value === null || (Array.isArray(value) && value.length === 0) ? undefined : value;
 
 /** Text that YAML may have typed as a number (`version: 1.0`, `name: 42`). */
 const ZText = z.union([z.string(), z.number()]).transform((value) => String(value));

@@ -62,6 +62,12 @@ describe('parseTestYaml', () => {
     expect(result.errors.every((e) => e.file === 'test.yaml')).toBe(true);
   });
 
+  test('null means unset, as in the original (its fields are Optional)', () => {
+    const result = parseTestYaml(['properties:', '  tests:', '  - name: c', '    tests:', '    - name: x', '      allowedOccuranceRange: null', '      qualification: null'].join('\n'));
+    expect(result.errors).toEqual([]);
+    expect(result.value?.properties.tests[0]?.tests[0]?.allowedOccuranceRange).toBeUndefined();
+  });
+
   test('reports YAML syntax errors', () => {
     const result = parseTestYaml('properties: [unclosed');
     expect(result.value).toBeUndefined();
