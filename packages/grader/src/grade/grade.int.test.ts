@@ -201,7 +201,7 @@ const cTests = [
   '    - {name: line, qualification: matchesLine, value: "square: 16", lineNumber: 2}',
   '  - {name: exit, type: exitcode, entryPoint: prog.c, inputAnswers: ["4"], tests: [{name: zero, expectedExitCode: 0}]}',
   '  - {name: warns, type: warning, entryPoint: prog.c, tests: [{name: unused, pattern: unused}]}',
-  '  - {name: shape, type: structural, entryPoint: prog.c, tests: [{name: scanf, allowedOccuranceRange: [1, 1]}, {name: while, countRequirement: 0}]}',
+  '  - {name: shape, type: structural, entryPoint: prog.c, tests: [{name: scanf, allowedOccuranceRange: [1, 1]}, {name: if, allowedOccuranceRange: [1, 1]}]}',
 ].join('\n');
 const cReference = '#include <stdio.h>\nint main(void) {\n  int n = 0;\n  if (scanf("%d", &n) != 1) return 2;\n  printf("n: %d\\nsquare: %d\\n", n, n * n);\n  return 0;\n}\n';
 
@@ -217,7 +217,7 @@ test('C: compile, stdin, stdout against the reference, numericOutput, exit code,
     'exit/zero': 'passed',
     'warns/unused': 'passed',
     'shape/scanf': 'passed',
-    'shape/while': 'passed',
+    'shape/if': 'passed',
   });
 });
 

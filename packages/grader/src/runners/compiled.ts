@@ -91,3 +91,48 @@ export async function runProgram(sandbox: Sandbox, request: TProgramRequest): Pr
   });
   return programRunFrom(result, classifySandboxResult(result, request.limits.wallTimeoutMs / 1000));
 }
+
+/** A compiler's path for a file, as the student named it: `./hello.c` and `/work/hello.c` become `hello.c`. */
+function studentPaths(line: string): string {
+  return line.replace(/(^|[\s'"‘`(])(?:\.\/|\/work\/)(?=[^\s/])/g, '$1');
+}
+
+const GCC_ERROR = /^\S.*?:\d+(?::\d+)?: (?:fatal )?error: /i;
+const GFORTRAN_ERROR = /^(?:Fatal )?Error: /;
+const GFORTRAN_LOCATION = /^(\S.*?:\d+(?::\d+(?:-\d+)?)?):$/;
+const LINKER = /^(?:\/usr\/bin\/)?ld: /;
+const LINK_PROBLEM = /undefined reference to|multiple definition of|cannot find -l/;
+
+/**
+ * The compiler's first error in the student's terms, with file and line: gcc/g++'s
+ * `hello.c:3:2: error: …` as it is; gfortran's `Error: …` prefixed with the location it prints
+ * lines above (`hello.f90:4:5: Error: Unclassifiable statement at (1)`); a linker error without the
+ * temporary object's name (`hello.c: undefined reference to \`sqrt'`). Else the first line that
+ * mentions an error, else the first non-empty line.
+ */
+export function firstCompilerError(diagnostics: string): string {
+  const lines = diagnostics.split('\n').map((line) => studentPaths(line.trimEnd()));
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] as string;
+    if (GCC_ERROR.test(line)) return line;
+    if (GFORTRAN_ERROR.test(line)) {
+      for (let j = i - 1; j >= 0 && j >= i - 8; j -= 1) {
+        const location = GFORTRAN_LOCATION.exec(lines[j] as string);
+        if (location) return `${location[1]}: ${line}`;
+      }
+      return line;
+    }
+    if (LINK_PROBLEM.test(line)) {
+      return line
+        .replace(LINKER, '')
+        .replace(/\/tmp\/[^:\s]+\.o:\s*/g, '')
+        .replace(/:\(\.[\w.]+\+0x[0-9a-f]+\)/g, '');
+    }
+  }
+  return (lines.find((line) => /\berror\b/i.test(line)) ?? lines.find((line) => line.trim() !== '') ?? '').trim();
+}
+
+/** Compiler warnings as the original engine counted them: stderr lines containing `warning:` (any case). */
+export function compilerWarnings(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.toLowerCase().includes('warning:'));
+}
