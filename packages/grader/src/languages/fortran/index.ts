@@ -1,8 +1,10 @@
-import { skipAll } from '../../grade/common';
+import path from 'node:path';
+import { gradeCompiledCollection } from '../../grade/compiled-collection';
 import type { TLanguagePlugin } from '../plugin';
 import { probeBinary } from '../probe';
+import { FORTRAN_LANGUAGE } from './language';
 
-// Placeholder: registered so that examples are recognised; grading comes with its plug-in.
+/** Fortran: compiled with gfortran in the sandbox, graded by the shared compiled-language path. */
 export const fortran: TLanguagePlugin = {
   id: 'fortran',
   aliases: ['fortran', 'f90', 'f95', 'f03', 'f08', 'f'],
@@ -10,5 +12,6 @@ export const fortran: TLanguagePlugin = {
   collectionTypes: ['stdout', 'stderr', 'stdio', 'exitcode', 'compile', 'warning', 'error', 'structural', 'runtime', 'exist'],
   compiled: true,
   probeRuntime: () => probeBinary('gfortran', ['--version']),
-  gradeCollection: async (_ctx, collection) => skipAll(collection, 'language "fortran" is not supported by this grader yet'),
+  gradeCollection: (ctx, collection) => gradeCompiledCollection(FORTRAN_LANGUAGE, ctx, collection),
+  canaryDir: path.join(__dirname, 'canary'),
 };
