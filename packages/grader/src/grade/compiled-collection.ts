@@ -150,7 +150,8 @@ function executionFailure(execution: TExecution): { status: TCheckResult['status
     const status = compile.run.status === 'completed' ? 'error' : statusOfRun(compile.run.status);
     // F6 (fix): a program that does not compile fails every check that runs it, with the compiler's first error.
     const error = firstCompilerError(compile.diagnostics);
-    const what = compile.run.status === 'error' && compile.run.message === 'does not compile' ? 'does not compile' : `the program ${compile.run.message}`;
+    // compile.run.message: 'does not compile', 'the compiler produced no program' or 'compiler <how it ended>'.
+    const what = compile.run.message.startsWith('compiler ') ? `the ${compile.run.message}` : compile.run.message;
     return { status, message: `${what}${error ? `: ${error}` : ''}` };
   }
   if (!run) return { status: 'infra_error', message: 'the program was not run' };

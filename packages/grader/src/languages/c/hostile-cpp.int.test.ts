@@ -285,3 +285,14 @@ test('each side compiles once per grading, with the original\'s default flags', 
     run.mockRestore();
   }
 }, 60_000);
+
+test('a compiler bomb (#include of /dev/zero) ends within the compile limit as the hand-in\'s failure', async () => {
+  const started = Date.now();
+  const report = await grade('#include "/dev/zero"\nint main() { return 0; }\n', { limits: { compileTimeoutMs: 4000, memoryMb: 512 } });
+  expect(report.status).toBe('completed');
+  // cc1plus reads NUL bytes until the address-space limit stops it.
+  expect(Object.values(statuses(report))).toEqual(['memory_exceeded', 'memory_exceeded', 'memory_exceeded']);
+  expect(check(report, 'Exit', 'zero')?.message).toMatch(/^the compiler ran out of memory: cc1plus: out of memory/);
+  expect(report.score).toBe(0);
+  expect(Date.now() - started).toBeLessThan(20_000);
+}, 60_000);
