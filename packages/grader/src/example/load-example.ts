@@ -8,6 +8,7 @@ export { detectLanguage };
 import { validateExampleFiles, type TExampleIssue } from './validate';
 
 import { detectLanguage } from '../languages/detect';
+import { languageById } from '../languages/registry';
 
 /** Id of a registered language plug-in (languages/registry.ts). */
 export type TLanguage = string;
@@ -59,7 +60,7 @@ export async function loadExample(dir: string): Promise<TExample> {
     dir,
     meta,
     suite,
-    collections: resolveSuite(suite),
+    collections: resolveSuite(suite, languageById(language)?.dependencyIndexBase ?? 0),
     warnings: validation.warnings,
     language,
     languageName: name,

@@ -65,28 +65,28 @@ function resolveProps(levels: TPropSource[]): TCheckProps {
   return Object.fromEntries(keys.map((key) => [key, pick(key, levels)])) as unknown as TCheckProps;
 }
 
-/** Index of the collection a dependency names: by `name` or `id`, else a 0-based index. */
-export function findCollectionIndex(collections: readonly TCollection[], dependency: string): number | undefined {
+/** Index of the collection a dependency names: by `name` or `id`, else an index counted from `indexBase` (0, or 1 for Octave). */
+export function findCollectionIndex(collections: readonly TCollection[], dependency: string, indexBase: 0 | 1 = 0): number | undefined {
   const byName = collections.findIndex((c) => c.name === dependency || c.id === dependency);
   if (byName >= 0) return byName;
   if (/^\d+$/.test(dependency)) {
-    const index = Number(dependency);
-    if (index < collections.length) return index;
+    const index = Number(dependency) - indexBase;
+    if (index >= 0 && index < collections.length) return index;
   }
   return undefined;
 }
 
-function setUpChain(collections: readonly TCollection[], index: number, seen: Set<number>): string[] {
+function setUpChain(collections: readonly TCollection[], index: number, seen: Set<number>, indexBase: 0 | 1): string[] {
   const collection = collections[index];
   if (!collection || seen.has(index)) return [];
   seen.add(index);
   const own = collection.setUpCode ?? [];
   if (collection.setUpCodeDependency === undefined) return own;
-  const dep = findCollectionIndex(collections, collection.setUpCodeDependency);
-  return dep === undefined ? own : [...setUpChain(collections, dep, seen), ...own];
+  const dep = findCollectionIndex(collections, collection.setUpCodeDependency, indexBase);
+  return dep === undefined ? own : [...setUpChain(collections, dep, seen, indexBase), ...own];
 }
 
-export function resolveSuite(suite: TTestSuite): TResolvedCollection[] {
+export function resolveSuite(suite: TTestSuite, indexBase: 0 | 1 = 0): TResolvedCollection[] {
   const suiteProps = suite.properties as TPropSource & { timeout?: number | null };
   const collections = suite.properties.tests;
   return collections.map((collection, index) => {
@@ -97,7 +97,7 @@ export function resolveSuite(suite: TTestSuite): TResolvedCollection[] {
       type: collection.type,
       collection,
       timeoutSeconds: collection.timeout ?? suiteProps.timeout ?? undefined,
-      setUpCode: setUpChain(collections, index, new Set()),
+      setUpCode: setUpChain(collections, index, new Set(), indexBase),
       tearDownCode: collection.tearDownCode ?? [],
       inputAnswers: collection.inputAnswers ?? [],
       checks: collection.tests.map((check, checkIndex) => ({

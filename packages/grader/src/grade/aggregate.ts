@@ -12,6 +12,7 @@ import {
 } from '@computor/contracts';
 import type { TExample } from '../example/load-example';
 import { findCollectionIndex, type TResolvedCollection } from '../example/resolve';
+import { languageById } from '../languages/registry';
 
 function readVersion(): string {
   try {
@@ -61,7 +62,7 @@ function skippedForDependency(result: TCollectionResult, reason: string): TColle
  * Applies `successDependency`: a collection whose dependencies did not pass completely is
  * skipped. Cycles and unknown dependencies count as unsatisfied.
  */
-export function applyDependencies(collections: readonly TResolvedCollection[], results: readonly TCollectionResult[]): TCollectionResult[] {
+export function applyDependencies(collections: readonly TResolvedCollection[], results: readonly TCollectionResult[], indexBase: 0 | 1 = 0): TCollectionResult[] {
   const raw = collections.map((c) => c.collection);
   const effective = new Map<number, TCollectionResult>();
   const resolve = (index: number, visiting: Set<number>): TCollectionResult | undefined => {
@@ -74,7 +75,7 @@ export function applyDependencies(collections: readonly TResolvedCollection[], r
     visiting.add(index);
     let final = result;
     for (const dependency of collection.collection.successDependency ?? []) {
-      const depIndex = findCollectionIndex(raw, dependency);
+      const depIndex = findCollectionIndex(raw, dependency, indexBase);
       const depResult = depIndex === undefined ? undefined : resolve(depIndex, visiting);
       if (!depResult || depResult.status !== 'passed') {
         final = skippedForDependency(result, `dependency \`${dependency}\` not satisfied`);
@@ -96,11 +97,15 @@ export interface TAggregateOptions {
 }
 
 /** Combines per-collection results (e.g. one Temporal activity each) into the report. Pure apart from reading the Node version. */
-export function aggregateReport(example: Pick<TExample, 'collections' | 'languageName' | 'meta'>, collectionResults: readonly TCollectionResult[], options: TAggregateOptions = {}): TGradingReport {
+export function aggregateReport(
+  example: Pick<TExample, 'collections' | 'languageName' | 'meta'> & Partial<Pick<TExample, 'language'>>,
+  collectionResults: readonly TCollectionResult[],
+  options: TAggregateOptions = {},
+): TGradingReport {
   if (collectionResults.length !== example.collections.length) {
     throw new Error(`expected ${example.collections.length} collection results, got ${collectionResults.length}`);
   }
-  const collections = applyDependencies(example.collections, collectionResults);
+  const collections = applyDependencies(example.collections, collectionResults, languageById(example.language)?.dependencyIndexBase ?? 0);
   const checks = collections.flatMap((c) => c.checks);
   const summary = summarizeChecks(checks);
   const collectionSummary: TSummary = {

@@ -37,6 +37,11 @@ export interface TLanguagePlugin {
   /** Whether grading compiles first (activity budgets add compile time for student and reference). */
   compiled: boolean;
   /**
+   * How a purely numeric successDependency/setUpCodeDependency that is no collection's `name` or
+   * `id` counts collections: from 0 (default) or from 1 (the original's Octave tester, decision O8).
+   */
+  dependencyIndexBase?: 0 | 1;
+  /**
    * The plug-in grades what it can without its runtime and reports the rest itself (Julia: skipped
    * with the reason); otherwise a hand-in for a language whose runtime is missing, or whose canary
    * failed, fails as an infrastructure error with that reason.
