@@ -1,0 +1,3 @@
+function check_positive(value)
+  % Forgets to check.
+end

@@ -1,0 +1,360 @@
+import type { TCheckResult } from '@computor/contracts';
+import { compareVariable } from '../../compare/compare-values';
+import { pyStr, render, type TPyValue } from '../../compare/py-value';
+import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
+import { evaluateTextCheck } from '../../compare/text-checks';
+import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
+import { listRegularFiles, readFileInside } from '../../files';
+import {
+  allChecks,
+  brokenExample,
+  checkResult,
+  existChecks,
+  explicitExpected,
+  fromText,
+  globToRegExp,
+  invalidCheck,
+  knownQualification,
+  needsReferenceOutput,
+  outputCheck,
+  REFERENCE_FAILED,
+  skipAll,
+  statusOfRun,
+  type TCollectionOutcome,
+} from '../../grade/common';
+import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import type { TProgramRun } from '../../runners/run-result';
+import { expectedFromYaml } from './decode';
+import { octaveEnvironment, runOctave, type TOctaveEnvironment, type TOctaveRun, type TOctaveValue } from './runner';
+import { checkOctaveRange, countOctaveOccurrences } from './structural';
+
+function octave(ctx: TGradeContext): TOctaveEnvironment {
+  return runtimeEnvironment(ctx, 'octave', octaveEnvironment);
+}
+
+/** Collection types whose checks are expressions evaluated in the workspace after the run (O5: copied for graphics and help). */
+const VALUE_TYPES = new Set(['variable', 'graphics', 'help']);
+const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
+/** stdout checks follow the original's interpreted-language rules (test_base `check_stdout`): `matches` with a pattern searches it. */
+const OUTPUT_RULES = 'python';
+
+/**
+ * The script a run starts with: `entryPoint`; without one, when the collection (and its
+ * setUpCodeDependency chain) has no setUpCode either, the first `.m` file of the submission.
+ * The original ran no script without entryPoint: its Octave examples start the script in
+ * setUpCode (`run('name')`), which a default entry script would run twice.
+ */
+export function entryScript(collection: TResolvedCollection, submissionFiles: readonly string[], present: ReadonlySet<string>): string | undefined {
+  if (collection.collection.entryPoint) return collection.collection.entryPoint;
+  if (collection.setUpCode.length > 0) return undefined;
+  return submissionFiles.find((rel) => rel.endsWith('.m') && present.has(rel)) ?? [...present].filter((rel) => rel.endsWith('.m')).sort()[0];
+}
+
+function failedRun(message: string): TOctaveRun {
+  return {
+    status: 'error',
+    message,
+    stdout: '',
+    stderr: '',
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    timedOut: false,
+    memoryExceeded: false,
+    values: {},
+    warnings: [],
+    error: undefined,
+  };
+}
+
+const TOKEN = /#(file|command)_(\d+)#/;
+
+/**
+ * `#file_N#` / `#command_N#` (1-based) in setUpCode, tearDownCode and a structural `file` stand
+ * for the N-th file (its path without extension) that the exist checks before this collection
+ * found, on the side that runs (ctcore/helpers.py `token_exchange`); a check counts when it passed
+ * on both sides, as in the original, where a failing check added nothing.
+ */
+async function tokenLists(ctx: TGradeContext, collection: TResolvedCollection, side: TSide): Promise<string[]> {
+  return memoize(ctx, `oct-tokens:${side}:${collection.index}`, async () => {
+    const student = await listRegularFiles(ctx.submissionDir);
+    const reference = [...(await fileSet(ctx, 'reference')).present];
+    const found: string[] = [];
+    for (const other of ctx.example.collections) {
+      if (other.index >= collection.index || other.type !== 'exist') continue;
+      for (const check of other.checks) {
+        const regex = globToRegExp(other.collection.file ?? check.name);
+        const inStudent = student.filter((rel) => regex.test(rel)).sort();
+        const inReference = reference.filter((rel) => regex.test(rel)).sort();
+        if (inStudent.length > 0 && inReference.length > 0) found.push(...(side === 'student' ? inStudent : inReference));
+      }
+    }
+    return found;
+  });
+}
+
+function exchange(text: string, files: readonly string[]): string {
+  return text.replace(new RegExp(TOKEN.source, 'g'), (whole, kind: string, n: string) => {
+    const file = files[Number(n) - 1];
+    if (file === undefined) return whole;
+    return kind === 'file' ? file : file.replace(/\.[^./]*$/, '');
+  });
+}
+
+function usesTokens(collection: TResolvedCollection): boolean {
+  return [...collection.setUpCode, ...collection.tearDownCode].some((line) => TOKEN.test(line));
+}
+
+/** Key of the run a collection needs: collections with equal keys share one run. */
+export function octaveRunKey(ctx: TGradeContext, collection: TResolvedCollection, side: TSide): string {
+  const limits = runLimits(ctx, collection);
+  return `${side}:oct-run:${JSON.stringify([
+    collection.collection.entryPoint ?? null,
+    collection.setUpCode,
+    collection.tearDownCode,
+    collection.inputAnswers,
+    usesTokens(collection) ? collection.index : null,
+    limits.wallTimeoutMs,
+  ])}`;
+}
+
+/** Expressions a collection needs from its student and reference runs (evalString on the reference side: O9 fixed). */
+export function octaveExpressions(collection: TResolvedCollection): { student: string[]; reference: string[] } {
+  if (!VALUE_TYPES.has(collection.type)) return { student: [], reference: [] };
+  const student = collection.checks.map((c) => c.name);
+  const reference = collection.checks.filter((c) => c.qualification === 'verifyEqual' && c.check.value === undefined).map((c) => c.check.evalString ?? c.name);
+  return { student, reference };
+}
+
+async function octaveRun(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, expressions: string[]): Promise<TOctaveRun> {
+  const key = octaveRunKey(ctx, collection, side);
+  const planned = [...new Set([...(ctx.plannedExpressions.get(key) ?? []), ...expressions])];
+  const execute = async (wanted: string[]): Promise<TOctaveRun> => {
+    const files = await fileSet(ctx, side);
+    if (files.problems.length > 0) return failedRun(side === 'student' ? files.problems.join('; ') : brokenExample(files.problems.join('; ')));
+    const entryPoint = entryScript(collection, ctx.example.meta.properties.studentSubmissionFiles, files.present);
+    if (entryPoint !== undefined && !files.present.has(entryPoint)) {
+      const message = `entry point "${entryPoint}" not found in the ${side === 'student' ? 'submission' : 'example'}`;
+      return failedRun(side === 'student' ? message : brokenExample(message));
+    }
+    const tokens = usesTokens(collection) ? await tokenLists(ctx, collection, side) : [];
+    return runOctave(ctx.sandbox, octave(ctx), {
+      files: files.files,
+      entryPoint,
+      setUpCode: collection.setUpCode.map((line) => exchange(line, tokens)),
+      tearDownCode: collection.tearDownCode.map((line) => exchange(line, tokens)),
+      expressions: wanted,
+      stdin: collection.inputAnswers.length > 0 ? `${collection.inputAnswers.join('\n')}\n` : undefined,
+      limits: runLimits(ctx, collection),
+      signal: ctx.signal,
+    });
+  };
+  const run = await memoize(ctx, key, () => execute(planned));
+  if (run.status === 'completed' && expressions.some((e) => !(e in run.values))) {
+    // Not planned ahead (a lone gradeCollection call after another one): run again for these.
+    return memoize(ctx, `${key}:${JSON.stringify(expressions)}`, () => execute(expressions));
+  }
+  return run;
+}
+
+function toReferenceRun(run: TOctaveRun): TReferenceRun {
+  return { status: run.status, message: run.message, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, values: run.values };
+}
+
+async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection, expressions: string[]): Promise<TReferenceRun> {
+  const key = referenceCacheKey(ctx.example.contentHash, collection.index);
+  const cached = await ctx.referenceCache?.get(key);
+  if (cached && expressions.every((e) => e in cached.values)) return cached;
+  const run = toReferenceRun(await octaveRun(ctx, collection, 'reference', expressions));
+  // Timeouts and sandbox failures may be transient: only deterministic outcomes are kept.
+  if (run.status === 'completed' || run.status === 'error') await ctx.referenceCache?.set(key, run);
+  return run;
+}
+
+type TReferenceProblem = { status: 'error' | 'infra_error'; message: string; publicMessage: string };
+
+function referenceProblem(run: TReferenceRun): TReferenceProblem | undefined {
+  if (run.status === 'completed') return undefined;
+  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
+  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
+}
+
+function runFailure(run: TProgramRun): string {
+  return `the program ${run.message}`;
+}
+
+function variableCheck(check: TResolvedCheck, run: TOctaveRun, reference: TReferenceRun | undefined, refProblem: TReferenceProblem | undefined): TCheckResult {
+  const started = performance.now();
+  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
+  const found = run.values[check.name];
+  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
+  if (!found || !found.ok) {
+    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in student namespace${found && !found.ok ? ` (${found.error})` : ''}`, { startedAt: started });
+  }
+  const actual = found.value;
+  if (check.qualification === 'verifyEqual') {
+    let expected: TPyValue;
+    if (check.check.value !== undefined) expected = expectedFromYaml(check.check.value);
+    else {
+      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
+      const source = check.check.evalString ?? check.name;
+      const ref = reference?.values[source] as TOctaveValue | undefined;
+      if (!ref || !ref.ok) {
+        return checkResult(check, 'error', brokenExample(`\`${source}\` could not be evaluated in the reference solution${ref && !ref.ok ? ` (${ref.error})` : ''}`), {
+          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
+          startedAt: started,
+        });
+      }
+      expected = ref.value;
+    }
+    const outcome = compareVariable(actual, expected, check.name, check);
+    return outcome.ok
+      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
+      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
+  }
+  if (STRING_QUALIFICATIONS.has(check.qualification)) {
+    const pattern = check.check.pattern ?? (check.check.value !== undefined ? String(check.check.value) : undefined);
+    const outcome = evaluateTextCheck({
+      qualification: check.qualification,
+      actual: pyStr(actual),
+      pattern,
+      countRequirement: check.check.countRequirement ?? undefined,
+      ignoreCase: check.check.ignoreCase ?? undefined,
+      trimOutput: check.check.trimOutput ?? false,
+      normalizeNewlines: check.check.normalizeNewlines ?? false,
+    });
+    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
+    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
+  }
+  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
+}
+
+async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const { student, reference: refExpressions } = octaveExpressions(collection);
+  // Both sides at once: the reference run (cached per example) does not wait for the student's.
+  const [run, reference] = await Promise.all([
+    octaveRun(ctx, collection, 'student', student),
+    refExpressions.length > 0 ? referenceRun(ctx, collection, refExpressions) : Promise.resolve(undefined),
+  ]);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const problem = reference ? referenceProblem(reference) : undefined;
+  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+}
+
+async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const needReference = collection.checks.some((check) => needsReferenceOutput(check, 'stdout', OUTPUT_RULES));
+  const [run, reference] = await Promise.all([
+    octaveRun(ctx, collection, 'student', []),
+    needReference ? referenceRun(ctx, collection, []) : Promise.resolve(undefined),
+  ]);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const problem = reference ? referenceProblem(reference) : undefined;
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    let expected = explicitExpected(check, 'stdout');
+    if (needsReferenceOutput(check, 'stdout', OUTPUT_RULES)) {
+      if (problem) return checkResult(check, problem.status, problem.message, { publicMessage: problem.publicMessage, startedAt: started });
+      expected = reference?.stdout;
+    }
+    return outputCheck(check, OUTPUT_RULES, 'stdout', run, expected, started);
+  });
+  return { run, checks };
+}
+
+function patternFound(pattern: string | undefined, texts: string[]): boolean {
+  if (pattern === undefined) return texts.length > 0;
+  const regex = compilePythonRegex(pattern);
+  return texts.some((text) => searchRegex(regex, text) !== null);
+}
+
+/** error/warning (O5 fixed): the error that stopped the run, the warnings Octave issued; `pattern` is searched in them. */
+async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const run = await octaveRun(ctx, collection, 'student', []);
+  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'output_limit' || run.status === 'infra_error') {
+    return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  }
+  const isError = collection.type === 'error';
+  const texts = isError ? (run.error ? [run.error.message, run.error.id].filter((t) => t !== '') : run.status === 'error' ? [run.message] : []) : run.warnings;
+  const checks = collection.checks.map((check) => {
+    const what = isError ? 'error' : 'warning';
+    try {
+      return patternFound(check.check.pattern, texts)
+        ? checkResult(check, 'passed', `expected ${what} occurred`)
+        : texts.length === 0
+          ? checkResult(check, 'failed', `expected ${isError ? 'an error' : 'a warning'}, none occurred`)
+          : checkResult(check, 'failed', `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { publicMessage: `no ${what} matches the expected pattern`, actual: texts[0] });
+    } catch (error) {
+      if (error instanceof PatternError) return invalidCheck(check, error);
+      throw error;
+    }
+  });
+  return { run, checks };
+}
+
+async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const files = await fileSet(ctx, 'student');
+  const declared = collection.collection.file;
+  const file = declared !== undefined ? exchange(declared, TOKEN.test(declared) ? await tokenLists(ctx, collection, 'student') : []) : entryScript({ ...collection, setUpCode: [] }, ctx.example.meta.properties.studentSubmissionFiles, files.present);
+  if (!file || !files.present.has(file)) return { checks: allChecks(collection, 'failed', `File \`${file ?? declared ?? '*.m'}\` not found in student directory`) };
+  const source = (await readFileInside(ctx.submissionDir, file, 16 * 1024 * 1024))?.toString('utf8');
+  if (source === undefined) return { checks: allChecks(collection, 'failed', `File \`${file}\` not found in student directory`) };
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    const count = countOctaveOccurrences(source, check.name);
+    const outcome = checkOctaveRange(check.name, count, check.allowedOccuranceRange);
+    return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: outcome.expected, actual: String(count), startedAt: started });
+  });
+  return { checks };
+}
+
+/** exist: as for every language, plus the original Octave tester's requirement that the reference has the file too. */
+async function octaveExistChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const outcome = await existChecks(ctx, collection);
+  const reference = [...(await fileSet(ctx, 'reference')).present];
+  const checks = outcome.checks.map((result, index) => {
+    const check = collection.checks[index] as TResolvedCheck;
+    const pattern = collection.collection.file ?? check.name;
+    if (result.status !== 'passed' || reference.some((rel) => globToRegExp(pattern).test(rel))) return result;
+    return checkResult(check, 'error', brokenExample(`file "${pattern}" not found in the reference solution`));
+  });
+  return { checks };
+}
+
+/** Lets collections that run the same program with the same inputs share one run. */
+export function planOctaveRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
+  for (const collection of collections) {
+    const { student, reference } = octaveExpressions(collection);
+    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
+      const key = octaveRunKey(ctx, collection, side);
+      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
+      expressions.forEach((e) => planned.add(e));
+      ctx.plannedExpressions.set(key, planned);
+    }
+  }
+}
+
+export async function gradeOctaveCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  switch (collection.type) {
+    case 'variable':
+    case 'graphics':
+    case 'help':
+      return variableChecks(ctx, collection);
+    case 'stdout':
+      return outputChecks(ctx, collection);
+    case 'error':
+    case 'warning':
+      return errorOrWarningChecks(ctx, collection);
+    case 'structural':
+      return structuralChecks(ctx, collection);
+    case 'exist':
+      return octaveExistChecks(ctx, collection);
+    case 'linting':
+      // O6 fixed: the original passed these without looking.
+      return skipAll(collection, 'linting is not supported for Octave');
+    default:
+      return skipAll(collection, `collection type "${collection.type}" is not supported for Octave`);
+  }
+}
