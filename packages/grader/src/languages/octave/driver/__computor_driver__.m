@@ -1,23 +1,23 @@
 function __computor_driver__()
-  % Runs graded Octave code inside the sandbox and reports requested values(runner.ts is the
+  % Runs graded Octave code inside the sandbox and reports requested values (runner.ts is the
   % other side). Started as `octave-cli ... --eval __computor_driver__` with this directory as the
   % current one, so that files of the hand-in cannot shadow the functions used before they run.
   %
   % Protocol:
   % - fd 3, grader -> driver: `spec <length>\n<JSON>` (entry script, setUpCode, tearDownCode,
   %   expressions, value budget; ASCII), then the run's token. The spec is read at the start by a
-  %   shell(`read` + `dd`, which read exactly that much), the token only after graded code ran.
+  %   shell (`read` + `dd`, which read exactly that much), the token only after graded code ran.
   %   Octave cannot open a socket by path, so every access to fd 3 and 4 goes through a child
-  %   process that inherits them; no Octave stream wraps them(fclose('all') cannot close them).
+  %   process that inherits them; no Octave stream wraps them (fclose('all') cannot close them).
   % - fd 4, driver -> grader: one report, `<token> <length>\n<JSON><token> end\n`, written once at
   %   the end through `cat >&4` (popen; pclose waits until it is written).
   %
   % Order, as the original engine's wrapper: rand('seed',1); randn('seed',1); close all; entry
-  % script(run); setUpCode; tearDownCode; values. Graded code and test code run in the base
-  % workspace(evalin), the driver's variables live in this function's workspace. Values are
-  % evaluated with the hand-in's directory current(its functions are what expressions call),
+  % script (run); setUpCode; tearDownCode; values. Graded code and test code run in the base
+  % workspace (evalin), the driver's variables live in this function's workspace. Values are
+  % evaluated with the hand-in's directory current (its functions are what expressions call),
   % then the driver returns to its own directory and load path before it encodes anything, reads
-  % the token and writes the report: a hand-in file named like a built-in(jsonencode.m, size.m)
+  % the token and writes the report: a hand-in file named like a built-in (jsonencode.m, size.m)
   % cannot take part in that.
   rc = 70;
   try
@@ -55,7 +55,7 @@ function rc = computor_main_()
     run_entry = '';
   end
 
-  % No pager, no dumps, figures invisible(gnuplot without a display draws ASCII art on stdout).
+  % No pager, no dumps, figures invisible (gnuplot without a display draws ASCII art on stdout).
   page_screen_output(false);
   more off;
   crash_dumps_octave_core(false);
@@ -81,7 +81,7 @@ function rc = computor_main_()
   values_done = false;
   lastwarn('');
   % From here until the values are taken, only evalin/evalc/lastwarn/cd run in the hand-in's
-  % directory(files of the hand-in come first on Octave's search path there).
+  % directory (files of the hand-in come first on Octave's search path there).
   cd(work);
   try
     if (has_entry)
@@ -251,7 +251,7 @@ function text = error_text_(err, work)
 end
 
 function s = error_json_(err, work)
-  % The message and where in the hand-in it happened(frames in the work directory only).
+  % The message and where in the hand-in it happened (frames in the work directory only).
   stack = err.stack;
   frames = {};
   prefix = [work '/'];
@@ -274,7 +274,7 @@ function s = error_json_(err, work)
 end
 
 function s = num_list_(d)
-  % Numbers of a real array, column-major: exact(%.17g), non-finite ones as "nan"/"inf"/"-inf",
+  % Numbers of a real array, column-major: exact (%.17g), non-finite ones as "nan"/"inf"/"-inf",
   % integers beyond 2^53 as digit strings.
   d = d(:)';
   if (isempty(d))
@@ -305,11 +305,12 @@ function s = num_list_(d)
 end
 
 function s = size_json_(v)
-  s = ['[' strjoin(arrayfun(@(x) sprintf('%d', x), size(v), 'UniformOutput', false), ',') ']'];
+  s = sprintf('%d,', size(v));
+  s = ['[' s(1:end - 1) ']'];
 end
 
 function s = encode_value_(v, depth)
-  % Tagged JSON of an Octave value(decode.ts reads it): class, size, column-major data.
+  % Tagged JSON of an Octave value (decode.ts reads it): class, size, column-major data.
   MAX_ELEMENTS = 2000000;
   MAX_ITEMS = 200000;
   cls = class(v);
@@ -345,7 +346,7 @@ function s = encode_value_(v, depth)
       s = unsupported_(cls, sprintf('text of %d characters is too large', numel(v)));
       return;
     end
-    rows = cell(1, rows_(v));
+    rows = cell(1, size(v, 1));
     for r = 1:numel(rows)
       rows{r} = json_str_(v(r, :));
     end
@@ -379,13 +380,6 @@ function s = encode_value_(v, depth)
     s = ['{"t":"fh","v":' json_str_(func2str(v)) '}'];
   else
     s = unsupported_(cls, sprintf('values of class %s cannot be transferred', cls));
-  end
-end
-
-function n = rows_(v)
-  n = size(v, 1);
-  if (n == 0)
-    n = 0;
   end
 end
 
