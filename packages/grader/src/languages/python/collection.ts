@@ -249,7 +249,7 @@ async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCol
       return patternFound(check.check.pattern, texts)
         ? checkResult(check, 'passed', `expected ${what} occurred`)
         : texts.length === 0
-          ? checkResult(check, 'failed', `expected a ${what}, none occurred`)
+          ? checkResult(check, 'failed', `expected ${isError ? "an error" : "a warning"}, none occurred`)
           : checkResult(check, 'failed', `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { publicMessage: `no ${what} matches the expected pattern`, actual: texts[0] });
     } catch (error) {
       if (error instanceof PatternError) return invalidCheck(check, error);
