@@ -1,0 +1,337 @@
+import type { TCheckResult } from '@computor/contracts';
+import { compareVariable } from '../../compare/compare-values';
+import { fromYaml, pyStr, render, type TPyValue } from '../../compare/py-value';
+import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
+import { evaluateTextCheck } from '../../compare/text-checks';
+import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
+import { readFileInside } from '../../files';
+import {
+  allChecks,
+  brokenExample,
+  checkResult,
+  existChecks,
+  explicitExpected,
+  fromText,
+  invalidCheck,
+  knownQualification,
+  needsReferenceOutput,
+  outputCheck,
+  REFERENCE_FAILED,
+  skipAll,
+  statusOfRun,
+  type TCollectionOutcome,
+} from '../../grade/common';
+import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import type { TRDriverValue } from './report';
+import { rEnvironment, runR, RUnavailableError, type TREnvironment, type TRRun } from './runner';
+import { rStructural } from './structural';
+
+/**
+ * Output checks follow the semantics the Python plug-in implements, which are the original R
+ * tester's too (`check_stdout`): `matches` with a pattern is a regular-expression search, the rest
+ * of the qualifications as for every interpreted language (decision R9: none passes unchecked).
+ */
+const OUTPUT_SEMANTICS = 'python' as const;
+
+const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
+const R_SCRIPT = /\.[rR]$/;
+
+class REnvironmentMissing {
+  constructor(readonly message: string) {}
+}
+
+function environmentOf(ctx: TGradeContext): TREnvironment | REnvironmentMissing {
+  return runtimeEnvironment(ctx, 'r', () => {
+    try {
+      return rEnvironment();
+    } catch (error) {
+      if (error instanceof RUnavailableError) return new REnvironmentMissing(error.message);
+      throw error;
+    }
+  });
+}
+
+/** The script a collection runs: `entryPoint`, else the first `*.R`, else the first `*.r` (as the original). */
+export function scriptOf(collection: TResolvedCollection, present: Set<string>): string | undefined {
+  if (collection.collection.entryPoint) return collection.collection.entryPoint;
+  const sorted = [...present].filter((rel) => R_SCRIPT.test(rel)).sort();
+  return sorted.find((rel) => rel.endsWith('.R')) ?? sorted[0];
+}
+
+function failedRun(message: string, status: TRRun['status'] = 'error'): TRRun {
+  return {
+    status,
+    message,
+    stdout: '',
+    stderr: '',
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    timedOut: false,
+    memoryExceeded: false,
+    values: {},
+    warnings: [],
+    error: undefined,
+  };
+}
+
+/** Key of the run a collection needs: collections with equal keys share one run. */
+export function rRunKey(ctx: TGradeContext, collection: TResolvedCollection, side: TSide): string {
+  const limits = runLimits(ctx, collection);
+  return `${side}:r-run:${JSON.stringify([collection.collection.entryPoint ?? null, collection.setUpCode, collection.tearDownCode, collection.inputAnswers, limits.wallTimeoutMs])}`;
+}
+
+/** `value:` given in test.yaml (null counts as absent, as in the original). */
+function explicitValue(check: TResolvedCheck): unknown {
+  return check.check.value === null ? undefined : check.check.value;
+}
+
+/** What a collection needs from its runs: variable names (student; reference), reference expressions (`evalString`). */
+export function rWanted(collection: TResolvedCollection): { student: string[]; reference: string[] } {
+  if (collection.type !== 'variable' && collection.type !== 'graphics') return { student: [], reference: [] };
+  const student = collection.checks.map((c) => c.name);
+  const reference = collection.checks
+    .filter((c) => c.qualification === 'verifyEqual' && explicitValue(c) === undefined)
+    .map((c) => (c.check.evalString ? `=${c.check.evalString}` : c.name));
+  return { student, reference };
+}
+
+function splitWanted(keys: string[]): { names: string[]; expressions: string[] } {
+  return { names: keys.filter((k) => !k.startsWith('=')), expressions: keys.filter((k) => k.startsWith('=')).map((k) => k.slice(1)) };
+}
+
+async function rRun(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, wanted: string[]): Promise<TRRun> {
+  const key = rRunKey(ctx, collection, side);
+  const planned = [...new Set([...(ctx.plannedExpressions.get(key) ?? []), ...wanted])];
+  const execute = async (keys: string[]): Promise<TRRun> => {
+    const env = environmentOf(ctx);
+    if (env instanceof REnvironmentMissing) return failedRun(`could not be run: ${env.message}`, 'infra_error');
+    const files = await fileSet(ctx, side);
+    if (files.problems.length > 0) return failedRun(side === 'student' ? files.problems.join('; ') : brokenExample(files.problems.join('; ')));
+    const script = scriptOf(collection, files.present);
+    if (script === undefined || !files.present.has(script)) {
+      const message = script === undefined ? 'has no R script (*.R)' : `has no script "${script}"`;
+      return failedRun(side === 'student' ? `could not be run: the submission ${message}` : brokenExample(`the example ${message}`));
+    }
+    const { names, expressions } = splitWanted(keys);
+    return runR(ctx.sandbox, env, {
+      files: files.files,
+      entryPoint: script,
+      setUpCode: collection.setUpCode,
+      tearDownCode: collection.tearDownCode,
+      names,
+      expressions,
+      stdin: collection.inputAnswers.length > 0 ? `${collection.inputAnswers.join('\n')}\n` : undefined,
+      limits: runLimits(ctx, collection),
+      signal: ctx.signal,
+    });
+  };
+  const run = await memoize(ctx, key, () => execute(planned));
+  if (run.status === 'completed' && wanted.some((k) => !(k in run.values))) {
+    // Not planned ahead (a lone gradeCollection call after another one): run again for these.
+    return memoize(ctx, `${key}:${JSON.stringify(wanted)}`, () => execute(wanted));
+  }
+  return run;
+}
+
+function toReferenceRun(run: TRRun): TReferenceRun {
+  return { status: run.status, message: run.message, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, values: run.values };
+}
+
+async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection, wanted: string[]): Promise<TReferenceRun> {
+  const key = referenceCacheKey(ctx.example.contentHash, collection.index);
+  const cached = await ctx.referenceCache?.get(key);
+  if (cached && wanted.every((k) => k in cached.values)) return cached;
+  const run = toReferenceRun(await rRun(ctx, collection, 'reference', wanted));
+  // Timeouts and sandbox failures may be transient: only deterministic outcomes are kept.
+  if (run.status === 'completed' || run.status === 'error') await ctx.referenceCache?.set(key, run);
+  return run;
+}
+
+type TReferenceProblem = { status: 'error' | 'infra_error'; message: string; publicMessage: string } | undefined;
+
+function referenceProblem(run: TReferenceRun): TReferenceProblem {
+  if (run.status === 'completed') return undefined;
+  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
+  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
+}
+
+function runFailure(run: TRRun): string {
+  return `the program ${run.message}`;
+}
+
+/** The student run, and the reference run when needed: started together, the reference is cached for every later hand-in. */
+async function runs(ctx: TGradeContext, collection: TResolvedCollection, student: string[], reference: string[] | undefined): Promise<[TRRun, TReferenceRun | undefined]> {
+  const referencePromise = reference ? referenceRun(ctx, collection, reference) : Promise.resolve(undefined);
+  // A rejection of the reference run surfaces when it is awaited below, never unhandled.
+  referencePromise.catch(() => undefined);
+  const run = await rRun(ctx, collection, 'student', student);
+  return [run, await referencePromise];
+}
+
+function variableCheck(check: TResolvedCheck, run: TRRun, reference: TReferenceRun | undefined, refProblem: TReferenceProblem): TCheckResult {
+  const started = performance.now();
+  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
+  const found = run.values[check.name];
+  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
+  if (!found || !found.ok) {
+    const why = found && !found.ok && !found.missing ? ` (${found.error})` : '';
+    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in the student's workspace${why}`, { startedAt: started });
+  }
+  const actual = found.value;
+  const value = explicitValue(check);
+  if (check.qualification === 'verifyEqual') {
+    let expected: TPyValue;
+    if (value !== undefined) expected = fromYaml(value);
+    else {
+      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
+      const source = check.check.evalString ? `=${check.check.evalString}` : check.name;
+      const ref = reference?.values[source] as TRDriverValue | undefined;
+      if (!ref || !ref.ok) {
+        const what = check.check.evalString ? `\`${check.check.evalString}\` could not be evaluated in the reference workspace` : `\`${check.name}\` is missing from the reference workspace`;
+        return checkResult(check, 'error', brokenExample(`${what}${ref && !ref.ok && !ref.missing ? ` (${ref.error})` : ''}`), {
+          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
+          startedAt: started,
+        });
+      }
+      expected = ref.value;
+    }
+    const outcome = compareVariable(actual, expected, check.name, check);
+    return outcome.ok
+      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
+      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
+  }
+  if (STRING_QUALIFICATIONS.has(check.qualification)) {
+    const pattern = check.check.pattern ?? (value !== undefined ? String(value) : undefined);
+    const outcome = evaluateTextCheck({
+      qualification: check.qualification,
+      actual: pyStr(actual),
+      pattern,
+      countRequirement: check.check.countRequirement ?? undefined,
+      ignoreCase: check.check.ignoreCase ?? undefined,
+      trimOutput: check.check.trimOutput ?? false,
+      normalizeNewlines: check.check.normalizeNewlines ?? false,
+    });
+    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
+    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
+  }
+  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
+}
+
+async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const wanted = rWanted(collection);
+  const [run, reference] = await runs(ctx, collection, wanted.student, wanted.reference.length > 0 ? wanted.reference : undefined);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const problem = reference ? referenceProblem(reference) : undefined;
+  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+}
+
+async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const needReference = collection.checks.some((check) => needsReferenceOutput(check, 'stdout', OUTPUT_SEMANTICS));
+  const [run, reference] = await runs(ctx, collection, [], needReference ? [] : undefined);
+  if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  const problem = reference ? referenceProblem(reference) : undefined;
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    let expected = explicitExpected(check, 'stdout');
+    if (needsReferenceOutput(check, 'stdout', OUTPUT_SEMANTICS)) {
+      if (problem) return checkResult(check, problem.status, problem.message, { publicMessage: problem.publicMessage, startedAt: started });
+      expected = reference?.stdout;
+    }
+    try {
+      return outputCheck(check, OUTPUT_SEMANTICS, 'stdout', run, expected, started);
+    } catch (error) {
+      if (error instanceof PatternError) return invalidCheck(check, error);
+      throw error;
+    }
+  });
+  return { run, checks };
+}
+
+function patternFound(pattern: string | undefined, texts: string[]): boolean {
+  if (pattern === undefined) return texts.length > 0;
+  const regex = compilePythonRegex(pattern);
+  return texts.some((text) => searchRegex(regex, text) !== null);
+}
+
+/** `error` / `warning` (decisions R1-R3): what the run raised, matched against `pattern` (any, without one). */
+async function errorOrWarningChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const run = await rRun(ctx, collection, 'student', []);
+  if (run.status === 'timeout' || run.status === 'memory_exceeded' || run.status === 'output_limit' || run.status === 'infra_error') {
+    return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
+  }
+  const isError = collection.type === 'error';
+  let texts: string[];
+  if (!isError) texts = run.warnings;
+  else if (run.error) texts = [run.error.message, run.error.call !== undefined ? `Error in ${run.error.call} : ${run.error.message}` : `Error: ${run.error.message}`];
+  else texts = run.status === 'error' ? [run.message] : [];
+  const what = isError ? 'error' : 'warning';
+  const checks = collection.checks.map((check) => {
+    try {
+      if (patternFound(check.check.pattern, texts)) return checkResult(check, 'passed', `expected ${what} occurred`);
+      return texts.length === 0
+        ? checkResult(check, 'failed', `expected ${what === 'error' ? 'an error' : 'a warning'}, none occurred`)
+        : checkResult(check, 'failed', `no ${what} matches ${JSON.stringify(check.check.pattern)}`, { publicMessage: `no ${what} matches the expected pattern`, actual: texts[0] });
+    } catch (error) {
+      if (error instanceof PatternError) return invalidCheck(check, error);
+      throw error;
+    }
+  });
+  return { run, checks };
+}
+
+/** Structural checks (see structural.ts) on `file`, else the collection's script, of the hand-in. */
+async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  const files = await fileSet(ctx, 'student');
+  const file = collection.collection.file ?? scriptOf(collection, files.present);
+  const source = file && files.present.has(file) ? await readFileInside(ctx.submissionDir, file, 16 * 1024 * 1024) : undefined;
+  if (!file || !source) return { checks: allChecks(collection, 'failed', `R file ${file ? `"${file}" ` : ''}not found for structural test`) };
+  const text = source.toString('utf8');
+  const checks = collection.checks.map((check) => {
+    const started = performance.now();
+    try {
+      const outcome = rStructural(text, check);
+      return checkResult(check, outcome.ok ? 'passed' : 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: outcome.expected, actual: String(outcome.count), startedAt: started });
+    } catch (error) {
+      if (error instanceof PatternError) return invalidCheck(check, error);
+      throw error;
+    }
+  });
+  return { checks };
+}
+
+/** Lets collections that run the same script with the same test code and inputs share one run. */
+export function planRRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
+  for (const collection of collections) {
+    const { student, reference } = rWanted(collection);
+    for (const [side, keys] of [['student', student], ['reference', reference]] as const) {
+      const key = rRunKey(ctx, collection, side);
+      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
+      keys.forEach((k) => planned.add(k));
+      ctx.plannedExpressions.set(key, planned);
+    }
+  }
+}
+
+export async function gradeRCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
+  switch (collection.type) {
+    case 'variable':
+    case 'graphics':
+      // graphics: as in the original R tester, variable checks on the workspace after the run.
+      return variableChecks(ctx, collection);
+    case 'stdout':
+      return outputChecks(ctx, collection);
+    case 'error':
+    case 'warning':
+      return errorOrWarningChecks(ctx, collection);
+    case 'structural':
+      return structuralChecks(ctx, collection);
+    case 'exist':
+      return existChecks(ctx, collection);
+    default:
+      return skipAll(collection, `collection type "${collection.type}" is not supported for R`);
+  }
+}
