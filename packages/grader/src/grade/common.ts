@@ -142,26 +142,29 @@ export function expectedNumbers(check: TResolvedCheck): number[] | undefined {
 const NEEDS_TARGET = new Set(['verifyEqual', 'matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'regexpMultiline', 'matchesLine', 'containsLine', 'lineCount', 'numericOutput']);
 
 /**
- * How an output check is evaluated per language, as the original engines did: Python's `matches`
- * with a pattern is a regular-expression search; C's `matches`/`verifyEqual` compare the whole
- * output with `value` (else the reference output) and ignore `pattern`.
+ * The original engines' two sets of output-check rules: `interpreted` (its Python, R and Octave
+ * testers: `matches` with a pattern is a regular-expression search) and `compiled` (its C/Fortran
+ * testers: `matches`/`verifyEqual` compare the whole output with `value`, else the reference
+ * output, and ignore `pattern`).
  */
-export function outputQualification(check: TResolvedCheck, language: 'python' | 'c'): { qualification: string; pattern: string | undefined } {
+export type TOutputRules = 'interpreted' | 'compiled';
+
+export function outputQualification(check: TResolvedCheck, rules: TOutputRules): { qualification: string; pattern: string | undefined } {
   const { qualification } = check;
   const { pattern } = check.check;
-  if (language === 'python' && qualification === 'matches' && pattern !== undefined) return { qualification: 'regexp', pattern };
-  if (language === 'c' && (qualification === 'matches' || qualification === 'verifyEqual')) return { qualification, pattern: undefined };
+  if (rules === 'interpreted' && qualification === 'matches' && pattern !== undefined) return { qualification: 'regexp', pattern };
+  if (rules === 'compiled' && (qualification === 'matches' || qualification === 'verifyEqual')) return { qualification, pattern: undefined };
   return { qualification, pattern };
 }
 
-export function needsReferenceOutput(check: TResolvedCheck, stream: 'stdout' | 'stderr', language: 'python' | 'c'): boolean {
-  const { qualification, pattern } = outputQualification(check, language);
+export function needsReferenceOutput(check: TResolvedCheck, stream: 'stdout' | 'stderr', rules: TOutputRules): boolean {
+  const { qualification, pattern } = outputQualification(check, rules);
   return NEEDS_TARGET.has(qualification) && explicitExpected(check, stream) === undefined && pattern === undefined;
 }
 
 /** An output check of a finished run: its stream against `expected` (explicit, or the reference run's). */
-export function outputCheck(check: TResolvedCheck, language: 'python' | 'c', stream: 'stdout' | 'stderr', run: TProgramRun, expected: string | undefined, startedAt: number): TCheckResult {
-  const how = outputQualification(check, language);
+export function outputCheck(check: TResolvedCheck, rules: TOutputRules, stream: 'stdout' | 'stderr', run: TProgramRun, expected: string | undefined, startedAt: number): TCheckResult {
+  const how = outputQualification(check, rules);
   return fromText(
     check,
     evaluateTextCheck({

@@ -183,12 +183,12 @@ async function outputChecks(language: TCompiledLanguage, ctx: TGradeContext, col
   if (failure) return { run: shownRun(execution), checks: allChecks(collection, failure.status, failure.message) };
   const run = execution.run as TProgramRun;
   // Output semantics are the original's compare_outputs for every compiled language ('c').
-  const needReference = collection.checks.some((check) => needsReferenceOutput(check, stream, 'c'));
+  const needReference = collection.checks.some((check) => needsReferenceOutput(check, stream, 'compiled'));
   const ref = needReference ? await reference(language, ctx, collection) : undefined;
   const checks = collection.checks.map((check) => {
     const started = performance.now();
     let expected = explicitExpected(check, stream);
-    if (needsReferenceOutput(check, stream, 'c')) {
+    if (needsReferenceOutput(check, stream, 'compiled')) {
       if (!ref || ref.status !== 'completed') {
         const status = ref?.status === 'timeout' || ref?.status === 'infra_error' ? 'infra_error' : 'error';
         const message = ref?.message.startsWith('BROKEN') ? ref.message : brokenExample(`reference solution failed: ${ref?.message ?? ''}`);
@@ -196,7 +196,7 @@ async function outputChecks(language: TCompiledLanguage, ctx: TGradeContext, col
       }
       expected = stream === 'stderr' ? ref.stderr : ref.stdout;
     }
-    return outputCheck(check, 'c', stream, run, expected, started);
+    return outputCheck(check, 'compiled', stream, run, expected, started);
   });
   return { run, checks };
 }

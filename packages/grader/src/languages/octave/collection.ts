@@ -37,7 +37,7 @@ function octave(ctx: TGradeContext): TOctaveEnvironment {
 const VALUE_TYPES = new Set(['variable', 'graphics', 'help']);
 const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 /** stdout checks follow the original's interpreted-language rules (test_base `check_stdout`): `matches` with a pattern searches it. */
-const OUTPUT_RULES = 'python';
+const OUTPUT_RULES = 'interpreted';
 
 /**
  * The script a run starts with: `entryPoint`; without one, when the collection (and its

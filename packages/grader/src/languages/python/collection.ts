@@ -199,17 +199,17 @@ async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection)
   const stream = streamOf(collection);
   const run = await pythonRun(ctx, collection, 'student', [], false);
   if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
-  const needReference = collection.checks.some((check) => needsReferenceOutput(check, stream, 'python'));
+  const needReference = collection.checks.some((check) => needsReferenceOutput(check, stream, 'interpreted'));
   const reference = needReference ? await referenceRun(ctx, collection, [], false) : undefined;
   const problem = reference ? referenceProblem(reference) : undefined;
   const checks = collection.checks.map((check) => {
     const started = performance.now();
     let expected = explicitExpected(check, stream);
-    if (needsReferenceOutput(check, stream, 'python')) {
+    if (needsReferenceOutput(check, stream, 'interpreted')) {
       if (problem) return checkResult(check, problem.status, problem.message, { publicMessage: problem.publicMessage, startedAt: started });
       expected = stream === 'stderr' ? reference?.stderr : reference?.stdout;
     }
-    return outputCheck(check, 'python', stream, run, expected, started);
+    return outputCheck(check, 'interpreted', stream, run, expected, started);
   });
   return { run, checks };
 }

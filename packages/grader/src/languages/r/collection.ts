@@ -32,7 +32,7 @@ import { rStructural } from './structural';
  * tester's too (`check_stdout`): `matches` with a pattern is a regular-expression search, the rest
  * of the qualifications as for every interpreted language (decision R9: none passes unchecked).
  */
-const OUTPUT_SEMANTICS = 'python' as const;
+const OUTPUT_SEMANTICS = 'interpreted' as const;
 
 const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 const R_SCRIPT = /\.[rR]$/;
