@@ -1,8 +1,4 @@
-import type { TCheckResult } from '@computor/contracts';
-import { compareVariable } from '../../compare/compare-values';
-import { pyStr, render, type TPyValue } from '../../compare/py-value';
 import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
-import { evaluateTextCheck } from '../../compare/text-checks';
 import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
 import { listRegularFiles, readFileInside } from '../../files';
 import {
@@ -11,22 +7,20 @@ import {
   checkResult,
   existChecks,
   explicitExpected,
-  fromText,
   globToRegExp,
   invalidCheck,
-  knownQualification,
   needsReferenceOutput,
   outputCheck,
-  REFERENCE_FAILED,
   skipAll,
   statusOfRun,
   type TCollectionOutcome,
 } from '../../grade/common';
 import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import { referenceProblem, variableCheck } from '../../grade/variable-check';
 import type { TProgramRun } from '../../runners/run-result';
 import { expectedFromYaml } from './decode';
-import { octaveEnvironment, runOctave, type TOctaveEnvironment, type TOctaveRun, type TOctaveValue } from './runner';
+import { octaveEnvironment, runOctave, type TOctaveEnvironment, type TOctaveRun } from './runner';
 import { checkOctaveRange, countOctaveOccurrences } from './structural';
 
 function octave(ctx: TGradeContext): TOctaveEnvironment {
@@ -35,7 +29,6 @@ function octave(ctx: TGradeContext): TOctaveEnvironment {
 
 /** Collection types whose checks are expressions evaluated in the workspace after the run (O5: copied for graphics and help). */
 const VALUE_TYPES = new Set(['variable', 'graphics', 'help']);
-const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 /** stdout checks follow the original's interpreted-language rules (test_base `check_stdout`): `matches` with a pattern searches it. */
 const OUTPUT_RULES = 'interpreted';
 
@@ -174,62 +167,8 @@ async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection,
   return run;
 }
 
-type TReferenceProblem = { status: 'error' | 'infra_error'; message: string; publicMessage: string };
-
-function referenceProblem(run: TReferenceRun): TReferenceProblem | undefined {
-  if (run.status === 'completed') return undefined;
-  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
-  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
-}
-
 function runFailure(run: TProgramRun): string {
   return `the program ${run.message}`;
-}
-
-function variableCheck(check: TResolvedCheck, run: TOctaveRun, reference: TReferenceRun | undefined, refProblem: TReferenceProblem | undefined): TCheckResult {
-  const started = performance.now();
-  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
-  const found = run.values[check.name];
-  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
-  if (!found || !found.ok) {
-    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in student namespace${found && !found.ok ? ` (${found.error})` : ''}`, { startedAt: started });
-  }
-  const actual = found.value;
-  if (check.qualification === 'verifyEqual') {
-    let expected: TPyValue;
-    if (check.check.value !== undefined) expected = expectedFromYaml(check.check.value);
-    else {
-      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
-      const source = check.check.evalString ?? check.name;
-      const ref = reference?.values[source] as TOctaveValue | undefined;
-      if (!ref || !ref.ok) {
-        return checkResult(check, 'error', brokenExample(`\`${source}\` could not be evaluated in the reference solution${ref && !ref.ok ? ` (${ref.error})` : ''}`), {
-          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
-          startedAt: started,
-        });
-      }
-      expected = ref.value;
-    }
-    const outcome = compareVariable(actual, expected, check.name, check);
-    return outcome.ok
-      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
-      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
-  }
-  if (STRING_QUALIFICATIONS.has(check.qualification)) {
-    const pattern = check.check.pattern ?? (check.check.value !== undefined ? String(check.check.value) : undefined);
-    const outcome = evaluateTextCheck({
-      qualification: check.qualification,
-      actual: pyStr(actual),
-      pattern,
-      countRequirement: check.check.countRequirement ?? undefined,
-      ignoreCase: check.check.ignoreCase ?? undefined,
-      trimOutput: check.check.trimOutput ?? false,
-      normalizeNewlines: check.check.normalizeNewlines ?? false,
-    });
-    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
-    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
-  }
-  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
 }
 
 async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
@@ -241,7 +180,22 @@ async function variableChecks(ctx: TGradeContext, collection: TResolvedCollectio
   ]);
   if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
   const problem = reference ? referenceProblem(reference) : undefined;
-  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+  return {
+    run,
+    checks: collection.checks.map((check) =>
+      variableCheck({
+        check,
+        found: run.values[check.name],
+        value: check.check.value,
+        decodeValue: expectedFromYaml,
+        reference,
+        referenceProblem: problem,
+        referenceKey: check.check.evalString ?? check.name,
+        referenceMissing: `\`${check.check.evalString ?? check.name}\` could not be evaluated in the reference solution`,
+        workspace: 'student namespace',
+      }),
+    ),
+  };
 }
 
 async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {

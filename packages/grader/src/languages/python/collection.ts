@@ -1,12 +1,9 @@
-import type { TCheckResult } from '@computor/contracts';
-import { compareVariable } from '../../compare/compare-values';
-import { fromYaml, pyStr, render, type TPyValue } from '../../compare/py-value';
+import { fromYaml } from '../../compare/py-value';
 import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
 import { checkOccurrences, countPatternOccurrences, countPythonOccurrences } from '../../compare/structural';
-import { evaluateTextCheck } from '../../compare/text-checks';
-import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
+import type { TResolvedCollection } from '../../example/resolve';
 import { readFileInside } from '../../files';
-import { pythonEnvironment, runPython, type TDriverValue, type TPythonEnvironment, type TPythonRun } from './runner';
+import { pythonEnvironment, runPython, type TPythonEnvironment, type TPythonRun } from './runner';
 import type { TProgramRun } from '../../runners/run-result';
 import {
   allChecks,
@@ -14,12 +11,9 @@ import {
   checkResult,
   existChecks,
   explicitExpected,
-  fromText,
   invalidCheck,
-  knownQualification,
   needsReferenceOutput,
   outputCheck,
-  REFERENCE_FAILED,
   runtimeCheck,
   skipAll,
   statusOfRun,
@@ -28,12 +22,12 @@ import {
 } from '../../grade/common';
 import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import { referenceProblem, variableCheck } from '../../grade/variable-check';
 
 function python(ctx: TGradeContext): TPythonEnvironment {
   return runtimeEnvironment(ctx, 'python', () => pythonEnvironment(ctx.config.pythonBin));
 }
 
-const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 
 function entryPointOf(collection: TResolvedCollection, present: Set<string>): string | undefined {
   return collection.collection.entryPoint ?? [...present].filter((rel) => rel.endsWith('.py')).sort()[0];
@@ -129,60 +123,8 @@ async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection,
   return run;
 }
 
-function referenceProblem(run: TReferenceRun): { status: 'error' | 'infra_error'; message: string; publicMessage: string } | undefined {
-  if (run.status === 'completed') return undefined;
-  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
-  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
-}
-
 function runFailure(run: TProgramRun): string {
   return `the program ${run.message}`;
-}
-
-function variableCheck(check: TResolvedCheck, run: TPythonRun, reference: TReferenceRun | undefined, refProblem: ReturnType<typeof referenceProblem>): TCheckResult {
-  const started = performance.now();
-  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
-  const found = run.values[check.name];
-  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
-  if (!found || !found.ok) {
-    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in student namespace${found && !found.ok ? ` (${found.error})` : ''}`, { startedAt: started });
-  }
-  const actual = found.value;
-  if (check.qualification === 'verifyEqual') {
-    let expected: TPyValue;
-    if (check.check.value !== undefined) expected = fromYaml(check.check.value);
-    else {
-      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
-      const source = check.check.evalString ?? check.name;
-      const ref = reference?.values[source] as TDriverValue | undefined;
-      if (!ref || !ref.ok) {
-        return checkResult(check, 'error', brokenExample(`\`${source}\` is missing from the reference namespace${ref && !ref.ok ? ` (${ref.error})` : ''}`), {
-          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
-          startedAt: started,
-        });
-      }
-      expected = ref.value;
-    }
-    const outcome = compareVariable(actual, expected, check.name, check);
-    return outcome.ok
-      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
-      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
-  }
-  if (STRING_QUALIFICATIONS.has(check.qualification)) {
-    const pattern = check.check.pattern ?? (check.check.value !== undefined ? String(check.check.value) : undefined);
-    const outcome = evaluateTextCheck({
-      qualification: check.qualification,
-      actual: pyStr(actual),
-      pattern,
-      countRequirement: check.check.countRequirement ?? undefined,
-      ignoreCase: check.check.ignoreCase ?? undefined,
-      trimOutput: check.check.trimOutput ?? false,
-      normalizeNewlines: check.check.normalizeNewlines ?? false,
-    });
-    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
-    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
-  }
-  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
 }
 
 async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection, graphics: boolean): Promise<TCollectionOutcome> {
@@ -192,7 +134,22 @@ async function variableChecks(ctx: TGradeContext, collection: TResolvedCollectio
   let reference: TReferenceRun | undefined;
   if (refExpressions.length > 0) reference = await referenceRun(ctx, collection, refExpressions, graphics);
   const problem = reference ? referenceProblem(reference) : undefined;
-  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+  return {
+    run,
+    checks: collection.checks.map((check) =>
+      variableCheck({
+        check,
+        found: run.values[check.name],
+        value: check.check.value,
+        decodeValue: fromYaml,
+        reference,
+        referenceProblem: problem,
+        referenceKey: check.check.evalString ?? check.name,
+        referenceMissing: `\`${check.check.evalString ?? check.name}\` is missing from the reference namespace`,
+        workspace: 'student namespace',
+      }),
+    ),
+  };
 }
 
 async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {

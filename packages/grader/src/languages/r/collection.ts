@@ -1,8 +1,5 @@
-import type { TCheckResult } from '@computor/contracts';
-import { compareVariable } from '../../compare/compare-values';
-import { fromYaml, pyStr, render, type TPyValue } from '../../compare/py-value';
+import { fromYaml } from '../../compare/py-value';
 import { compilePythonRegex, PatternError, searchRegex } from '../../compare/regex';
-import { evaluateTextCheck } from '../../compare/text-checks';
 import type { TResolvedCheck, TResolvedCollection } from '../../example/resolve';
 import { readFileInside } from '../../files';
 import {
@@ -11,19 +8,16 @@ import {
   checkResult,
   existChecks,
   explicitExpected,
-  fromText,
   invalidCheck,
-  knownQualification,
   needsReferenceOutput,
   outputCheck,
-  REFERENCE_FAILED,
   skipAll,
   statusOfRun,
   type TCollectionOutcome,
 } from '../../grade/common';
 import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
-import type { TRDriverValue } from './report';
+import { referenceProblem, variableCheck } from '../../grade/variable-check';
 import { rEnvironment, runR, RUnavailableError, type TREnvironment, type TRRun } from './runner';
 import { rStructural } from './structural';
 
@@ -34,7 +28,6 @@ import { rStructural } from './structural';
  */
 const OUTPUT_SEMANTICS = 'interpreted' as const;
 
-const STRING_QUALIFICATIONS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'regexp', 'count']);
 const R_SCRIPT = /\.[rR]$/;
 
 class REnvironmentMissing {
@@ -151,14 +144,6 @@ async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection,
   return run;
 }
 
-type TReferenceProblem = { status: 'error' | 'infra_error'; message: string; publicMessage: string } | undefined;
-
-function referenceProblem(run: TReferenceRun): TReferenceProblem {
-  if (run.status === 'completed') return undefined;
-  if (run.status === 'timeout' || run.status === 'infra_error') return { status: 'infra_error', message: `reference solution run failed: ${run.message}`, publicMessage: REFERENCE_FAILED };
-  return { status: 'error', message: run.message.startsWith('BROKEN EXAMPLE') ? run.message : brokenExample(`reference solution ${run.message}`), publicMessage: REFERENCE_FAILED };
-}
-
 function runFailure(run: TRRun): string {
   return `the program ${run.message}`;
 }
@@ -172,61 +157,27 @@ async function runs(ctx: TGradeContext, collection: TResolvedCollection, student
   return [run, await referencePromise];
 }
 
-function variableCheck(check: TResolvedCheck, run: TRRun, reference: TReferenceRun | undefined, refProblem: TReferenceProblem): TCheckResult {
-  const started = performance.now();
-  if (!knownQualification(check)) return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported`);
-  const found = run.values[check.name];
-  if (found && !found.ok && found.limit) return checkResult(check, 'output_limit', `Variable \`${check.name}\`: ${found.error}`, { startedAt: started });
-  if (!found || !found.ok) {
-    const why = found && !found.ok && !found.missing ? ` (${found.error})` : '';
-    return checkResult(check, 'failed', `Variable \`${check.name}\` not found in the student's workspace${why}`, { startedAt: started });
-  }
-  const actual = found.value;
-  const value = explicitValue(check);
-  if (check.qualification === 'verifyEqual') {
-    let expected: TPyValue;
-    if (value !== undefined) expected = fromYaml(value);
-    else {
-      if (refProblem) return checkResult(check, refProblem.status, refProblem.message, { publicMessage: refProblem.publicMessage, startedAt: started });
-      const source = check.check.evalString ? `=${check.check.evalString}` : check.name;
-      const ref = reference?.values[source] as TRDriverValue | undefined;
-      if (!ref || !ref.ok) {
-        const what = check.check.evalString ? `\`${check.check.evalString}\` could not be evaluated in the reference workspace` : `\`${check.name}\` is missing from the reference workspace`;
-        return checkResult(check, 'error', brokenExample(`${what}${ref && !ref.ok && !ref.missing ? ` (${ref.error})` : ''}`), {
-          publicMessage: brokenExample('the expected value could not be computed from the reference solution'),
-          startedAt: started,
-        });
-      }
-      expected = ref.value;
-    }
-    const outcome = compareVariable(actual, expected, check.name, check);
-    return outcome.ok
-      ? checkResult(check, 'passed', `Variable \`${check.name}\` is correct`, { startedAt: started })
-      : checkResult(check, 'failed', outcome.message, { publicMessage: outcome.publicMessage, expected: render(expected), actual: render(actual), startedAt: started });
-  }
-  if (STRING_QUALIFICATIONS.has(check.qualification)) {
-    const pattern = check.check.pattern ?? (value !== undefined ? String(value) : undefined);
-    const outcome = evaluateTextCheck({
-      qualification: check.qualification,
-      actual: pyStr(actual),
-      pattern,
-      countRequirement: check.check.countRequirement ?? undefined,
-      ignoreCase: check.check.ignoreCase ?? undefined,
-      trimOutput: check.check.trimOutput ?? false,
-      normalizeNewlines: check.check.normalizeNewlines ?? false,
-    });
-    const label = (message: string): string => `Variable \`${check.name}\`: ${message}`;
-    return fromText(check, { ...outcome, message: label(outcome.message), publicMessage: label(outcome.publicMessage ?? outcome.message) }, started);
-  }
-  return checkResult(check, 'skipped', `qualification "${check.qualification}" is not supported for variables`);
-}
-
 async function variableChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
   const wanted = rWanted(collection);
   const [run, reference] = await runs(ctx, collection, wanted.student, wanted.reference.length > 0 ? wanted.reference : undefined);
   if (run.status !== 'completed') return { run, checks: allChecks(collection, statusOfRun(run.status), runFailure(run)) };
   const problem = reference ? referenceProblem(reference) : undefined;
-  return { run, checks: collection.checks.map((check) => variableCheck(check, run, reference, problem)) };
+  return {
+    run,
+    checks: collection.checks.map((check) =>
+      variableCheck({
+        check,
+        found: run.values[check.name],
+        value: explicitValue(check),
+        decodeValue: fromYaml,
+        reference,
+        referenceProblem: problem,
+        referenceKey: check.check.evalString ? `=${check.check.evalString}` : check.name,
+        referenceMissing: check.check.evalString ? `\`${check.check.evalString}\` could not be evaluated in the reference workspace` : `\`${check.name}\` is missing from the reference workspace`,
+        workspace: "the student's workspace",
+      }),
+    ),
+  };
 }
 
 async function outputChecks(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
