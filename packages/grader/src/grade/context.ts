@@ -106,3 +106,24 @@ export function fileSet(ctx: TGradeContext, side: TSide): Promise<TFileSet> {
 export function sideRoot(ctx: TGradeContext, side: TSide): string {
   return side === 'student' ? ctx.submissionDir : ctx.example.dir;
 }
+
+/**
+ * Declares, before any run, what every collection needs from the run its key names, so that
+ * collections with equal keys share one run that reports all of it (interpreted languages).
+ */
+export function planRuns(
+  ctx: TGradeContext,
+  collections: readonly TResolvedCollection[],
+  wanted: (collection: TResolvedCollection) => { student: string[]; reference: string[] },
+  runKey: (collection: TResolvedCollection, side: TSide) => string,
+): void {
+  for (const collection of collections) {
+    const { student, reference } = wanted(collection);
+    for (const [side, names] of [['student', student], ['reference', reference]] as const) {
+      const key = runKey(collection, side);
+      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
+      names.forEach((name) => planned.add(name));
+      ctx.plannedExpressions.set(key, planned);
+    }
+  }
+}

@@ -15,7 +15,7 @@ import {
   statusOfRun,
   type TCollectionOutcome,
 } from '../../grade/common';
-import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { fileSet, memoize, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
 import { referenceProblem, variableCheck } from '../../grade/variable-check';
 import type { TProgramRun } from '../../runners/run-result';
@@ -279,15 +279,7 @@ async function octaveExistChecks(ctx: TGradeContext, collection: TResolvedCollec
 
 /** Lets collections that run the same program with the same inputs share one run. */
 export function planOctaveRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
-  for (const collection of collections) {
-    const { student, reference } = octaveExpressions(collection);
-    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
-      const key = octaveRunKey(ctx, collection, side);
-      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
-      expressions.forEach((e) => planned.add(e));
-      ctx.plannedExpressions.set(key, planned);
-    }
-  }
+  planRuns(ctx, collections, octaveExpressions, (collection, side) => octaveRunKey(ctx, collection, side));
 }
 
 export async function gradeOctaveCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {

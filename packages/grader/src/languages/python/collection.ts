@@ -20,7 +20,7 @@ import {
   streamOf,
   type TCollectionOutcome,
 } from '../../grade/common';
-import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { fileSet, memoize, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
 import { referenceProblem, variableCheck } from '../../grade/variable-check';
 
@@ -300,16 +300,7 @@ async function compileChecks(ctx: TGradeContext, collection: TResolvedCollection
 
 /** Lets collections that run the same program with the same inputs share one run. */
 export function planPythonRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
-  for (const collection of collections) {
-    const graphics = collection.type === 'graphics';
-    const { student, reference } = pythonExpressions(collection);
-    for (const [side, expressions] of [['student', student], ['reference', reference]] as const) {
-      const key = pythonRunKey(ctx, collection, side, graphics);
-      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
-      expressions.forEach((e) => planned.add(e));
-      ctx.plannedExpressions.set(key, planned);
-    }
-  }
+  planRuns(ctx, collections, pythonExpressions, (collection, side) => pythonRunKey(ctx, collection, side, collection.type === 'graphics'));
 }
 
 export async function gradePythonCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {

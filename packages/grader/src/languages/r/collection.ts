@@ -15,7 +15,7 @@ import {
   statusOfRun,
   type TCollectionOutcome,
 } from '../../grade/common';
-import { fileSet, memoize, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import { fileSet, memoize, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
 import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
 import { referenceProblem, variableCheck } from '../../grade/variable-check';
 import { rEnvironment, runR, RUnavailableError, type TREnvironment, type TRRun } from './runner';
@@ -256,15 +256,7 @@ async function structuralChecks(ctx: TGradeContext, collection: TResolvedCollect
 
 /** Lets collections that run the same script with the same test code and inputs share one run. */
 export function planRRuns(ctx: TGradeContext, collections: readonly TResolvedCollection[]): void {
-  for (const collection of collections) {
-    const { student, reference } = rWanted(collection);
-    for (const [side, keys] of [['student', student], ['reference', reference]] as const) {
-      const key = rRunKey(ctx, collection, side);
-      const planned = ctx.plannedExpressions.get(key) ?? new Set<string>();
-      keys.forEach((k) => planned.add(k));
-      ctx.plannedExpressions.set(key, planned);
-    }
-  }
+  planRuns(ctx, collections, rWanted, (collection, side) => rRunKey(ctx, collection, side));
 }
 
 export async function gradeRCollection(ctx: TGradeContext, collection: TResolvedCollection): Promise<TCollectionOutcome> {
