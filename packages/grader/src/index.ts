@@ -42,6 +42,7 @@ export { privateDirIn, sweepDeadWorkerDirs } from './sandbox/private-dir';
 export { seccompProgram } from './sandbox/seccomp';
 export { aggregateReport, applyDependencies, collectionStatus, summarizeChecks, GRADER_VERSION, type TAggregateOptions } from './grade/aggregate';
 export { gradeCollection, gradeSubmission, type TGradeCollectionOptions, type TGradeOptions } from './grade/grade';
+export { GradingSession, GradingSessions } from './grade/session';
 export {
   DirectoryReferenceCache,
   InMemoryReferenceCache,

@@ -7,7 +7,7 @@ import {
   type TVerificationHandIn,
   type TVerificationReport,
 } from '@computor/contracts';
-import { aggregateReport, effectiveLimits, gradeCollection, languageById, resolveSandboxLimits, type TExample } from '@computor/grader';
+import { aggregateReport, effectiveLimits, gradeCollection, GradingSessions, languageById, resolveSandboxLimits, type TExample } from '@computor/grader';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
@@ -74,6 +74,9 @@ export function gradingActivities(deps: ActivityDeps) {
   const grader = graderDefaults(deps);
   const files = new GradingFiles(deps.storage, grader.workDir);
   const operator = resolveSandboxLimits(grader.limits);
+  // The collections of one hand-in arrive as separate activities: their session lets them share
+  // runs (one compile, one interpreter run where the run parameters agree), kept 60 s after the last.
+  const sessions = new GradingSessions({ idleMs: 60_000, max: 16 });
 
   async function loadVersion(exampleVersionId: string) {
     const version = await deps.db.exampleVersion.findUnique({ where: { id: exampleVersionId } });
@@ -117,7 +120,9 @@ export function gradingActivities(deps: ActivityDeps) {
       try {
         const example = await files.example(input.example);
         const submissionDir = input.target.kind === 'artifact' ? await files.submission(input.target.artifact) : await files.handIn(example, input.target.handIn);
+        const session = sessions.acquire(`${example.contentHash}:${submissionDir}`);
         const result = await gradeCollection({
+          session,
           exampleDir: example.dir,
           example,
           submissionDir,
@@ -132,8 +137,10 @@ export function gradingActivities(deps: ActivityDeps) {
           },
           referenceCache: files.referenceCache,
           signal: context.cancellationSignal,
-        });
+        }).finally(() => sessions.release(session));
         if (result.status === 'infra_error' || result.checks.some((c) => c.status === 'infra_error')) {
+          // The retry must run afresh, not reuse a run that failed for infrastructure reasons.
+          sessions.discard(session);
           const failed = result.checks.find((c) => c.status === 'infra_error');
           // The failure's message reaches the student (workflow status, result): it says what
           // happened in plain terms; the grader's own text (host paths, exceptions) goes to the log and details.

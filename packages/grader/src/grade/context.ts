@@ -29,6 +29,8 @@ export interface TGradeContext {
   runtimes: Map<string, unknown>;
   /** Grading a canary: not gated on the language's health. */
   canary: boolean;
+  /** Set when the runs are shared with other calls for the same hand-in (grade/session.ts). */
+  session?: unknown;
 }
 
 /** A language's runtime description, made by `make` on first use in this grading. */
@@ -40,8 +42,13 @@ export function runtimeEnvironment<T>(ctx: TGradeContext, language: string, make
 export function memoize<T>(ctx: TGradeContext, key: string, make: () => Promise<T>): Promise<T> {
   let existing = ctx.memo.get(key) as Promise<T> | undefined;
   if (!existing) {
-    existing = make();
-    ctx.memo.set(key, existing);
+    const made = make();
+    ctx.memo.set(key, made);
+    // A failed (e.g. cancelled) run is not kept: the next collection that needs it runs it again.
+    made.catch(() => {
+      if (ctx.memo.get(key) === made) ctx.memo.delete(key);
+    });
+    existing = made;
   }
   return existing;
 }

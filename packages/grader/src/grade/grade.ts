@@ -13,6 +13,7 @@ import { languageById } from '../languages/registry';
 import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
 import type { TReferenceCache } from './reference-cache';
+import type { GradingSession } from './session';
 
 export interface TGradeOptions {
   exampleDir: string;
@@ -32,13 +33,19 @@ export interface TGradeOptions {
 
 export interface TGradeCollectionOptions extends TGradeOptions {
   collectionIndex: number;
+  /**
+   * Runs shared with the other collections of the same hand-in graded through the same session
+   * (GradingSessions, keyed by hand-in): each program compiles, and each interpreter run happens,
+   * once for all of them. Its scratch directories go when the session ends, not with this call.
+   */
+  session?: GradingSession | undefined;
 }
 
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return Boolean(signal?.aborted) || (error instanceof Error && error.name === 'AbortError');
 }
 
-function createContext(example: TExample, options: TGradeOptions, config: TGraderConfig): TGradeContext {
+function createContext(example: TExample, options: TGradeOptions & { session?: GradingSession | undefined }, config: TGraderConfig): TGradeContext {
   return {
     example,
     submissionDir: options.submissionDir,
@@ -60,10 +67,11 @@ function createContext(example: TExample, options: TGradeOptions, config: TGrade
     }),
     signal: options.signal,
     referenceCache: options.referenceCache,
-    memo: new Map(),
-    plannedExpressions: new Map(),
-    scratchDirs: [],
-    runtimes: new Map(),
+    memo: options.session?.memo ?? new Map(),
+    plannedExpressions: options.session?.plannedExpressions ?? new Map(),
+    scratchDirs: options.session?.scratchDirs ?? [],
+    runtimes: options.session?.runtimes ?? new Map(),
+    session: options.session,
     canary: options.canary ?? false,
   };
 }
@@ -118,10 +126,14 @@ export async function gradeCollection(options: TGradeCollectionOptions): Promise
   const collection = example.collections[options.collectionIndex];
   if (!collection) throw new RangeError(`example has no collection ${options.collectionIndex} (it has ${example.collections.length})`);
   const ctx = createContext(example, options, config);
+  if (options.session && !options.session.planned) {
+    options.session.planned = true;
+    languageById(example.language)?.planRuns?.(ctx, example.collections);
+  }
   try {
     return await runCollection(ctx, collection);
   } finally {
-    cleanup(ctx);
+    if (!options.session) cleanup(ctx);
   }
 }
 
