@@ -7,13 +7,15 @@ import request from 'supertest';
 import { createServer } from './app';
 import type { ApiDeps } from './deps';
 import { startApiHarness, type ApiHarness } from './test/api-harness';
-import { CALLERS, OPERATIONS, type OperationSpec, type TCaller } from './openapi/document';
+import { CALLERS, type ApiRoute, type TCaller } from './http/route';
+import { ROUTES } from './routes';
 
 // The permission matrix: every route the app serves x every caller, each answered by the real API
 // (PostgreSQL, object storage, Temporal in a namespace of this file's own that no worker polls, so
-// started workflows stay put and are terminated at the end). The expected status of each cell is
-// the route's `access` in openapi/document.ts; a served route without a row, or a row without a
-// scenario here, fails the test.
+// started workflows stay put and are terminated at the end). The routes are the declared ones
+// (`ROUTES`, src/routes/), the expected status of each cell the route's own `access`, a required
+// field of every declaration; a served route not declared, or a route without a scenario here,
+// fails the test.
 
 jest.setTimeout(300_000);
 
@@ -111,7 +113,7 @@ async function world(): Promise<World> {
 }
 
 /** How each operation is called in the scenario, by operationId: path parameters, body, files. */
-const SCENARIOS: Record<string, (w: World) => { method: OperationSpec['method']; path: string; json?: unknown; fields?: Record<string, string>; file?: Buffer }> = {
+const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path: string; json?: unknown; fields?: Record<string, string>; file?: Buffer }> = {
   healthz: () => ({ method: 'get', path: '/healthz' }),
   readyz: () => ({ method: 'get', path: '/readyz' }),
   metrics: () => ({ method: 'get', path: '/metrics' }),
@@ -157,7 +159,7 @@ const SCENARIOS: Record<string, (w: World) => { method: OperationSpec['method'];
   getWorkflowResult: (w) => ({ method: 'get', path: `/workflows/${w.closedWorkflowId}/result?wait=0` }),
 };
 
-function send(w: World, caller: TCaller, op: OperationSpec): request.Test {
+function send(w: World, caller: TCaller, op: ApiRoute): request.Test {
   const s = SCENARIOS[op.operationId]!(w);
   let req = request(app)[s.method](s.path);
   if (caller !== 'anonymous') req = req.set('Authorization', `Bearer ${w.tokens[caller]}`);
@@ -184,18 +186,18 @@ function servedRoutes(express: Express): string[] {
 
 describe('permission matrix', () => {
   it('has a row (with every caller) and a scenario for every route the app serves, and none for a route it does not', () => {
-    const rows = OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort();
+    const rows = ROUTES.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort();
     expect(servedRoutes(app)).toEqual(rows);
-    for (const op of OPERATIONS) {
+    for (const op of ROUTES) {
       expect([op.operationId, Object.keys(op.access).sort()]).toEqual([op.operationId, [...CALLERS].sort()]);
       expect([op.operationId, typeof SCENARIOS[op.operationId]]).toEqual([op.operationId, 'function']);
     }
-    expect(Object.keys(SCENARIOS).sort()).toEqual(OPERATIONS.map((o) => o.operationId).sort());
+    expect(Object.keys(SCENARIOS).sort()).toEqual(ROUTES.map((o) => o.operationId).sort());
   });
 
   it('answers every route x caller with the declared status', async () => {
     const mismatches: string[] = [];
-    for (const op of OPERATIONS) {
+    for (const op of ROUTES) {
       for (const caller of CALLERS) {
         const w = await world();
         const res = await send(w, caller, op);
@@ -212,7 +214,7 @@ describe('permission matrix', () => {
     extended.get('/sneaky/:id', (_req, res) => {
       res.json({});
     });
-    const rows = OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort();
+    const rows = ROUTES.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort();
     expect(servedRoutes(extended)).not.toEqual(rows);
     expect(servedRoutes(extended).filter((r) => !rows.includes(r))).toEqual(['GET /sneaky/:id']);
   });

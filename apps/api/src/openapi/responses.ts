@@ -1,4 +1,4 @@
-import { COURSE_ROLES, WORKFLOW_STATUSES, ZGradingReport, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
+import { COURSE_ROLES, ZGradingReport, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
 import { z } from 'zod';
 
 // Response bodies the routes build by hand (no contract exists for them). Each mirrors the route's
@@ -216,19 +216,7 @@ export const ZResultBody = z.object({
   testSummary: ZTestSummary.nullable().optional(),
 });
 
-const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
-
-/** Query of GET /workflows, mirrored from routes/workflows.ts (it has no contract yet). */
-export const ZWorkflowListQuery = z.strictObject({
-  course_id: ZId.optional(),
-  type: z.string().max(100).optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-});
-
-/** Query of GET /workflows/:id/result, mirrored from routes/workflows.ts. */
-export const ZWorkflowResultQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).optional() });
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 
 export const ZWorkflowListBody = z.object({
   items: z.array(
@@ -254,4 +242,4 @@ export const ZWorkflowResultBody = ZWorkflowStatusBody.extend({ result: z.unknow
 
 export const ZCancelRequestedBody = z.object({ workflow_id: z.string(), status: z.literal('cancel_requested') });
 
-export { WORKFLOW_STATUSES, ZWorkflowStatusBody };
+export { ZWorkflowStatusBody };

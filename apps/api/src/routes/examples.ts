@@ -1,12 +1,11 @@
 import { exampleObjectPrefix, prepareExampleUpload, type TPreparedExample } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, type ArchiveError } from '@computor/archive';
 import { ZUploadExamplesFields, ZUuid } from '@computor/contracts';
-import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import type { AuthUser } from '../http/request-context';
 import { badRequest, conflict, HttpError, notFound, unprocessable } from '../http/errors';
-import { readUploadForm } from '../http/upload';
-import { parse } from '../http/validate';
+import { ANY_USER, errors, json, lecturerOfCourse, multipartBody, route, staffOfCourse, textParam } from '../http/route';
+import { ZExampleFilesBody, ZExampleListBody, ZExampleUploadBody, ZExampleVersionsBody } from '../openapi/responses';
 import { requireCourseRole } from '../services/access';
 import { examplesWhere, requireExample, unwritableExamples } from '../services/example-access';
 
@@ -101,67 +100,116 @@ async function storeExamples(deps: ApiDeps, examples: TPreparedExample[], user: 
   }
 }
 
+const MULTIPART_MAX = 'The archive may not exceed the configured upload limit (API_MAX_UPLOAD_BYTES).';
+
 /** The example library: upload (validated, versioned, content-addressed), listing, download. */
-export function exampleRoutes(deps: ApiDeps): Router {
-  const { db, storage } = deps;
-  const router = Router();
-
-  router.post('/examples', async (req, res) => {
-    const maxBytes = deps.config.maxUploadBytes;
-    const { fields, archive } = await readUploadForm(req, { maxBytes, fields: ['course_id'], expected: 'the field course_id and one archive file (field "archive")' });
-    const form = parse(ZUploadExamplesFields, fields, 'form');
-    const user = req.user!;
-    if (!form.course_id && !user.isAdmin) throw badRequest('Invalid form.', [{ path: 'course_id', message: 'required: the course the examples are uploaded for' }]);
-    if (form.course_id) await requireCourseRole(db, user, form.course_id, 'lecturer');
-    let files;
-    try {
-      files = await readArchive(archive, { maxArchiveBytes: maxBytes });
-    } catch (error) {
-      if (!isArchiveError(error)) throw error;
-      const e = error as ArchiveError;
-      const status = httpStatusFor(e.code);
-      throw new HttpError(status, status === 413 ? 'payload_too_large' : 'bad_request', `Archive refused: ${e.message}`, { code: e.code, ...(e.entry ? { entry: e.entry } : {}) });
-    }
-    const prepared = prepareExampleUpload(files);
-    if (!prepared.ok) throw unprocessable('The archive holds invalid examples; nothing was stored.', { problems: prepared.problems });
-    const examples = await storeExamples(deps, prepared.examples, user, form.course_id ?? null);
-    res.status(examples.some((e) => e.created) ? 201 : 200).json({ examples });
-  });
-
-  router.get('/examples', async (req, res) => {
-    const rows = await db.example.findMany({ where: examplesWhere(req.user!, 'tutor'), orderBy: { identifier: 'asc' }, include: { versions: { orderBy: { createdAt: 'asc' } } } });
-    res.json({
-      items: rows.map((e) => ({ id: e.id, identifier: e.identifier, title: e.title, description: e.description, versions: e.versions.map(versionView) })),
-    });
-  });
-
-  router.get('/examples/:id/versions', async (req, res) => {
-    const example = await requireExample(db, req.user!, req.params.id, 'read');
-    const versions = await db.exampleVersion.findMany({ where: { exampleId: example.id }, orderBy: { createdAt: 'asc' } });
-    res.json({ example: { id: example.id, identifier: example.identifier, title: example.title }, items: versions.map(versionView) });
-  });
-
-  // JSON rather than a zip: staff tools read single files without unpacking; UTF-8 text stays readable.
-  router.get('/examples/:id/versions/:version/files', async (req, res) => {
-    const example = await requireExample(db, req.user!, req.params.id, 'read');
-    const version = ZUuid.safeParse(req.params.version).success
-      ? await db.exampleVersion.findFirst({ where: { id: req.params.version, exampleId: example.id } })
-      : await db.exampleVersion.findUnique({ where: { exampleId_versionTag: { exampleId: example.id, versionTag: req.params.version } } });
-    if (!version) throw notFound('Example version');
-    const files = (await storage.getFiles(version.objectPrefix)).sort((a, b) => (a.path < b.path ? -1 : 1));
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    res.json({
-      example: { id: example.id, identifier: example.identifier },
-      version: versionView(version),
-      files: files.map((f) => {
-        try {
-          return { path: f.path, size: f.data.length, encoding: 'utf8', content: decoder.decode(f.data) };
-        } catch {
-          return { path: f.path, size: f.data.length, encoding: 'base64', content: f.data.toString('base64') };
-        }
+export const exampleRoutes = [
+  route({
+    method: 'post',
+    path: '/examples',
+    operationId: 'uploadExamples',
+    access: lecturerOfCourse(201),
+    limit: 'uploads',
+    tag: 'examples',
+    summary: 'Upload an archive of examples for a course; validated, versioned, stored all-or-nothing (lecturer or higher of `course_id`; new versions of an existing example: lecturer or higher of a course it belongs to or that uses it)',
+    body: multipartBody({
+      fields: ZUploadExamplesFields.extend({
+        course_id: ZUploadExamplesFields.shape.course_id.meta({ description: 'The course the examples are uploaded for (new examples belong to it); required but for administrators.' }),
       }),
-    });
-  });
-
-  return router;
-}
+      file: { name: 'archive', description: 'A zip or tar(.gz) archive of one or more example directories (meta.yaml + test.yaml each).' },
+      expected: 'the field course_id and one archive file (field "archive")',
+      description: MULTIPART_MAX,
+    }),
+    responses: {
+      200: json('Every version existed with identical content (nothing new stored).', ZExampleUploadBody),
+      201: json('At least one new version stored.', ZExampleUploadBody),
+      ...errors({
+        400: 'Not multipart with exactly one file, `course_id` missing or invalid, or the archive is malformed (`details.code`).',
+        403: 'Not lecturer or higher of `course_id`, or the archive holds new versions of examples the caller may not change (`details.examples`).',
+        404: 'No such course, or not visible.',
+        409: 'A version exists with different content; publish a new version tag.',
+        413: MULTIPART_MAX,
+        422: 'The archive holds invalid examples (`details.problems`); nothing was stored.',
+      }),
+    },
+    handler: async ({ res, deps, user, readForm }) => {
+      const { fields: form, archive } = await readForm();
+      if (!form.course_id && !user.isAdmin) throw badRequest('Invalid form.', [{ path: 'course_id', message: 'required: the course the examples are uploaded for' }]);
+      if (form.course_id) await requireCourseRole(deps.db, user, form.course_id, 'lecturer');
+      let files;
+      try {
+        files = await readArchive(archive, { maxArchiveBytes: deps.config.maxUploadBytes });
+      } catch (error) {
+        if (!isArchiveError(error)) throw error;
+        const e = error as ArchiveError;
+        const status = httpStatusFor(e.code);
+        throw new HttpError(status, status === 413 ? 'payload_too_large' : 'bad_request', `Archive refused: ${e.message}`, { code: e.code, ...(e.entry ? { entry: e.entry } : {}) });
+      }
+      const prepared = prepareExampleUpload(files);
+      if (!prepared.ok) throw unprocessable('The archive holds invalid examples; nothing was stored.', { problems: prepared.problems });
+      const examples = await storeExamples(deps, prepared.examples, user, form.course_id ?? null);
+      res.status(examples.some((e) => e.created) ? 201 : 200).json({ examples });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/examples',
+    operationId: 'listExamples',
+    access: ANY_USER,
+    tag: 'examples',
+    summary: 'The examples the caller may read, with all versions (tutor or higher of a course the example belongs to or that uses it; administrators: all)',
+    responses: { 200: json('Examples by identifier.', ZExampleListBody) },
+    handler: async ({ res, deps, user }) => {
+      const rows = await deps.db.example.findMany({ where: examplesWhere(user, 'tutor'), orderBy: { identifier: 'asc' }, include: { versions: { orderBy: { createdAt: 'asc' } } } });
+      res.json({
+        items: rows.map((e) => ({ id: e.id, identifier: e.identifier, title: e.title, description: e.description, versions: e.versions.map(versionView) })),
+      });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/examples/:id/versions',
+    operationId: 'listExampleVersions',
+    access: staffOfCourse(200),
+    tag: 'examples',
+    summary: 'Versions of an example, by id or identifier (tutor or higher of a course the example belongs to or that uses it)',
+    params: { id: textParam },
+    responses: { 200: json('Versions, oldest first.', ZExampleVersionsBody), ...errors({ 404: 'No such example, or not one the caller may read.' }) },
+    handler: async ({ res, deps: { db }, user, params }) => {
+      const example = await requireExample(db, user, params.id, 'read');
+      const versions = await db.exampleVersion.findMany({ where: { exampleId: example.id }, orderBy: { createdAt: 'asc' } });
+      res.json({ example: { id: example.id, identifier: example.identifier, title: example.title }, items: versions.map(versionView) });
+    },
+  }),
+  // JSON rather than a zip: staff tools read single files without unpacking; UTF-8 text stays readable.
+  route({
+    method: 'get',
+    path: '/examples/:id/versions/:version/files',
+    operationId: 'getExampleFiles',
+    access: staffOfCourse(200),
+    tag: 'examples',
+    summary: 'Files of an example version (by version id or tag), UTF-8 text or base64 (tutor or higher of a course the example belongs to or that uses it)',
+    params: { id: textParam, version: textParam },
+    responses: { 200: json('The files, sorted by path.', ZExampleFilesBody), ...errors({ 404: 'No such example or version, or not one the caller may read.' }) },
+    handler: async ({ res, deps: { db, storage }, user, params }) => {
+      const example = await requireExample(db, user, params.id, 'read');
+      const version = ZUuid.safeParse(params.version).success
+        ? await db.exampleVersion.findFirst({ where: { id: params.version, exampleId: example.id } })
+        : await db.exampleVersion.findUnique({ where: { exampleId_versionTag: { exampleId: example.id, versionTag: params.version } } });
+      if (!version) throw notFound('Example version');
+      const files = (await storage.getFiles(version.objectPrefix)).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      res.json({
+        example: { id: example.id, identifier: example.identifier },
+        version: versionView(version),
+        files: files.map((f) => {
+          try {
+            return { path: f.path, size: f.data.length, encoding: 'utf8', content: decoder.decode(f.data) };
+          } catch {
+            return { path: f.path, size: f.data.length, encoding: 'base64', content: f.data.toString('base64') };
+          }
+        }),
+      });
+    },
+  }),
+];

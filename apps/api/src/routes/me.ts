@@ -1,14 +1,18 @@
-import { Router } from 'express';
-import type { ApiDeps } from '../deps';
+import { ANY_USER, json, route } from '../http/route';
+import { ZMeView } from '../openapi/responses';
 
-export function meRoutes(deps: ApiDeps): Router {
-  const router = Router();
-  router.get('/me', async (req, res) => {
-    const memberships = await deps.db.courseMember.findMany({
-      where: { userId: req.user!.id, removedAt: null },
-      select: { courseId: true, role: true },
-    });
-    res.json({ ...req.user, memberships });
-  });
-  return router;
-}
+export const meRoutes = [
+  route({
+    method: 'get',
+    path: '/me',
+    operationId: 'getMe',
+    access: ANY_USER,
+    tag: 'users',
+    summary: 'The caller and their course memberships',
+    responses: { 200: json('The caller.', ZMeView) },
+    handler: async ({ res, deps, user }) => {
+      const memberships = await deps.db.courseMember.findMany({ where: { userId: user.id, removedAt: null }, select: { courseId: true, role: true } });
+      res.json({ ...user, memberships });
+    },
+  }),
+];

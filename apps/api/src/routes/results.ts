@@ -1,9 +1,7 @@
 import { roleSatisfies, toStudentReport, toTestSummary, ZResultQuery, type TGradingReport } from '@computor/contracts';
-import { Router } from 'express';
-import type { ApiDeps } from '../deps';
 import { notFound } from '../http/errors';
-import { parse } from '../http/validate';
-import { idParam } from './resources';
+import { errors, json, membersOfCourse, route, uuidParam } from '../http/route';
+import { ZResultBody } from '../openapi/responses';
 import { visibleArtifact } from './submissions';
 
 /** What a student reads of a result that could not be graded; the cause is for staff (workflow, logs). */
@@ -14,47 +12,52 @@ export const STUDENT_FAILED_MESSAGE = 'The grader could not grade this hand-in. 
  * 404). Staff read the stored report; students its student view (expected values only where the
  * example shows them, no internal detail).
  */
-export function resultRoutes(deps: ApiDeps): Router {
-  const { db, storage } = deps;
-  const router = Router();
-
-  router.get('/results/:id', async (req, res) => {
-    const id = idParam(req.params.id, 'Result');
-    const { view } = parse(ZResultQuery, req.query, 'query');
-    const result = await db.result.findUnique({ where: { id } });
-    if (!result) throw notFound('Result');
-    // Visibility follows the artifact's (same group, same course); a 404 never reveals existence.
-    const { role } = await visibleArtifact(db, req.user!, result.artifactId).catch(() => {
-      throw notFound('Result');
-    });
-    const staff = role !== null && roleSatisfies(role, 'tutor');
-    const stored = result.status === 'completed' && result.reportKey && !result.purgedAt ? await storage.getJson<TGradingReport>(result.reportKey) : null;
-    const report = stored && !staff ? toStudentReport(stored) : stored;
-    const base = {
-      id: result.id,
-      submission_id: result.artifactId,
-      submission_group_id: result.submissionGroupId,
-      course_content_id: result.courseContentId,
-      workflow_id: result.workflowId,
-      status: result.status,
-      score: result.score,
-      passed: result.passed,
-      summary:
-        result.checksTotal === null
-          ? null
-          : { total: result.checksTotal, passed: result.checksPassed, failed: result.checksFailed, skipped: result.checksSkipped },
-      message: !staff && result.status === 'failed' ? STUDENT_FAILED_MESSAGE : result.message,
-      report_key: result.reportKey,
-      created_at: result.createdAt,
-      started_at: result.startedAt,
-      finished_at: result.finishedAt,
-    };
-    if (view === 'testSummary') {
-      res.json({ ...base, testSummary: report ? toTestSummary(report) : null });
-      return;
-    }
-    res.json({ ...base, collectionSummary: report?.collectionSummary ?? null, report });
-  });
-
-  return router;
-}
+export const resultRoutes = [
+  route({
+    method: 'get',
+    path: '/results/:id',
+    operationId: 'getResult',
+    access: membersOfCourse(200),
+    tag: 'submissions',
+    summary:
+      'A test result with its report (`view=report`) or the Computor testSummary view (`view=testSummary`); staff of the course read the stored report, students a view without expected values (unless the example shows them) and without internal detail',
+    params: { id: uuidParam('Result') },
+    query: ZResultQuery,
+    responses: { 200: json('The result.', ZResultBody), ...errors({ 400: 'Invalid query.', 404: undefined }) },
+    handler: async ({ res, deps: { db, storage }, user, params: { id }, query: { view } }) => {
+      const result = await db.result.findUnique({ where: { id } });
+      if (!result) throw notFound('Result');
+      // Visibility follows the artifact's (same group, same course); a 404 never reveals existence.
+      const { role } = await visibleArtifact(db, user, result.artifactId).catch(() => {
+        throw notFound('Result');
+      });
+      const staff = role !== null && roleSatisfies(role, 'tutor');
+      const stored = result.status === 'completed' && result.reportKey && !result.purgedAt ? await storage.getJson<TGradingReport>(result.reportKey) : null;
+      const report = stored && !staff ? toStudentReport(stored) : stored;
+      const base = {
+        id: result.id,
+        submission_id: result.artifactId,
+        submission_group_id: result.submissionGroupId,
+        course_content_id: result.courseContentId,
+        workflow_id: result.workflowId,
+        status: result.status,
+        score: result.score,
+        passed: result.passed,
+        summary:
+          result.checksTotal === null
+            ? null
+            : { total: result.checksTotal, passed: result.checksPassed, failed: result.checksFailed, skipped: result.checksSkipped },
+        message: !staff && result.status === 'failed' ? STUDENT_FAILED_MESSAGE : result.message,
+        report_key: result.reportKey,
+        created_at: result.createdAt,
+        started_at: result.startedAt,
+        finished_at: result.finishedAt,
+      };
+      if (view === 'testSummary') {
+        res.json({ ...base, testSummary: report ? toTestSummary(report) : null });
+        return;
+      }
+      res.json({ ...base, collectionSummary: report?.collectionSummary ?? null, report });
+    },
+  }),
+];

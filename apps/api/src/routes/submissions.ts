@@ -11,21 +11,17 @@ import {
   type TCourseRole,
 } from '@computor/contracts';
 import type { Db } from '@computor/db';
-import { Router } from 'express';
-import type { ApiDeps } from '../deps';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
-import { readUploadForm } from '../http/upload';
 import type { AuthUser } from '../http/request-context';
-import { parse } from '../http/validate';
+import { access, errors, json, membersOfCourse, multipartBody, route, uuidParam } from '../http/route';
+import { ZSubmissionBody, ZSubmissionCreatedBody, ZTestStartedBody } from '../openapi/responses';
 import { courseRoleOf } from '../services/access';
 import { startWorkflow } from '../services/workflows';
-import { idParam } from './resources';
 
 /** Hand-ins and test runs arrive in bursts at deadlines: a transaction waits this long for a pooled connection. */
 const BURST_TRANSACTION = { maxWait: 15_000, timeout: 15_000 };
 
-const FORM_FIELDS = ['course_content_id', 'commit_sha'] as const;
-
+const MULTIPART_MAX = 'The archive may not exceed the configured upload limit (API_MAX_UPLOAD_BYTES).';
 
 /**
  * Hand-ins are often zipped with their folder (`project/main.py`): that one shared folder is
@@ -97,124 +93,167 @@ function artifactView(a: { id: string; submissionGroupId: string; commitSha: str
 }
 
 /** Student hand-ins: upload (validated before anything is stored), test runs, and reading them back. */
-export function submissionRoutes(deps: ApiDeps): Router {
-  const { db, storage, temporal } = deps;
-  const router = Router();
-
-  router.post('/submissions', async (req, res) => {
-    const { fields, archive } = await readUploadForm(req, {
-      maxBytes: deps.config.maxUploadBytes,
-      fields: FORM_FIELDS,
+export const submissionRoutes = [
+  route({
+    method: 'post',
+    path: '/submissions',
+    operationId: 'createSubmission',
+    access: access({ student: 201, tutor: 403, lecturer: 403, otherLecturer: 404, admin: 403 }),
+    limit: 'uploads',
+    tag: 'submissions',
+    summary: 'Hand in an archive for a course content (students of the course)',
+    body: multipartBody({
+      // The contract's pattern is case-insensitive (`/i`), a flag JSON Schema patterns cannot carry.
+      fields: ZCreateSubmissionFields.extend({ commit_sha: ZCreateSubmissionFields.shape.commit_sha.meta({ pattern: '^[0-9a-fA-F]{7,64}$' }) }),
+      file: { name: 'archive', description: 'A zip or tar(.gz) archive of the hand-in.' },
       expected: 'the fields course_content_id (and optionally commit_sha) and one archive file',
-    });
-    const body = parse(ZCreateSubmissionFields, fields, 'form');
-    const { content, role, member } = await contentForCaller(db, req.user!, body.course_content_id);
-    // In this version only students hand in, for themselves; staff test through verification.
-    if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
-    if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
-    requireOpenForWork(content);
-    let files: TArchiveFile[];
-    try {
-      files = await readArchive(archive, { maxArchiveBytes: deps.config.maxUploadBytes });
-    } catch (error) {
-      if (isArchiveError(error)) {
-        throw new HttpError(httpStatusFor(error.code), httpStatusFor(error.code) === 413 ? 'payload_too_large' : 'validation_failed', `Archive refused: ${error.message}`, {
-          code: error.code,
-          ...(error.entry !== undefined ? { entry: error.entry } : {}),
-        });
-      }
-      throw error;
-    }
-    files = normaliseLayout(files, submissionFilesOf(content.exampleVersion.meta));
-    if (files.length === 0) throw badRequest('The archive contains no files.');
-
-    // One submission group per student and content (teams are formed elsewhere); the lock keeps
-    // two simultaneous first uploads from creating two groups.
-    const group = await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${content.id}:${member.id}`}))`;
-      const existing = await tx.submissionGroup.findFirst({ where: { courseContentId: content.id, members: { some: { courseMemberId: member.id } } }, orderBy: { createdAt: 'asc' } });
-      return existing ?? tx.submissionGroup.create({ data: { courseContentId: content.id, members: { create: { courseMemberId: member.id } } } });
-    }, BURST_TRANSACTION);
-
-    const artifactId = randomUUID();
-    const prefix = gradingStorageKeys.submissionPrefix(artifactId);
-    const stored = files.map((f) => ({ path: f.path, data: f.data }));
-    try {
-      await storage.putFiles(prefix, stored);
-      const artifact = await db.submissionArtifact.create({
-        data: {
-          id: artifactId,
-          submissionGroupId: group.id,
-          uploadedById: req.user!.id,
-          commitSha: body.commit_sha ?? null,
-          objectPrefix: prefix,
-          contentHash: exampleContentHash(stored),
-          fileCount: stored.length,
-          totalBytes: stored.reduce((sum, f) => sum + f.data.length, 0),
-        },
-      });
-      res.status(201).json({ ...artifactView(artifact, content.id), files: stored.map((f) => f.path) });
-    } catch (error) {
-      await storage.deletePrefix(prefix).catch(() => 0);
-      throw error;
-    }
-  });
-
-  router.get('/submissions/:id', async (req, res) => {
-    const { artifact } = await visibleArtifact(db, req.user!, idParam(req.params.id, 'Submission'));
-    const results = await db.result.findMany({ where: { artifactId: artifact.id }, orderBy: { createdAt: 'asc' } });
-    const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
-    res.json({
-      ...artifactView(artifact, artifact.submissionGroup.courseContentId),
-      files,
-      results: results.map((r) => ({ id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt })),
-    });
-  });
-
-  router.post('/submissions/:id/test', async (req, res) => {
-    const { artifact, courseId, inGroup, role } = await visibleArtifact(db, req.user!, idParam(req.params.id, 'Submission'));
-    // Group members test their own hand-ins; lecturers and above may re-run any in their course.
-    if (!inGroup && !(role && roleSatisfies(role, 'lecturer'))) throw forbidden('Only the submission group or lecturers and above can start a test run.');
-    if (artifact.purgedAt) throw conflict('This submission was removed by retention and cannot be tested.');
-    const content = artifact.submissionGroup.courseContent;
-    if (!content.exampleVersionId) throw conflict('This course content has no assignment (example version) to test against.');
-    requireOpenForWork(await db.courseContent.findUniqueOrThrow({ where: { id: content.id }, include: { course: true, deployment: true } }));
-    const resultId = randomUUID();
-    const workflowId = gradingWorkflowIds.testSubmission(resultId);
-    await db.$transaction(async (tx) => {
-      if (content.maxTestRuns !== null) {
-        // Serialises test requests of one group so two at once cannot both take the last run.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
-        // Runs that failed for infrastructure reasons or were cancelled do not count against the student.
-        const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: ['pending', 'running', 'completed'] } } });
-        if (used >= content.maxTestRuns) {
-          throw new HttpError(429, 'too_many_requests', `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up (${used} runs).`, {
-            maxTestRuns: content.maxTestRuns,
-            used,
+      description: MULTIPART_MAX,
+    }),
+    responses: {
+      201: json('Stored.', ZSubmissionCreatedBody),
+      ...errors({
+        400: 'Invalid form, not exactly one file, a malformed or empty archive.',
+        403: 'Only students of the course hand in.',
+        404: 'No such course content, or not visible.',
+        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released (`details.reason`). Nothing is stored.',
+        413: MULTIPART_MAX,
+      }),
+    },
+    handler: async ({ res, deps: { db, storage, config }, user, readForm }) => {
+      const { fields: body, archive } = await readForm();
+      const { content, role, member } = await contentForCaller(db, user, body.course_content_id);
+      // In this version only students hand in, for themselves; staff test through verification.
+      if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
+      if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
+      requireOpenForWork(content);
+      let files: TArchiveFile[];
+      try {
+        files = await readArchive(archive, { maxArchiveBytes: config.maxUploadBytes });
+      } catch (error) {
+        if (isArchiveError(error)) {
+          throw new HttpError(httpStatusFor(error.code), httpStatusFor(error.code) === 413 ? 'payload_too_large' : 'validation_failed', `Archive refused: ${error.message}`, {
+            code: error.code,
+            ...(error.entry !== undefined ? { entry: error.entry } : {}),
           });
         }
+        throw error;
       }
-      await tx.result.create({
-        data: { id: resultId, artifactId: artifact.id, submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, workflowId, status: 'pending' },
-      });
-      // A deadline burst queues behind the group's lock and the pool: wait for a connection, not 500.
-    }, BURST_TRANSACTION);
-    try {
-      await startWorkflow(db, temporal, {
-        type: WF_TEST_SUBMISSION,
-        workflowId,
-        taskQueue: TASK_QUEUE_TESTING,
-        args: [{ resultId }],
-        requestedById: req.user!.id,
-        courseId,
-      });
-    } catch (error) {
-      // Nothing will ever grade it: the pending row must not hold a test run.
-      await db.result.delete({ where: { id: resultId } }).catch(() => undefined);
-      throw error;
-    }
-    res.status(202).json({ workflow_id: workflowId, result_id: resultId, status: 'pending' });
-  });
+      files = normaliseLayout(files, submissionFilesOf(content.exampleVersion.meta));
+      if (files.length === 0) throw badRequest('The archive contains no files.');
 
-  return router;
-}
+      // One submission group per student and content (teams are formed elsewhere); the lock keeps
+      // two simultaneous first uploads from creating two groups.
+      const group = await db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${content.id}:${member.id}`}))`;
+        const existing = await tx.submissionGroup.findFirst({ where: { courseContentId: content.id, members: { some: { courseMemberId: member.id } } }, orderBy: { createdAt: 'asc' } });
+        return existing ?? tx.submissionGroup.create({ data: { courseContentId: content.id, members: { create: { courseMemberId: member.id } } } });
+      }, BURST_TRANSACTION);
+
+      const artifactId = randomUUID();
+      const prefix = gradingStorageKeys.submissionPrefix(artifactId);
+      const stored = files.map((f) => ({ path: f.path, data: f.data }));
+      try {
+        await storage.putFiles(prefix, stored);
+        const artifact = await db.submissionArtifact.create({
+          data: {
+            id: artifactId,
+            submissionGroupId: group.id,
+            uploadedById: user.id,
+            commitSha: body.commit_sha ?? null,
+            objectPrefix: prefix,
+            contentHash: exampleContentHash(stored),
+            fileCount: stored.length,
+            totalBytes: stored.reduce((sum, f) => sum + f.data.length, 0),
+          },
+        });
+        res.status(201).json({ ...artifactView(artifact, content.id), files: stored.map((f) => f.path) });
+      } catch (error) {
+        await storage.deletePrefix(prefix).catch(() => 0);
+        throw error;
+      }
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/submissions/:id',
+    operationId: 'getSubmission',
+    access: membersOfCourse(200),
+    tag: 'submissions',
+    summary: 'A submission with its files and test runs (its group, or tutor or higher in the course)',
+    params: { id: uuidParam('Submission') },
+    responses: { 200: json('The submission.', ZSubmissionBody), ...errors({ 404: undefined }) },
+    handler: async ({ res, deps: { db, storage }, user, params }) => {
+      const { artifact } = await visibleArtifact(db, user, params.id);
+      const results = await db.result.findMany({ where: { artifactId: artifact.id }, orderBy: { createdAt: 'asc' } });
+      const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
+      res.json({
+        ...artifactView(artifact, artifact.submissionGroup.courseContentId),
+        files,
+        results: results.map((r) => ({ id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt })),
+      });
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/submissions/:id/test',
+    operationId: 'testSubmission',
+    access: access({ student: 202, tutor: 403, lecturer: 202, otherLecturer: 404, admin: 202 }),
+    limit: 'testRuns',
+    tag: 'submissions',
+    summary: 'Start a test run of a submission (its group, or lecturer or higher in the course)',
+    params: { id: uuidParam('Submission') },
+    responses: {
+      202: json('Test run started.', ZTestStartedBody),
+      ...errors({
+        403: 'Tutors see submissions but do not start test runs.',
+        404: undefined,
+        409: 'The submission was purged, the content has no assignment, or it accepts no test runs: the course is archived, or the content archived or not released (`details.reason`). Nothing is started.',
+        429: 'The maximum number of test runs is used up (`details.maxTestRuns`, `details.used`), or the per-user rate limit (`details.limit` per `details.windowSeconds`, with `Retry-After`).',
+      }),
+    },
+    handler: async ({ res, deps: { db, temporal }, user, params }) => {
+      const { artifact, courseId, inGroup, role } = await visibleArtifact(db, user, params.id);
+      // Group members test their own hand-ins; lecturers and above may re-run any in their course.
+      if (!inGroup && !(role && roleSatisfies(role, 'lecturer'))) throw forbidden('Only the submission group or lecturers and above can start a test run.');
+      if (artifact.purgedAt) throw conflict('This submission was removed by retention and cannot be tested.');
+      const content = artifact.submissionGroup.courseContent;
+      if (!content.exampleVersionId) throw conflict('This course content has no assignment (example version) to test against.');
+      requireOpenForWork(await db.courseContent.findUniqueOrThrow({ where: { id: content.id }, include: { course: true, deployment: true } }));
+      const resultId = randomUUID();
+      const workflowId = gradingWorkflowIds.testSubmission(resultId);
+      await db.$transaction(async (tx) => {
+        if (content.maxTestRuns !== null) {
+          // Serialises test requests of one group so two at once cannot both take the last run.
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
+          // Runs that failed for infrastructure reasons or were cancelled do not count against the student.
+          const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: ['pending', 'running', 'completed'] } } });
+          if (used >= content.maxTestRuns) {
+            throw new HttpError(429, 'too_many_requests', `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up (${used} runs).`, {
+              maxTestRuns: content.maxTestRuns,
+              used,
+            });
+          }
+        }
+        await tx.result.create({
+          data: { id: resultId, artifactId: artifact.id, submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, workflowId, status: 'pending' },
+        });
+        // A deadline burst queues behind the group's lock and the pool: wait for a connection, not 500.
+      }, BURST_TRANSACTION);
+      try {
+        await startWorkflow(db, temporal, {
+          type: WF_TEST_SUBMISSION,
+          workflowId,
+          taskQueue: TASK_QUEUE_TESTING,
+          args: [{ resultId }],
+          requestedById: user.id,
+          courseId,
+        });
+      } catch (error) {
+        // Nothing will ever grade it: the pending row must not hold a test run.
+        await db.result.delete({ where: { id: resultId } }).catch(() => undefined);
+        throw error;
+      }
+      res.status(202).json({ workflow_id: workflowId, result_id: resultId, status: 'pending' });
+    },
+  }),
+];

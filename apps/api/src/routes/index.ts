@@ -1,0 +1,30 @@
+import type { ApiRoute } from '../http/route';
+import { openapiRoutes } from '../openapi/routes';
+import { contentRoutes } from './contents';
+import { courseRoutes } from './courses';
+import { exampleRoutes } from './examples';
+import { healthRoutes } from './health';
+import { meRoutes } from './me';
+import { resourceRoutes } from './resources';
+import { resultRoutes } from './results';
+import { submissionRoutes } from './submissions';
+import { verificationRoutes } from './verification';
+import { workflowRoutes } from './workflows';
+
+/**
+ * Every route of the API. The app mounts these (http/register.ts), the OpenAPI document describes
+ * these (openapi/document.ts), and the permission matrix calls these: nothing else serves a route.
+ */
+export const ROUTES: readonly ApiRoute[] = [
+  ...healthRoutes,
+  ...openapiRoutes,
+  ...meRoutes,
+  ...resourceRoutes,
+  ...courseRoutes,
+  ...contentRoutes,
+  ...exampleRoutes,
+  ...verificationRoutes,
+  ...submissionRoutes,
+  ...resultRoutes,
+  ...workflowRoutes,
+];
