@@ -64,20 +64,26 @@ export function failureOf(error: unknown): { message: string; type: string | nul
   return { message: cause?.message ?? String(error), type: cause?.type ?? null };
 }
 
+/** Where the next sync resumes its walk through the older running rows (per process). */
+let rotation = 0;
+
 /**
- * Brings workflow_runs rows still recorded as running up to date with Temporal (at most `limit`,
- * oldest first), so listings and metrics do not depend on someone having asked for the status.
- * One describe per row, plus the result of those that did not complete: no queries to workers.
+ * Brings workflow_runs rows still recorded as running up to date with Temporal, so listings and
+ * metrics do not depend on someone having asked for the status: each call looks at the newest
+ * half of `limit` rows and at the next half of the older ones, walking through them call by call,
+ * so rows Temporal cannot answer for (still running, or gone with its retention) never keep newer
+ * ones from being updated. One describe per row, plus the result of those that did not complete:
+ * no queries to workers.
  */
 export async function syncRunningRuns(db: Db, temporal: Client, options: { where?: Prisma.WorkflowRunWhereInput; limit?: number } = {}): Promise<void> {
-  const rows = await db.workflowRun.findMany({
-    where: { AND: [options.where ?? {}, { status: 'running' }] },
-    orderBy: { startedAt: 'asc' },
-    take: options.limit ?? 100,
-    select: { id: true },
-  });
+  const where = { AND: [options.where ?? {}, { status: 'running' as const }] };
+  const half = Math.max(1, Math.floor((options.limit ?? 100) / 2));
+  const newest = await db.workflowRun.findMany({ where, orderBy: [{ startedAt: 'desc' }, { id: 'desc' }], take: half, select: { id: true } });
+  const older = await db.workflowRun.findMany({ where, orderBy: [{ startedAt: 'asc' }, { id: 'asc' }], skip: rotation, take: half, select: { id: true } });
+  rotation = older.length < half ? 0 : rotation + half;
+  const ids = [...new Set([...newest, ...older].map((row) => row.id))];
   await Promise.all(
-    rows.map(async ({ id }) => {
+    ids.map(async (id) => {
       const handle = temporal.workflow.getHandle(id);
       const description = await handle.describe().catch(() => null);
       const status = description && CLOSED_STATUS[description.status.name as keyof typeof CLOSED_STATUS];
