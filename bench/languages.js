@@ -92,7 +92,12 @@ const median = (values) => percentile(values, 50);
 const round = (n, digits = 3) => (n === null || n === undefined ? null : Number(n.toFixed(digits)));
 
 async function main() {
-  const o = parseOptions({ rounds: 3, only: '' });
+  const o = parseOptions({ rounds: 3, only: '', api: '' });
+  // --api python=itpcp.pgph.py.lambda,r=...: another example through the API for those languages.
+  for (const pair of o.api ? o.api.split(',') : []) {
+    const [language, example] = pair.split('=');
+    API_EXAMPLES[language] = example;
+  }
   const only = o.only ? new Set(o.only.split(',')) : undefined;
   const all = examples().filter((e) => !only || only.has(e.language));
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'computor-bench-languages-'));
