@@ -152,6 +152,19 @@ describe('conformance through the API and the workflow', () => {
     const summary = await request(app).get(`/results/${started.result_id}?view=testSummary`).set(auth(course.users.student!.token));
     expect(summary.body.testSummary).toMatchObject({ status: 'COMPLETED', result: expected.length ? 'FAILED' : 'PASSED', summary: result.report.summary });
     expect(await objectCount(`results/${started.result_id}/`)).toBe(2);
+    // Provenance: what produced the score, for staff; students read null.
+    expect(result.provenance).toBeNull();
+    const staffView = await request(app).get(`/results/${started.result_id}`).set(auth(course.users.lecturer!.token));
+    const fixture = examples.get(name)!;
+    const artifact = await deps.db.submissionArtifact.findUniqueOrThrow({ where: { id: upload.id } });
+    expect(staffView.body.provenance).toEqual({
+      submission: { id: upload.id, contentHash: artifact.contentHash, commit: null },
+      example: { versionId: fixture.exampleVersionId, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      grader: expect.stringMatching(/^@computor\/grader@/),
+      language: name.includes('.c.') ? 'c' : 'python',
+      runtimes: [expect.stringMatching(name.includes('.c.') ? /^gcc / : /Python/)],
+      workers: [worker.identity],
+    });
   });
 
   it('verifies every conformance example: the reference scores 1.0 and every hand-in gets a result', async () => {

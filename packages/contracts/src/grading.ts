@@ -100,9 +100,27 @@ export const ZCollectionResult = z.object({
   summary: ZSummary,
   /** The student run that the checks were evaluated on, when the collection runs code. */
   output: ZRunOutput.optional(),
+  /** What graded it: the language runtime's version, the worker's identity (staff only). */
+  provenance: z.object({ runtime: z.string().optional(), worker: z.string().optional() }).optional(),
   durationMs: z.number().nonnegative(),
 });
 export type TCollectionResult = z.infer<typeof ZCollectionResult>;
+
+/**
+ * What produced a stored result, so that any score can be explained and replayed: the hand-in
+ * (its content hash, and the commit once hand-ins come from repositories), the example version
+ * and its content hash, the grader's version, the language and the runtime versions, and the
+ * workers that graded its collections.
+ */
+export const ZResultProvenance = z.object({
+  submission: z.object({ id: z.string(), contentHash: z.string(), commit: z.string().nullable() }),
+  example: z.object({ versionId: z.string(), contentHash: z.string() }),
+  grader: z.string(),
+  language: z.string(),
+  runtimes: z.array(z.string()),
+  workers: z.array(z.string()),
+});
+export type TResultProvenance = z.infer<typeof ZResultProvenance>;
 
 export const ZGradingEnvironment = z.object({
   grader: z.string(),

@@ -1,4 +1,4 @@
-import { COURSE_ROLES, ZGradingReport, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
+import { COURSE_ROLES, ZGradingReport, ZResultProvenance, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
 import { z } from 'zod';
 
 // Response bodies the routes build by hand (no contract exists for them). Each mirrors the route's
@@ -211,6 +211,8 @@ export const ZResultBody = z.object({
   created_at: ZDateTime,
   started_at: ZDateTime.nullable(),
   finished_at: ZDateTime.nullable(),
+  /** Staff of the course: what produced the result (hand-in and example hashes, grader, runtimes, workers); null for students and before grading. */
+  provenance: ZResultProvenance.nullable(),
   collectionSummary: ZSummary.nullable().optional(),
   report: ZGradingReport.nullable().optional(),
   testSummary: ZTestSummary.nullable().optional(),

@@ -1,4 +1,4 @@
-import { roleSatisfies, toStudentReport, toTestSummary, ZResultQuery, type TGradingReport } from '@computor/contracts';
+import { roleSatisfies, toStudentReport, toTestSummary, ZResultQuery, type TGradingReport, type TResultProvenance } from '@computor/contracts';
 import { notFound } from '../http/errors';
 import { errors, json, membersOfCourse, route, uuidParam } from '../http/route';
 import { ZResultBody } from '../openapi/responses';
@@ -49,6 +49,7 @@ export const resultRoutes = [
             : { total: result.checksTotal, passed: result.checksPassed, failed: result.checksFailed, skipped: result.checksSkipped },
         message: !staff && result.status === 'failed' ? STUDENT_FAILED_MESSAGE : result.message,
         report_key: result.reportKey,
+        provenance: staff ? ((result.provenance as TResultProvenance | null) ?? null) : null,
         created_at: result.createdAt,
         started_at: result.startedAt,
         finished_at: result.finishedAt,

@@ -3,6 +3,7 @@ import {
   toTestSummary,
   type TCollectionResult,
   type TGradingReport,
+  type TResultProvenance,
   type TTestSubmissionResult,
   type TVerificationHandIn,
   type TVerificationReport,
@@ -64,6 +65,19 @@ function outline(report: TGradingReport, reportKey: string): TTestSubmissionResu
 
 function notPassed(report: TGradingReport): string[] {
   return report.collections.flatMap((c) => c.checks.filter((k) => k.status !== 'passed').map((k) => `${c.name} / ${k.name}: ${k.status}: ${k.message}`));
+}
+
+/** What produced a result (TResultProvenance): hand-in, example version, grader, runtimes, workers. */
+function provenanceOf(plan: TSubmissionTestPlan, report: TGradingReport, collections: readonly TCollectionResult[]): TResultProvenance {
+  const distinct = (values: Array<string | undefined>) => [...new Set(values.filter((v): v is string => typeof v === 'string'))].sort();
+  return {
+    submission: { id: plan.artifact.artifactId, contentHash: plan.artifact.contentHash, commit: null },
+    example: { versionId: plan.example.exampleVersionId, contentHash: plan.example.contentHash },
+    grader: report.environment.grader,
+    language: report.environment.language,
+    runtimes: distinct(collections.map((c) => c.provenance?.runtime)),
+    workers: distinct(collections.map((c) => c.provenance?.worker)),
+  };
 }
 
 function exampleRef(version: { id: string; contentHash: string; objectPrefix: string }): TExampleRef {
@@ -138,6 +152,7 @@ export function gradingActivities(deps: ActivityDeps) {
           referenceCache: files.referenceCache,
           signal: context.cancellationSignal,
         }).finally(() => sessions.release(session));
+        result.provenance = { ...result.provenance, worker: deps.workerIdentity };
         if (result.status === 'infra_error' || result.checks.some((c) => c.status === 'infra_error')) {
           // The retry must run afresh, not reuse a run that failed for infrastructure reasons.
           sessions.discard(session);
@@ -183,6 +198,7 @@ export function gradingActivities(deps: ActivityDeps) {
           reportKey,
           summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result },
           message: testSummary.resultMessage ?? null,
+          provenance: provenanceOf(plan, report, input.collections),
           finishedAt: new Date(),
         },
       });

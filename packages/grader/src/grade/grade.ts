@@ -9,7 +9,7 @@ import { Sandbox } from '../sandbox/sandbox';
 import { toRunOutput } from '../runners/run-result';
 import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
 import { languageProblem } from '../languages/health';
-import { languageById } from '../languages/registry';
+import { languageById, runtimeStatus } from '../languages/registry';
 import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
 import type { TReferenceCache } from './reference-cache';
@@ -116,6 +116,9 @@ async function runCollection(ctx: TGradeContext, collection: TResolvedCollection
     durationMs: Math.round(performance.now() - started),
   };
   if (outcome.run) result.output = toRunOutput(outcome.run, ctx.config.reportOutputBytes);
+  const plugin = languageById(ctx.example.language);
+  const runtime = plugin ? await runtimeStatus(plugin, ctx.config) : undefined;
+  if (runtime?.available && runtime.version) result.provenance = { runtime: runtime.version };
   return result;
 }
 

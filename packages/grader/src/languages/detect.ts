@@ -10,7 +10,10 @@ import { LANGUAGES, languageByFile, languageById, languageByName } from './regis
 export function detectLanguage(meta: TMeta, suite: TTestSuite): { language: string | undefined; name: string } {
   const slug = meta.properties.executionBackend?.slug;
   const declared = slug ? (slug.split('.').pop() ?? slug) : suite.type && suite.type.toLowerCase() !== 'generic' ? suite.type : undefined;
-  if (declared) return { language: languageByName(declared)?.id, name: declared.toLowerCase() };
+  if (declared) {
+    const plugin = languageByName(declared);
+    return { language: plugin?.id, name: plugin?.id ?? declared.toLowerCase() };
+  }
   const entry = suite.properties.tests.find((c) => c.entryPoint)?.entryPoint ?? meta.properties.studentSubmissionFiles[0] ?? '';
   const byFile = languageByFile(entry);
   return { language: byFile?.id, name: byFile?.id ?? suite.type ?? 'unknown' };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TLanguagePlugin } from '../plugin';
+import { probeBinary } from '../probe';
 import { gradePythonCollection, planPythonRuns } from './collection';
 
 export const python: TLanguagePlugin = {
@@ -11,7 +12,7 @@ export const python: TLanguagePlugin = {
   compiled: false,
   async probeRuntime(config) {
     if (!fs.existsSync(config.pythonBin)) return { available: false, reason: `Python for graded code not found at ${config.pythonBin} (run tooling/python/setup-grader-venv.sh)` };
-    return { available: true, version: `Python (${config.pythonBin})` };
+    return probeBinary(config.pythonBin, ['--version']);
   },
   gradeCollection: gradePythonCollection,
   planRuns: planPythonRuns,
