@@ -54,9 +54,9 @@ test('a language whose runtime is missing fails as an infrastructure error namin
   const probe = r.probeRuntime;
   (r as { probeRuntime: TLanguagePlugin['probeRuntime'] }).probeRuntime = async () => ({ available: false, reason: 'Rscript not found on PATH' });
   try {
-    await assessLanguages(resolveGraderConfig({ uidCount: 31 }), { canary: false });
+    await assessLanguages(resolveGraderConfig(), { canary: false });
     const example = path.resolve(REPO_ROOT, '../shared/conformance/computor-examples/itpcp.pgph.r/itpcp.pgph.r.simple_computations');
-    const report = await gradeSubmission({ exampleDir: example, submissionDir: example, config: { uidCount: 31 } });
+    const report = await gradeSubmission({ exampleDir: example, submissionDir: example });
     const checks = report.collections.flatMap((c) => c.checks);
     expect(checks.every((k) => k.status === 'infra_error' && k.message === 'this worker cannot grade r: Rscript not found on PATH')).toBe(true);
   } finally {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TSandboxLimitsInput } from '@computor/contracts';
 import type { TGraderConfig } from '../config';
 import type { TLanguagePlugin } from './plugin';
-import { runtimeStatus } from './probe';
+import { resetRuntimeProbes, runtimeStatus } from './probe';
 import { LANGUAGES } from './registry';
 
 /** What a worker can grade: per language, its runtime and the outcome of its canary. */
@@ -86,7 +86,8 @@ export async function languageProblem(plugin: TLanguagePlugin, config: TGraderCo
   return runtime.available ? undefined : runtime.reason;
 }
 
-/** Forgets assessments (tests). */
+/** Forgets assessments and probed runtimes (tests). */
 export function resetLanguageHealth(): void {
   health.clear();
+  resetRuntimeProbes();
 }

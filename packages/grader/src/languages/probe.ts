@@ -23,11 +23,17 @@ const probes = new Map<string, Promise<TRuntimeStatus>>();
 
 /** The runtime status of a language on this machine, probed once per process and config. */
 export function runtimeStatus(plugin: TLanguagePlugin, config: TGraderConfig): Promise<TRuntimeStatus> {
-  const key = `${plugin.id}:${JSON.stringify(config)}`;
+  // Only the interpreter path of the config names a runtime; the rest (limits, output sizes) varies per call.
+  const key = `${plugin.id}:${config.pythonBin}`;
   let probe = probes.get(key);
   if (!probe) {
     probe = plugin.probeRuntime(config).catch((error: unknown) => ({ available: false, reason: `probe failed: ${String(error)}` }));
     probes.set(key, probe);
   }
   return probe;
+}
+
+/** Forgets the probed runtimes (tests; a worker probes once). */
+export function resetRuntimeProbes(): void {
+  probes.clear();
 }
