@@ -31,4 +31,21 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-module.exports = { parseOptions, writeResults, percentile };
+/* global fetch, FormData, Blob */
+/** A JSON request to the API as `token`; throws on a non-2xx answer. */
+async function api(base, token, method, url, body) {
+  const res = await fetch(`${base}${url}`, { method, headers: { Authorization: `Bearer ${token}` }, body });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Uploads a hand-in archive for a course content. */
+async function upload(base, token, contentId, archive) {
+  const form = new FormData();
+  form.append('course_content_id', contentId);
+  form.append('archive', new Blob([archive]), 'hand-in.tar.gz');
+  return api(base, token, 'POST', '/submissions', form);
+}
+
+module.exports = { api, parseOptions, percentile, upload, writeResults };

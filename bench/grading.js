@@ -1,4 +1,3 @@
-/* global fetch, FormData, Blob */
 // Submits N hand-ins of the conformance Python examples (correct and wrong mixed) through the API
 // at once, against the real worker on computor-testing, and waits for every stored result. Then
 // grades the same collections directly through the sandbox (no API, Temporal, database or
@@ -24,7 +23,7 @@ const {
   uploadExampleFixture,
 } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
-const { parseOptions, percentile, writeResults } = require('./common');
+const { api, parseOptions, percentile, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -36,20 +35,6 @@ const EXAMPLES = ['itpcp.pgph.py.datentypen', 'itpcp.pgph.py.lambda', 'itpcp.pgp
 
 function tarGz(dir) {
   return zlib.gzipSync(writeTar(fs.readdirSync(dir).sort().map((name) => ({ name, data: fs.readFileSync(path.join(dir, name)) }))));
-}
-
-async function api(base, token, method, url, body) {
-  const res = await fetch(`${base}${url}`, { method, headers: { Authorization: `Bearer ${token}` }, body });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function upload(base, token, contentId, archive) {
-  const form = new FormData();
-  form.append('course_content_id', contentId);
-  form.append('archive', new Blob([archive]), 'hand-in.tar.gz');
-  return api(base, token, 'POST', '/submissions', form);
 }
 
 async function pool(items, limit, work) {

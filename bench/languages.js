@@ -1,4 +1,3 @@
-/* global fetch, FormData, Blob */
 // Per language of the conformance corpus: the median wall time per hand-in of `computor grade`
 // (a fresh CLI process per hand-in, reference run included, as the original engine grades), the
 // original engine's median for the same hand-ins (original-engine-verdicts.json, `wall_s`), and
@@ -23,7 +22,7 @@ const {
   uploadExampleFixture,
 } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
-const { parseOptions, percentile, writeResults } = require('./common');
+const { api, parseOptions, percentile, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -72,20 +71,6 @@ function tarGz(dir) {
   };
   walk('');
   return zlib.gzipSync(writeTar(files.sort((a, b) => a.name.localeCompare(b.name))));
-}
-
-async function api(base, token, method, url, body) {
-  const res = await fetch(`${base}${url}`, { method, headers: { Authorization: `Bearer ${token}` }, body });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function upload(base, token, contentId, archive) {
-  const form = new FormData();
-  form.append('course_content_id', contentId);
-  form.append('archive', new Blob([archive]), 'hand-in.tar.gz');
-  return api(base, token, 'POST', '/submissions', form);
 }
 
 const median = (values) => percentile(values, 50);

@@ -21,7 +21,8 @@ import {
   type TCollectionOutcome,
 } from '../../grade/common';
 import { fileSet, memoize, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
-import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import type { TReferenceRun } from '../../grade/reference-cache';
+import { cachedReferenceRun, plannedRun } from '../../grade/interpreted-runs';
 import { referenceProblem, variableCheck } from '../../grade/variable-check';
 
 function python(ctx: TGradeContext): TPythonEnvironment {
@@ -79,7 +80,6 @@ export function pythonExpressions(collection: TResolvedCollection): { student: s
 
 async function pythonRun(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, expressions: string[], graphics: boolean): Promise<TPythonRun> {
   const key = pythonRunKey(ctx, collection, side, graphics);
-  const planned = [...new Set([...(ctx.plannedExpressions.get(key) ?? []), ...expressions])];
   const execute = async (wanted: string[]): Promise<TPythonRun> => {
     const files = await fileSet(ctx, side);
     if (files.problems.length > 0) return failedRun(side === 'student' ? files.problems.join('; ') : brokenExample(files.problems.join('; ')));
@@ -101,26 +101,11 @@ async function pythonRun(ctx: TGradeContext, collection: TResolvedCollection, si
       signal: ctx.signal,
     });
   };
-  const run = await memoize(ctx, key, () => execute(planned));
-  if (run.status === 'completed' && expressions.some((e) => !(e in run.values))) {
-    // Not planned ahead (a lone gradeCollection call after another one): run again for these.
-    return memoize(ctx, `${key}:${JSON.stringify(expressions)}`, () => execute(expressions));
-  }
-  return run;
-}
-
-function toReferenceRun(run: TPythonRun): TReferenceRun {
-  return { status: run.status, message: run.message, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, values: run.values };
+  return plannedRun(ctx, key, expressions, execute);
 }
 
 async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection, expressions: string[], graphics: boolean): Promise<TReferenceRun> {
-  const key = referenceCacheKey(ctx.example.contentHash, collection.index);
-  const cached = await ctx.referenceCache?.get(key);
-  if (cached && expressions.every((e) => e in cached.values)) return cached;
-  const run = toReferenceRun(await pythonRun(ctx, collection, 'reference', expressions, graphics));
-  // Timeouts and sandbox failures may be transient: only deterministic outcomes are kept.
-  if (run.status === 'completed' || run.status === 'error') await ctx.referenceCache?.set(key, run);
-  return run;
+  return cachedReferenceRun(ctx, collection.index, expressions, () => pythonRun(ctx, collection, 'reference', expressions, graphics));
 }
 
 function runFailure(run: TProgramRun): string {

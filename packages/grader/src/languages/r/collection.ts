@@ -15,8 +15,9 @@ import {
   statusOfRun,
   type TCollectionOutcome,
 } from '../../grade/common';
-import { fileSet, memoize, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
-import { referenceCacheKey, type TReferenceRun } from '../../grade/reference-cache';
+import { fileSet, planRuns, runLimits, runtimeEnvironment, type TGradeContext, type TSide } from '../../grade/context';
+import type { TReferenceRun } from '../../grade/reference-cache';
+import { cachedReferenceRun, plannedRun } from '../../grade/interpreted-runs';
 import { referenceProblem, variableCheck } from '../../grade/variable-check';
 import { rEnvironment, runR, RUnavailableError, type TREnvironment, type TRRun } from './runner';
 import { rStructural } from './structural';
@@ -98,7 +99,6 @@ function splitWanted(keys: string[]): { names: string[]; expressions: string[] }
 
 async function rRun(ctx: TGradeContext, collection: TResolvedCollection, side: TSide, wanted: string[]): Promise<TRRun> {
   const key = rRunKey(ctx, collection, side);
-  const planned = [...new Set([...(ctx.plannedExpressions.get(key) ?? []), ...wanted])];
   const execute = async (keys: string[]): Promise<TRRun> => {
     const env = environmentOf(ctx);
     if (env instanceof REnvironmentMissing) return failedRun(`could not be run: ${env.message}`, 'infra_error');
@@ -122,26 +122,11 @@ async function rRun(ctx: TGradeContext, collection: TResolvedCollection, side: T
       signal: ctx.signal,
     });
   };
-  const run = await memoize(ctx, key, () => execute(planned));
-  if (run.status === 'completed' && wanted.some((k) => !(k in run.values))) {
-    // Not planned ahead (a lone gradeCollection call after another one): run again for these.
-    return memoize(ctx, `${key}:${JSON.stringify(wanted)}`, () => execute(wanted));
-  }
-  return run;
-}
-
-function toReferenceRun(run: TRRun): TReferenceRun {
-  return { status: run.status, message: run.message, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, values: run.values };
+  return plannedRun(ctx, key, wanted, execute);
 }
 
 async function referenceRun(ctx: TGradeContext, collection: TResolvedCollection, wanted: string[]): Promise<TReferenceRun> {
-  const key = referenceCacheKey(ctx.example.contentHash, collection.index);
-  const cached = await ctx.referenceCache?.get(key);
-  if (cached && wanted.every((k) => k in cached.values)) return cached;
-  const run = toReferenceRun(await rRun(ctx, collection, 'reference', wanted));
-  // Timeouts and sandbox failures may be transient: only deterministic outcomes are kept.
-  if (run.status === 'completed' || run.status === 'error') await ctx.referenceCache?.set(key, run);
-  return run;
+  return cachedReferenceRun(ctx, collection.index, wanted, () => rRun(ctx, collection, 'reference', wanted));
 }
 
 function runFailure(run: TRRun): string {
