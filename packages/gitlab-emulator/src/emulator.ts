@@ -1,3 +1,4 @@
+import { alertStatus, deliveryView, emptyHookStats, HookDispatcher, type THookConfig, type THookDelivery, type THookLog, type THookStats } from './hooks';
 import { createPrng } from './prng';
 import { Store, type TNamespace, type TProject, type TUser, type TVisibility } from './store';
 import { protectDefaultBranch } from './routes/projects';
@@ -40,11 +41,13 @@ export interface TRuntimeConfig {
   fork: TForkConfig;
   /** Delay before a group or project answered 202 on DELETE disappears; 0 removes it at once. */
   deletionDelayMs: number;
+  hooks: THookConfig;
 }
 
-export type TRuntimeConfigPatch = Partial<Omit<TRuntimeConfig, 'faults' | 'fork'>> & {
+export type TRuntimeConfigPatch = Partial<Omit<TRuntimeConfig, 'faults' | 'fork' | 'hooks'>> & {
   faults?: Partial<TFaultConfig>;
   fork?: Partial<TForkConfig>;
+  hooks?: Partial<THookConfig>;
 };
 
 export interface TTokenConfig {
@@ -59,6 +62,18 @@ export interface TStats {
   byStatus: Record<string, number>;
   faults: { total: number; byKind: Record<string, number> };
   rateLimited: number;
+  hooks: THookStats;
+}
+
+/** Selects webhook deliveries; all given fields must match. */
+export interface TDeliveryFilter {
+  /** Numeric id or full path. */
+  projectId?: number | string;
+  hookId?: number;
+  deliveryId?: number;
+  eventUuid?: string;
+  idempotencyKey?: string;
+  ok?: boolean;
 }
 
 export interface TSeedInput {
@@ -99,6 +114,19 @@ export interface TStateSnapshot {
     members: Array<{ user_id: number; username: string; access_level: number }>;
     protected_branches: Array<{ name: string; push_access_level: number; merge_access_level: number }>;
     branches: Record<string, { commit_id: string; commit_count: number; files: string[] }>;
+    hooks: Array<{
+      id: number;
+      url: string;
+      push_events: boolean;
+      push_events_branch_filter: string | null;
+      branch_filter_strategy: string;
+      enable_ssl_verification: boolean;
+      token_set: boolean;
+      alert_status: string;
+      disabled_until: string | null;
+      recent_failures: number;
+      deliveries: number;
+    }>;
   }>;
 }
 
@@ -109,6 +137,7 @@ export const DEFAULT_CONFIG: TRuntimeConfig = {
   faults: { rate: 0, kinds: ['500', '502', '503'], retryAfterSeconds: 1, slowMs: 2000, mutatingOnly: false, pathPattern: null },
   fork: { importDelayMs: 100, failRate: 0, failPathPattern: null, importError: 'Fork import failed: the repository could not be copied', disabled: false },
   deletionDelayMs: 0,
+  hooks: { deliveryDelayMs: 0, deliveryJitterMs: 0, timeoutMs: 10_000, autoDisabling: true, resendRateLimitPerMinute: 5, maxLogsPerHook: 500 },
 };
 
 function assertNumber(v: unknown, name: string, min: number, max = Infinity): number {
@@ -125,7 +154,7 @@ function assertPattern(v: unknown, name: string): string | null {
 
 /** Validates a partial configuration and merges it over `base`. Throws an Error with a readable message. */
 export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): TRuntimeConfig {
-  const next: TRuntimeConfig = { ...base, faults: { ...base.faults }, fork: { ...base.fork } };
+  const next: TRuntimeConfig = { ...base, faults: { ...base.faults }, fork: { ...base.fork }, hooks: { ...base.hooks } };
   if (patch.latencyMs !== undefined) next.latencyMs = assertNumber(patch.latencyMs, 'latencyMs', 0);
   if (patch.latencyJitterMs !== undefined) next.latencyJitterMs = assertNumber(patch.latencyJitterMs, 'latencyJitterMs', 0);
   if (patch.deletionDelayMs !== undefined) next.deletionDelayMs = assertNumber(patch.deletionDelayMs, 'deletionDelayMs', 0);
@@ -148,11 +177,18 @@ export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): T
   if (k.failPathPattern !== undefined) next.fork.failPathPattern = assertPattern(k.failPathPattern, 'fork.failPathPattern');
   if (k.importError !== undefined) next.fork.importError = String(k.importError);
   if (k.disabled !== undefined) next.fork.disabled = Boolean(k.disabled);
+  const h = patch.hooks ?? {};
+  if (h.deliveryDelayMs !== undefined) next.hooks.deliveryDelayMs = assertNumber(h.deliveryDelayMs, 'hooks.deliveryDelayMs', 0);
+  if (h.deliveryJitterMs !== undefined) next.hooks.deliveryJitterMs = assertNumber(h.deliveryJitterMs, 'hooks.deliveryJitterMs', 0);
+  if (h.timeoutMs !== undefined) next.hooks.timeoutMs = assertNumber(h.timeoutMs, 'hooks.timeoutMs', 1);
+  if (h.autoDisabling !== undefined) next.hooks.autoDisabling = Boolean(h.autoDisabling);
+  if (h.resendRateLimitPerMinute !== undefined) next.hooks.resendRateLimitPerMinute = assertNumber(h.resendRateLimitPerMinute, 'hooks.resendRateLimitPerMinute', 0);
+  if (h.maxLogsPerHook !== undefined) next.hooks.maxLogsPerHook = assertNumber(h.maxLogsPerHook, 'hooks.maxLogsPerHook', 1);
   return next;
 }
 
 function emptyStats(): TStats {
-  return { total: 0, byRoute: {}, byStatus: {}, faults: { total: 0, byKind: {} }, rateLimited: 0 };
+  return { total: 0, byRoute: {}, byStatus: {}, faults: { total: 0, byKind: {} }, rateLimited: 0, hooks: emptyHookStats() };
 }
 
 /** State, configuration and background work of one emulator instance, independent of HTTP. */
@@ -164,6 +200,9 @@ export class EmulatorCore {
   private timer: NodeJS.Timeout | undefined;
   private faultRe: RegExp | null = null;
   private readonly tokens = new Map<string, TTokenConfig>();
+  /** Base URL for X-Gitlab-Instance and payload URLs; set by the server once it listens. */
+  instanceUrl = '';
+  readonly hooks: HookDispatcher;
 
   constructor(
     config: TRuntimeConfig,
@@ -171,6 +210,15 @@ export class EmulatorCore {
     private readonly onChange: () => void,
   ) {
     this.config = config;
+    this.hooks = new HookDispatcher({
+      store: this.store,
+      hookConfig: () => this.config.hooks,
+      hookStats: () => this.stats.hooks,
+      now: () => this.now(),
+      random: () => this.rng(),
+      instanceUrl: () => this.instanceUrl,
+      onChange: () => this.onChange(),
+    });
     this.rng = createPrng(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.faultRe = config.faults.pathPattern ? new RegExp(config.faults.pathPattern) : null;
     for (const t of tokens) this.tokens.set(t.token, t);
@@ -316,9 +364,9 @@ export class EmulatorCore {
     return changed;
   }
 
-  /** Whether fork imports or deletions are still pending. */
+  /** Whether fork imports, deletions or webhook deliveries are still pending. */
   hasPendingWork(): boolean {
-    return this.store.pendingImports.size > 0 || this.store.pendingDeletions.length > 0;
+    return this.store.pendingImports.size > 0 || this.store.pendingDeletions.length > 0 || this.hooks.pendingCount() > 0;
   }
 
   arm(): void {
@@ -343,9 +391,11 @@ export class EmulatorCore {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.hooks.close();
   }
 
   reset(): void {
+    this.hooks.stop();
     this.store.clear();
     this.ensureBaseUsers();
     this.arm();
@@ -423,8 +473,68 @@ export class EmulatorCore {
             return [name, { commit_id: id, commit_count: head ? p.repo.history(head).length : 0, files: head ? Object.keys(head.files).sort() : [] }];
           }),
         ),
+        hooks: s.hooksOf(p.id).map((h) => ({
+          id: h.id,
+          url: h.url,
+          push_events: h.events.push_events ?? false,
+          push_events_branch_filter: h.pushEventsBranchFilter,
+          branch_filter_strategy: h.branchFilterStrategy,
+          enable_ssl_verification: h.enableSslVerification,
+          token_set: Boolean(h.token),
+          alert_status: alertStatus(h, this.now(), this.config.hooks.autoDisabling),
+          disabled_until: h.disabledUntil,
+          recent_failures: h.recentFailures,
+          deliveries: s.hookLogs.filter((l) => l.hookId === h.id).length,
+        })),
       })),
     };
+  }
+
+  private matchingLogs(filter: TDeliveryFilter): THookLog[] {
+    const projectId = filter.projectId === undefined ? undefined : (this.store.findProject(filter.projectId)?.id ?? -1);
+    return this.store.hookLogs.filter(
+      (l) =>
+        (projectId === undefined || l.projectId === projectId) &&
+        (filter.hookId === undefined || l.hookId === Number(filter.hookId)) &&
+        (filter.deliveryId === undefined || l.id === Number(filter.deliveryId)) &&
+        (filter.eventUuid === undefined || l.eventUuid === filter.eventUuid) &&
+        (filter.idempotencyKey === undefined || l.idempotencyKey === filter.idempotencyKey) &&
+        (filter.ok === undefined || l.ok === filter.ok),
+    );
+  }
+
+  /** Finished webhook delivery attempts, oldest first. */
+  deliveries(filter: TDeliveryFilter = {}): THookDelivery[] {
+    return this.matchingLogs(filter).map(deliveryView);
+  }
+
+  /** Resolves once at least `count` finished deliveries match the filter. */
+  async waitForDeliveries(count: number, filter: TDeliveryFilter = {}, timeoutMs = 10_000): Promise<THookDelivery[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.deliveries(filter);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`gitlab emulator: ${found.length} of ${count} webhook deliveries after ${timeoutMs} ms (${this.hooks.pendingCount()} pending)`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * Sends the events of the matching deliveries again, once per Idempotency-Key (the newest attempt),
+   * as the resend API does: same payload and key, new X-Gitlab-Webhook-UUID. `force` also sends to a
+   * disabled hook. Returns the new attempts; keys whose hook is gone or disabled are left out.
+   */
+  async redeliver(filter: TDeliveryFilter & { force?: boolean } = {}): Promise<THookDelivery[]> {
+    const latest = new Map<string, THookLog>();
+    for (const l of this.matchingLogs(filter)) latest.set(l.idempotencyKey, l);
+    const out: THookDelivery[] = [];
+    for (const log of latest.values()) {
+      const result = await this.hooks.resend(log, { force: filter.force });
+      if (!('refused' in result)) out.push(deliveryView(result));
+    }
+    return out;
   }
 
   /** A file's content at a ref of a project given by id or full path, or undefined. */

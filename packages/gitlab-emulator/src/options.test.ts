@@ -8,7 +8,12 @@ describe('parseCliOptions', () => {
       { GITLAB_EMULATOR_FAULT_RATE: '0.2', GITLAB_EMULATOR_PORT: '1', GITLAB_EMULATOR_STATE_FILE: '/tmp/s.json' },
     );
     expect(o).toMatchObject({ port: 8090, token: 't', stateFile: '/tmp/s.json', tokens: [{ token: 'u1', username: 'student', admin: false }] });
-    expect(o.config).toEqual({ faults: { rate: 0.2, kinds: ['500', '429'], mutatingOnly: true }, fork: {} });
+    expect(o.config).toEqual({ faults: { rate: 0.2, kinds: ['500', '429'], mutatingOnly: true }, hooks: {}, fork: {} });
+  });
+
+  it('reads webhook delivery settings', () => {
+    const o = parseCliOptions(['--hook-delay-ms', '50', '--hook-auto-disabling', 'false'], { GITLAB_EMULATOR_HOOK_TIMEOUT_MS: '2000' });
+    expect(o.config.hooks).toEqual({ deliveryDelayMs: 50, timeoutMs: 2000, autoDisabling: false });
   });
 
   it('rejects bad values', () => {

@@ -20,7 +20,11 @@ export const CLI_USAGE = `Usage: gitlab-emulator [options]   (an emulator of Git
   --fork-delay-ms <n>        time until a fork's import is finished       env GITLAB_EMULATOR_FORK_DELAY_MS
   --fork-fail-rate <f>       probability that a fork import fails         env GITLAB_EMULATOR_FORK_FAIL_RATE
   --forking-disabled         the fork endpoint answers 404                env GITLAB_EMULATOR_FORKING_DISABLED=1
-  --deletion-delay-ms <n>    delay before deleted groups/projects vanish  env GITLAB_EMULATOR_DELETION_DELAY_MS`;
+  --deletion-delay-ms <n>    delay before deleted groups/projects vanish  env GITLAB_EMULATOR_DELETION_DELAY_MS
+  --hook-delay-ms <n>        delay before a webhook delivery              env GITLAB_EMULATOR_HOOK_DELAY_MS
+  --hook-jitter-ms <n>       random extra delivery delay up to n ms       env GITLAB_EMULATOR_HOOK_JITTER_MS
+  --hook-timeout-ms <n>      webhook timeout (GitLab: 10000)              env GITLAB_EMULATOR_HOOK_TIMEOUT_MS
+  --hook-auto-disabling <b>  true|false: disable failing hooks (default true)   env GITLAB_EMULATOR_HOOK_AUTO_DISABLING`;
 
 const FLAGS = new Set(['fault-mutating-only', 'forking-disabled', 'help']);
 
@@ -82,6 +86,12 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
       pathPattern: get('fault-path-pattern'),
       retryAfterSeconds: num('retry-after', get('retry-after')),
     },
+    hooks: {
+      deliveryDelayMs: num('hook-delay-ms', get('hook-delay-ms')),
+      deliveryJitterMs: num('hook-jitter-ms', get('hook-jitter-ms')),
+      timeoutMs: num('hook-timeout-ms', get('hook-timeout-ms')),
+      autoDisabling: flag('hook-auto-disabling'),
+    },
     fork: {
       importDelayMs: num('fork-delay-ms', get('fork-delay-ms')),
       failRate: num('fork-fail-rate', get('fork-fail-rate')),
@@ -93,6 +103,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
   };
   prune(config.faults as Record<string, unknown>);
   prune(config.fork as Record<string, unknown>);
+  prune(config.hooks as Record<string, unknown>);
   prune(config as Record<string, unknown>);
 
   return {

@@ -13,11 +13,15 @@ import {
   type TStats,
   type TTokenConfig,
 } from './emulator';
+import type { TDeliveryFilter } from './emulator';
 import { ApiError, routeNotFound, unauthorized } from './errors';
+import type { THookDelivery } from './hooks';
 import { StatePersistence } from './persistence';
 import type { TInput } from './params';
+import { archiveRoutes } from './routes/archive';
 import type { TRequestContext, TResult, TRoute } from './routes/common';
 import { groupRoutes } from './routes/groups';
+import { hookRoutes } from './routes/hooks';
 import { memberRoutes } from './routes/members';
 import { projectRoutes } from './routes/projects';
 import { repositoryRoutes } from './routes/repository';
@@ -56,8 +60,14 @@ export interface TGitlabEmulator {
   stats(): TStats;
   resetStats(): void;
   readFile(project: string | number, ref: string, path: string): Buffer | undefined;
-  /** Waits until fork imports and scheduled deletions have completed. */
+  /** Waits until fork imports, scheduled deletions and webhook deliveries have completed. */
   waitForIdle(timeoutMs?: number): Promise<void>;
+  /** Finished webhook delivery attempts (oldest first), optionally filtered. */
+  deliveries(filter?: TDeliveryFilter): THookDelivery[];
+  /** Resolves with the matching deliveries once there are at least `count` of them. */
+  waitForDeliveries(count: number, filter?: TDeliveryFilter & { timeoutMs?: number }): Promise<THookDelivery[]>;
+  /** Sends matching events again with their Idempotency-Key (see POST /__emulator/hooks/redeliver). */
+  redeliver(filter?: TDeliveryFilter & { force?: boolean }): Promise<THookDelivery[]>;
   /** Writes the state file now (no-op without one). */
   flush(): Promise<void>;
   core: EmulatorCore;
@@ -67,7 +77,7 @@ export const DEFAULT_TOKEN = 'emulator-root-token';
 export const EMULATOR_NOTICE = 'This is the Computor GitLab REST v4 emulator for tests and local development. It is NOT GitLab.';
 
 const MAX_BODY = 64 * 1024 * 1024;
-const ALL_ROUTES: TRoute[] = [...groupRoutes, ...memberRoutes, ...projectRoutes, ...repositoryRoutes, ...userRoutes];
+const ALL_ROUTES: TRoute[] = [...groupRoutes, ...memberRoutes, ...projectRoutes, ...repositoryRoutes, ...archiveRoutes, ...hookRoutes, ...userRoutes];
 
 interface TCompiledRoute {
   route: TRoute;
@@ -90,9 +100,12 @@ function matchRoute(method: string, rawPath: string): { route: TRoute; params: R
     for (let i = 0; i < parts.length && ok; i += 1) {
       const seg = c.segments[i] as string;
       const part = parts[i] as string;
-      if (seg.startsWith(':')) {
+      const colon = seg.indexOf(':');
+      // `archive.:format`: a literal head followed by a parameter in the same segment.
+      const head = colon > 0 ? seg.slice(0, colon) : '';
+      if (colon === 0 || (colon > 0 && part.startsWith(head) && part.length > head.length)) {
         try {
-          params[seg.slice(1)] = decodeURIComponent(part);
+          params[seg.slice(colon + 1)] = decodeURIComponent(part.slice(head.length));
         } catch {
           ok = false;
         }
@@ -200,6 +213,19 @@ function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
   }
 }
 
+function deliveryFilter(input: TInput): TDeliveryFilter {
+  const filter: TDeliveryFilter = {};
+  const num = (k: string) => (input[k] === undefined || input[k] === '' ? undefined : Number(input[k]));
+  if (input.projectId !== undefined && input.projectId !== '') filter.projectId = /^\d+$/.test(String(input.projectId)) ? Number(input.projectId) : String(input.projectId);
+  filter.hookId = num('hookId');
+  filter.deliveryId = num('deliveryId');
+  if (typeof input.eventUuid === 'string' && input.eventUuid) filter.eventUuid = input.eventUuid;
+  if (typeof input.idempotencyKey === 'string' && input.idempotencyKey) filter.idempotencyKey = input.idempotencyKey;
+  if (input.ok !== undefined && input.ok !== '') filter.ok = input.ok === true || input.ok === 'true';
+  for (const k of Object.keys(filter) as Array<keyof TDeliveryFilter>) if (filter[k] === undefined) delete filter[k];
+  return filter;
+}
+
 /** Starts the emulator HTTP server. */
 export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}): Promise<TGitlabEmulator> {
   const host = options.host ?? '127.0.0.1';
@@ -246,6 +272,21 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
       if (path === '/__emulator/config' && method === 'GET') return ok(core.config);
       if (path === '/__emulator/config' && method === 'POST') return ok(core.configure(input as TRuntimeConfigPatch));
       if (path === '/__emulator/stats' && method === 'GET') return ok(core.stats);
+      if (path === '/__emulator/hooks/deliveries' && method === 'GET') {
+        return ok({ deliveries: core.deliveries(deliveryFilter(Object.fromEntries(query))), pending: core.hooks.pendingCount() });
+      }
+      if (path === '/__emulator/hooks/wait' && method === 'POST') {
+        const count = Number(input.count ?? 1);
+        const timeoutMs = Number(input.timeoutMs ?? 10_000);
+        try {
+          return ok({ deliveries: await core.waitForDeliveries(count, deliveryFilter(input), timeoutMs) });
+        } catch (e) {
+          return send(res, { status: 408, body: { error: e instanceof Error ? e.message : String(e) } });
+        }
+      }
+      if (path === '/__emulator/hooks/redeliver' && method === 'POST') {
+        return ok({ deliveries: await core.redeliver({ ...deliveryFilter(input), force: input.force === true || input.force === 'true' }) });
+      }
       if (path === '/__emulator/stats/reset' && method === 'POST') {
         core.resetStats();
         return ok(core.stats);
@@ -356,6 +397,7 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `http://${urlHost}:${port}`;
+  core.instanceUrl = options.externalUrl?.replace(/\/+$/, '') ?? baseUrl;
 
   let closed = false;
   return {
@@ -408,5 +450,11 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     flush: async () => {
       await persistence?.flush();
     },
+    deliveries: (filter) => core.deliveries(filter),
+    waitForDeliveries: (count, filter = {}) => {
+      const { timeoutMs, ...rest } = filter;
+      return core.waitForDeliveries(count, rest, timeoutMs);
+    },
+    redeliver: (filter) => core.redeliver(filter),
   };
 }

@@ -1,3 +1,4 @@
+import type { THookLog, TProjectHook } from './hooks';
 import { Repository, type TSerializedRepository } from './repository';
 
 export type TVisibility = 'private' | 'internal' | 'public';
@@ -98,6 +99,9 @@ export interface TSerializedStore {
   projects: TSerializedProject[];
   pendingImports: Array<Omit<TPendingImport, 'repo'> & { repo: TSerializedRepository }>;
   pendingDeletions: TPendingDeletion[];
+  /** Absent in state files written before webhooks were emulated. */
+  hooks?: TProjectHook[];
+  hookLogs?: THookLog[];
 }
 
 interface TCounters {
@@ -105,7 +109,11 @@ interface TCounters {
   namespace: number;
   project: number;
   protectedBranch: number;
+  hook: number;
+  hookLog: number;
 }
+
+const emptyCounters = (): TCounters => ({ user: 0, namespace: 0, project: 0, protectedBranch: 0, hook: 0, hookLog: 0 });
 
 /** All emulated GitLab data, with lookups by id and by case-insensitive full path. */
 export class Store {
@@ -114,7 +122,11 @@ export class Store {
   projects = new Map<number, TProject>();
   pendingImports = new Map<number, TPendingImport>();
   pendingDeletions: TPendingDeletion[] = [];
-  private counters: TCounters = { user: 0, namespace: 0, project: 0, protectedBranch: 0 };
+  hooks = new Map<number, TProjectHook>();
+  /** Delivery attempts (web hook logs), oldest first. */
+  hookLogs: THookLog[] = [];
+  private hookLogCounts = new Map<number, number>();
+  private counters: TCounters = emptyCounters();
   private nsPathIndex: Map<string, number> | undefined;
   private projectPathIndex: Map<string, number> | undefined;
 
@@ -239,7 +251,29 @@ export class Store {
     this.invalidatePaths();
   }
 
+  hooksOf(projectId: number): TProjectHook[] {
+    return [...this.hooks.values()].filter((h) => h.projectId === projectId).sort((a, b) => a.id - b.id);
+  }
+
+  removeHook(id: number): void {
+    this.hooks.delete(id);
+    this.hookLogs = this.hookLogs.filter((l) => l.hookId !== id);
+    this.hookLogCounts.delete(id);
+  }
+
+  addHookLog(log: THookLog, maxPerHook: number): void {
+    this.hookLogs.push(log);
+    const count = (this.hookLogCounts.get(log.hookId) ?? 0) + 1;
+    this.hookLogCounts.set(log.hookId, count);
+    if (count > maxPerHook) {
+      const oldest = this.hookLogs.findIndex((l) => l.hookId === log.hookId);
+      this.hookLogs.splice(oldest, 1);
+      this.hookLogCounts.set(log.hookId, count - 1);
+    }
+  }
+
   removeProject(id: number): void {
+    for (const h of this.hooksOf(id)) this.removeHook(h.id);
     this.projects.delete(id);
     this.pendingImports.delete(id);
     this.pendingDeletions = this.pendingDeletions.filter((d) => !(d.kind === 'project' && d.id === id));
@@ -254,7 +288,10 @@ export class Store {
     this.projects.clear();
     this.pendingImports.clear();
     this.pendingDeletions = [];
-    this.counters = { user: 0, namespace: 0, project: 0, protectedBranch: 0 };
+    this.hooks.clear();
+    this.hookLogs = [];
+    this.hookLogCounts.clear();
+    this.counters = emptyCounters();
     this.invalidatePaths();
   }
 
@@ -267,16 +304,21 @@ export class Store {
       projects: [...this.projects.values()].map((p) => ({ ...p, repo: p.repo.toJSON() })),
       pendingImports: [...this.pendingImports.values()].map((i) => ({ ...i, repo: i.repo.toJSON() })),
       pendingDeletions: [...this.pendingDeletions],
+      hooks: [...this.hooks.values()],
+      hookLogs: [...this.hookLogs],
     };
   }
 
   load(data: TSerializedStore): void {
     this.clear();
-    this.counters = { ...data.counters };
+    this.counters = { ...emptyCounters(), ...data.counters };
     for (const u of data.users) this.users.set(u.id, u);
     for (const n of data.namespaces) this.namespaces.set(n.id, n);
     for (const p of data.projects) this.projects.set(p.id, { ...p, repo: Repository.fromJSON(p.repo) });
     for (const i of data.pendingImports) this.pendingImports.set(i.projectId, { ...i, repo: Repository.fromJSON(i.repo) });
     this.pendingDeletions = [...data.pendingDeletions];
+    for (const h of data.hooks ?? []) this.hooks.set(h.id, h);
+    this.hookLogs = [...(data.hookLogs ?? [])];
+    for (const l of this.hookLogs) this.hookLogCounts.set(l.hookId, (this.hookLogCounts.get(l.hookId) ?? 0) + 1);
   }
 }

@@ -1,26 +1,18 @@
 import { branchEntity, commitDetailEntity, commitEntity, fileEntity, treeItemEntity } from '../entities';
 import { ApiError, badRequest, forbidden, notFound, paramError } from '../errors';
 import { bool, oneOf, requireParams, str, type TInput } from '../params';
+import type { TPushInput } from '../hooks';
 import type { TActionKind, TCommit, TCommitAction } from '../repository';
 import type { TProject } from '../store';
 import { json, noContent, nowIso, paged, projectOr404, touch, type TRequestContext, type TRoute } from './common';
 import { protectDefaultBranch } from './projects';
+import { accessLevel } from './access';
+
+export { accessLevel };
 
 const ACTIONS: TActionKind[] = ['create', 'update', 'delete', 'move', 'chmod'];
 
-/** The caller's effective access level on a project: direct or inherited from its groups. */
-export function accessLevel(ctx: TRequestContext, project: TProject): number {
-  let level = project.members.find((m) => m.userId === ctx.user.id)?.accessLevel ?? 0;
-  const ns = ctx.store.namespace(project.namespaceId);
-  if (ns.kind === 'user' && ns.ownerId === ctx.user.id) level = Math.max(level, 50);
-  for (const g of [ns, ...ctx.store.ancestors(ns)]) {
-    const m = g.members.find((x) => x.userId === ctx.user.id);
-    if (m) level = Math.max(level, m.accessLevel);
-  }
-  return level;
-}
-
-function branchMatches(pattern: string, branch: string): boolean {
+export function branchMatches(pattern: string, branch: string): boolean {
   if (!pattern.includes('*')) return pattern === branch;
   const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   return re.test(branch);
@@ -35,6 +27,12 @@ function authorizePush(ctx: TRequestContext, project: TProject, branch: string):
   if (rules.length > 0 && !rules.some((b) => b.pushAccessLevel > 0 && level >= b.pushAccessLevel)) {
     throw new ApiError(403, { message: 'You are not allowed to push into this branch' });
   }
+}
+
+/** Push hooks for a branch change; delivery happens after the response (GitLab's post-receive worker). */
+export function firePush(ctx: TRequestContext, project: TProject, input: TPushInput): void {
+  const header = ctx.req.headers['x-gitlab-event-uuid'];
+  ctx.core.hooks.triggerPush(ctx.entity, project, ctx.user, input, typeof header === 'string' && header ? header : undefined);
 }
 
 function refOrDefault(ctx: TRequestContext, project: TProject, key: string): string {
@@ -79,6 +77,7 @@ function commitToProject(
 ): TCommit {
   authorizePush(ctx, project, input.branch);
   const wasEmpty = project.repo.isEmpty();
+  const before = project.repo.branches.get(input.branch) ?? null;
   const commit = project.repo.commit({
     ...input,
     authorName: str(ctx.input, 'author_name') ?? ctx.user.name,
@@ -93,6 +92,7 @@ function commitToProject(
     protectDefaultBranch(ctx, project);
   }
   touch(ctx, project);
+  firePush(ctx, project, { branch: input.branch, before, after: commit.id });
   return commit;
 }
 
@@ -268,6 +268,7 @@ export const repositoryRoutes: TRoute[] = [
       if (!from) throw badRequest('Invalid reference name: ' + ref);
       project.repo.createBranch(name, from);
       touch(ctx, project);
+      firePush(ctx, project, { branch: name, before: null, after: from.id });
       return json(201, branchEntity(ctx.entity, project, name));
     },
   },
@@ -279,7 +280,9 @@ export const repositoryRoutes: TRoute[] = [
       const name = ctx.params.branch as string;
       if (!project.repo.branches.has(name)) throw notFound('Branch');
       if (name === project.defaultBranch) throw badRequest('The default branch of a project cannot be deleted.');
+      const before = project.repo.branches.get(name) ?? null;
       project.repo.branches.delete(name);
+      firePush(ctx, project, { branch: name, before, after: null });
       return noContent();
     },
   },
