@@ -618,6 +618,7 @@ export class HookDispatcher {
     }
     this.timers.clear();
     for (const a of this.aborts) a.abort();
+    this.resendTimes.clear();
   }
 
   /** Stops for good: later triggers are ignored (close). */
@@ -627,9 +628,10 @@ export class HookDispatcher {
   }
 }
 
+// Duck-typed: fetch errors may come from another realm (test sandboxes), where instanceof fails.
 function describeFetchError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return `timeout: no response within ${timeoutMs} ms`;
-  const cause = e instanceof Error ? (e.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return `${cause.code}: ${cause.message ?? ''}`.trim();
-  return e instanceof Error ? e.message : String(e);
+  const err = (e ?? {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `timeout: no response within ${timeoutMs} ms`;
+  if (err.cause?.code) return `${err.cause.code}: ${err.cause.message ?? ''}`.trim();
+  return err.message ?? String(e);
 }

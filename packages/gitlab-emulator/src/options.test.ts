@@ -13,7 +13,7 @@ describe('parseCliOptions', () => {
 
   it('reads webhook delivery settings', () => {
     const o = parseCliOptions(['--hook-delay-ms', '50', '--hook-auto-disabling', 'false'], { GITLAB_EMULATOR_HOOK_TIMEOUT_MS: '2000' });
-    expect(o.config.hooks).toEqual({ deliveryDelayMs: 50, timeoutMs: 2000, autoDisabling: false });
+    expect(o.config?.hooks).toEqual({ deliveryDelayMs: 50, timeoutMs: 2000, autoDisabling: false });
   });
 
   it('rejects bad values', () => {
