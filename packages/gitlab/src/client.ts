@@ -11,6 +11,7 @@ import {
   toGroup,
   toMember,
   toProject,
+  toProjectHook,
   toProtectedBranch,
   toTreeItem,
   toUser,
@@ -19,7 +20,9 @@ import {
   type TGitlabGroup,
   type TGitlabImportStatus,
   type TGitlabMember,
+  type TGitlabArchiveFormat,
   type TGitlabProject,
+  type TGitlabProjectHook,
   type TGitlabProtectedBranch,
   type TGitlabTreeItem,
   type TGitlabUser,
@@ -132,6 +135,39 @@ export interface TProtectBranchOptions {
   mergeAccessLevel?: number;
 }
 
+export interface TRepositoryArchiveOptions {
+  /** Branch, tag or commit id. */
+  sha: string;
+  /** Only this subdirectory (GitLab 14.4+); entries keep their full path under the top directory. */
+  path?: string;
+  /** Default `tar.gz`. */
+  format?: TGitlabArchiveFormat;
+  /** Abort with a non-retryable `invalid` GitlabError once the archive is larger. */
+  maxBytes?: number;
+  /** Stops reading the archive (the request itself is bounded by the client's timeoutMs). */
+  signal?: AbortSignal;
+}
+
+export interface TEnsureProjectHookInput {
+  url: string;
+  /** Sent as X-Gitlab-Token with every delivery. */
+  token: string;
+  /** Default true. */
+  pushEvents?: boolean;
+  /** Wildcard branch pattern (`main`, `release/*`); omitted means every branch. */
+  pushEventsBranchFilter?: string;
+  /** Default true. */
+  enableSslVerification?: boolean;
+}
+
+export interface TEnsureProjectHookResult {
+  hook: TGitlabProjectHook;
+  /** A new hook was added (also when a permanently disabled one was replaced). */
+  created: boolean;
+  /** An existing hook was rewritten (always when adopting: the token cannot be read to compare). */
+  updated: boolean;
+}
+
 /** Typed GitLab operations. Each failure is a GitlabError; ensure* and remove* are idempotent. */
 export interface GitlabClient {
   getGroup(id: number): Promise<TGitlabGroup | null>;
@@ -164,6 +200,15 @@ export interface GitlabClient {
   syncFiles(projectId: number | string, input: TSyncFilesInput): Promise<TSyncFilesResult>;
   listCommits(projectId: number | string, ref: string): Promise<TGitlabCommit[]>;
   getBranch(projectId: number | string, branch: string): Promise<TGitlabBranch | null>;
+  /** A commit by branch, tag or (short) sha; null when the ref does not exist. */
+  getCommit(projectId: number | string, ref: string): Promise<TGitlabCommit | null>;
+  /** The repository at `sha` as GitLab's archive (tar.gz by default). */
+  repositoryArchive(projectId: number | string, options: TRepositoryArchiveOptions): Promise<Buffer>;
+
+  listProjectHooks(projectId: number | string): Promise<TGitlabProjectHook[]>;
+  /** Create-or-adopt a push hook by URL; see README for how duplicates and disabled hooks are handled. */
+  ensureProjectHook(projectId: number | string, input: TEnsureProjectHookInput): Promise<TEnsureProjectHookResult>;
+  deleteProjectHook(projectId: number | string, hookId: number): Promise<boolean>;
 
   readonly limiter: TRateLimiter;
 }
@@ -322,6 +367,54 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       });
       return toCommit(raw).id;
     }, { retry: false });
+
+  const listHooks = async (projectId: number | string) => {
+    const raw: unknown[] = await api.ProjectHooks.all(projectId, { perPage: PER_PAGE });
+    return raw.map(toProjectHook);
+  };
+
+  const removeHook = async (projectId: number | string, hookId: number) => {
+    try {
+      await api.ProjectHooks.remove(projectId, hookId);
+      return true;
+    } catch (err) {
+      if (is(err, 404) && !projectMissing(err)) return false;
+      throw err;
+    }
+  };
+
+  const readArchive = async (
+    operation: string,
+    stream: ReadableStream<Uint8Array>,
+    length: string | undefined,
+    maxBytes: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> => {
+    const tooLarge = (size: number | string) =>
+      new GitlabError({ operation, kind: 'invalid', status: null, detail: `archive larger than the limit of ${maxBytes} bytes (${size} bytes)` });
+    const reader = stream.getReader();
+    if (length !== undefined && Number(length) > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(Number(length));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      if (signal?.aborted) {
+        await reader.cancel().catch(() => undefined);
+        throw toGitlabError(signal.reason, operation, secrets);
+      }
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(`at least ${size}`);
+      }
+      chunks.push(Buffer.from(value));
+    }
+    return Buffer.concat(chunks);
+  };
 
   const getImportStatus = (projectId: number | string) =>
     op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportStatus> => {
@@ -555,6 +648,74 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         const raw: unknown[] = await api.Commits.all(projectId, { refName: ref, perPage: PER_PAGE });
         return raw.map(toCommit);
       }),
+
+    getCommit: (projectId, ref) =>
+      op(`getCommit ${projectId} ${ref}`, async () => {
+        try {
+          return toCommit(await api.Commits.show(projectId, ref));
+        } catch (err) {
+          if (is(err, 404) && !projectMissing(err)) return null;
+          throw err;
+        }
+      }),
+
+    repositoryArchive: (projectId, o) =>
+      op(`repositoryArchive ${projectId} ${o.sha}${o.path ? `:${o.path}` : ''}`, async () => {
+        const operation = `repositoryArchive ${projectId} ${o.sha}`;
+        const maxBytes = o.maxBytes ?? Infinity;
+        // Streamed, so an oversized archive is cut off instead of buffered whole.
+        const res = (await api.Repositories.showArchive(projectId, {
+          fileType: o.format ?? 'tar.gz',
+          sha: o.sha,
+          path: o.path,
+          asStream: true,
+          showExpanded: true,
+        })) as unknown as { data: ReadableStream<Uint8Array>; headers: Record<string, string> };
+        return readArchive(operation, res.data, res.headers['content-length'], maxBytes, o.signal);
+      }),
+
+    listProjectHooks: (projectId) => op(`listProjectHooks ${projectId}`, () => listHooks(projectId)),
+
+    ensureProjectHook: (projectId, input) =>
+      op(`ensureProjectHook ${projectId} ${input.url}`, async (): Promise<TEnsureProjectHookResult> => {
+        // The desired state in full: a missing filter means every branch, so an old filter is cleared.
+        const options = {
+          token: input.token,
+          pushEvents: input.pushEvents ?? true,
+          pushEventsBranchFilter: input.pushEventsBranchFilter ?? '',
+          branchFilterStrategy: 'wildcard',
+          enableSslVerification: input.enableSslVerification ?? true,
+        } as Parameters<typeof api.ProjectHooks.add>[2];
+        const sameUrl = async () => (await listHooks(projectId)).filter((h) => h.url === input.url).sort((a, b) => a.id - b.id);
+        // Two hooks with one URL would deliver every push twice: keep the oldest.
+        const dedupe = async (hooks: TGitlabProjectHook[]) => {
+          for (const extra of hooks.slice(1)) await removeHook(projectId, extra.id);
+          return hooks[0] as TGitlabProjectHook;
+        };
+        const create = async () => toProjectHook(await api.ProjectHooks.add(projectId, input.url, options));
+        const adopt = async (hook: TGitlabProjectHook) => toProjectHook(await api.ProjectHooks.edit(projectId, hook.id, input.url, options));
+
+        const existing = await sameUrl();
+        if (existing.length === 0) {
+          const made = await create();
+          // A concurrent caller may have created one too; both converge on the oldest.
+          const now = await sameUrl();
+          if (now.length <= 1 || now[0]?.id === made.id) {
+            await dedupe(now);
+            return { hook: made, created: true, updated: false };
+          }
+          return { hook: await adopt(await dedupe(now)), created: false, updated: true };
+        }
+        const keep = await dedupe(existing);
+        // A permanently disabled hook never delivers again (only a successful test call revives it): replace it.
+        if (keep.alertStatus === 'disabled') {
+          await removeHook(projectId, keep.id);
+          return { hook: await create(), created: true, updated: false };
+        }
+        return { hook: await adopt(keep), created: false, updated: true };
+      }),
+
+    deleteProjectHook: (projectId, hookId) => op(`deleteProjectHook ${projectId} ${hookId}`, () => removeHook(projectId, hookId)),
 
     getBranch: (projectId, branch) =>
       op(`getBranch ${projectId} ${branch}`, async () => {

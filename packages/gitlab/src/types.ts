@@ -189,3 +189,40 @@ export function toProtectedBranch(raw: unknown): TGitlabProtectedBranch {
   const o = obj(raw);
   return { name: str(o, 'name'), pushAccessLevel: firstLevel(o.push_access_levels), mergeAccessLevel: firstLevel(o.merge_access_levels) };
 }
+
+export type TGitlabArchiveFormat = 'tar.gz' | 'tar' | 'zip';
+
+/** `executable`, `temporarily_disabled` (self-heals after `disabledUntil`) or `disabled` (permanently). */
+export type TGitlabHookAlertStatus = 'executable' | 'temporarily_disabled' | 'disabled';
+
+/** A project webhook as GitLab shows it; the secret token is never readable. */
+export interface TGitlabProjectHook {
+  id: number;
+  projectId: number;
+  url: string;
+  name: string | null;
+  pushEvents: boolean;
+  pushEventsBranchFilter: string | null;
+  branchFilterStrategy: string | null;
+  enableSslVerification: boolean;
+  alertStatus: TGitlabHookAlertStatus;
+  disabledUntil: string | null;
+  createdAt: string;
+}
+
+export function toProjectHook(raw: unknown): TGitlabProjectHook {
+  const o = obj(raw);
+  return {
+    id: num(o, 'id'),
+    projectId: num(o, 'project_id'),
+    url: str(o, 'url'),
+    name: strOrNull(o, 'name'),
+    pushEvents: o.push_events === true,
+    pushEventsBranchFilter: strOrNull(o, 'push_events_branch_filter'),
+    branchFilterStrategy: strOrNull(o, 'branch_filter_strategy'),
+    enableSslVerification: o.enable_ssl_verification === true,
+    alertStatus: (strOrNull(o, 'alert_status') ?? 'executable') as TGitlabHookAlertStatus,
+    disabledUntil: strOrNull(o, 'disabled_until'),
+    createdAt: str(o, 'created_at'),
+  };
+}
