@@ -38,7 +38,8 @@ trap cleanup INT TERM EXIT
 # Process substitution keeps $! the app's own pid (a pipeline would give sed's), so signals reach it.
 prefix() { local name=$1; shift; "$@" > >(sed -u "s/^/[$name] /") 2>&1 & pids+=($!); }
 prefix api node apps/api/dist/main.js
-prefix worker-tasks node apps/worker/dist/cli.js worker start --queue computor-tasks
+# Student repositories get a push hook to this API (grade on push).
+prefix worker-tasks env COMPUTOR_HOOK_URL="${COMPUTOR_HOOK_URL:-http://127.0.0.1:${API_PORT}/hooks/gitlab}" node apps/worker/dist/cli.js worker start --queue computor-tasks
 prefix worker-testing env WORKER_IDENTITY="testing-$$@$(hostname)" node apps/worker/dist/cli.js worker start --queue computor-testing
 
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${API_PORT}/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

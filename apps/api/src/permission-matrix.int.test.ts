@@ -150,6 +150,9 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   verifyExampleVersion: (w) => ({ method: 'post', path: `/examples/${w.example.identifier}/versions/${w.example.versionTag}/verify`, json: {} }),
   createSubmission: (w) => ({ method: 'post', path: '/submissions', fields: { course_content_id: w.releasedContentId }, file: tarGz({ 'solve.py': 'x = 1\n' }) }),
   getSubmission: (w) => ({ method: 'get', path: `/submissions/${w.artifactId}` }),
+  listContentSubmissions: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/submissions` }),
+  // GitLab's push hook: API tokens do not count, only the course's X-Gitlab-Token.
+  gitlabHook: () => ({ method: 'post', path: '/hooks/gitlab', json: { object_kind: 'push', project_id: 1, ref: 'refs/heads/main', after: 'a'.repeat(40), project: {}, commits: [] } }),
   testSubmission: (w) => ({ method: 'post', path: `/submissions/${w.artifactId}/test` }),
   getResult: (w) => ({ method: 'get', path: `/results/${w.resultId}` }),
   listWorkflows: () => ({ method: 'get', path: '/workflows' }),

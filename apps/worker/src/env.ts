@@ -55,7 +55,9 @@ const ZWorkerEnv = z.object({
   RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   /** How often the retention Schedule runs; 0 disables it (no Schedule is created). */
   RETENTION_INTERVAL_HOURS: z.coerce.number().int().min(0).max(8760).default(24),
-});
+  /** Grade on push: the API's `/hooks/gitlab` URL as GitLab reaches it; student repositories get a push hook to it (needs TOKEN_SECRET). */
+  COMPUTOR_HOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+}).refine((env) => !env.COMPUTOR_HOOK_URL || env.TOKEN_SECRET, { path: ['TOKEN_SECRET'], message: 'is required with COMPUTOR_HOOK_URL (it encrypts the courses\' push-hook tokens)' });
 export type TWorkerEnv = z.infer<typeof ZWorkerEnv>;
 
 /** The only place the worker and CLI read process.env. Throws ConfigError naming each bad variable. */

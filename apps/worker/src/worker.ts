@@ -95,7 +95,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   });
   const storage = new Storage(storageConfigFrom(env));
   const gitlab = createGitlabResolver(env, logger, metrics.onGitlabRequest);
-  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettings }));
+  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettings, ...(env.COMPUTOR_HOOK_URL && env.TOKEN_SECRET ? { hooks: { url: env.COMPUTOR_HOOK_URL, tokenSecret: env.TOKEN_SECRET } } : {}) }));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -23,6 +23,8 @@ export interface ActivityDeps {
   workerIdentity: string;
   /** Grading on this worker; defaults: the grader's defaults and a directory under os.tmpdir(). */
   grader?: GraderDeps;
+  /** Grade on push: student repositories get a push hook to this URL (the API's `/hooks/gitlab`). */
+  hooks?: { url: string; tokenSecret: string };
 }
 
 /** How this worker grades: sandbox settings, operator maxima, and its local work/cache directory. */

@@ -3,17 +3,18 @@ import { hierarchyActivities } from './gitlab/hierarchy';
 import { memberActivities } from './gitlab/members';
 import { systemActivities } from './system/check-dependencies';
 import { releaseActivities } from './release/activities';
-import { gradingActivities } from './grading';
+import { gradingActivities, handInActivities } from './grading';
 import { retentionActivities } from './retention/activities';
 import { workflowParamActivities } from './workflow-params';
 
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
-export { GRADER_INFRA_ERROR, type TCollectionPlan, type TGradeTarget, type TSubmissionTestPlan } from './grading';
+export { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan } from './grading';
 export { NON_RETRYABLE } from './failures';
 export { exampleContentHash, exampleObjectPrefix } from './examples/content-hash';
 export { computeStudentView, type TStudentViewProperties, type TViewFile } from './examples/student-view';
 export { prepareExampleUpload, type TPreparedExample, type TPreparedUpload, type TUploadFile, type TUploadProblem } from './examples/prepare-upload';
 export { releaseDiff, renderRootReadme } from './release/root-readme';
+export { hookTokenHash } from './gitlab/hooks';
 export type { TPlannedContent, TReleaseTarget } from './release/activities';
 
 /** All activities, bound to their clients. The worker registers the whole object. */
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...memberActivities(deps),
     ...releaseActivities(deps),
     ...gradingActivities(deps),
+    ...handInActivities(deps),
     ...retentionActivities(deps),
   };
 }

@@ -3,6 +3,8 @@
 // and types: every module a workflow imports is evaluated again for each new workflow execution, and
 // the zod schemas cost about 15 ms of worker CPU each time.
 
+export { TASK_QUEUE_TASKS, TASK_QUEUE_TESTING } from './task-queues';
+
 /** Workflow ids derive from business keys, so a repeated request finds the running execution. */
 export const workflowIds = {
   setupCourse: (courseId: string) => `setup-course-${courseId}`,
@@ -25,6 +27,10 @@ export const releaseWorkflowIds = {
 export const gradingWorkflowIds = {
   testSubmission: (resultId: string) => `test-submission-${resultId}`,
   verifyExampleVersion: (exampleVersionId: string) => `verify-example-${exampleVersionId}`,
+  /** A hand-in of a repository at a full commit id: GitLab's redelivered pushes and repeated requests meet the same id. */
+  handIn: (projectId: number, sha: string, contentId: string) => `hand-in-${projectId}-${sha.toLowerCase()}-${contentId}`,
+  /** A hand-in of a branch or an abbreviated commit id (resolved by the worker; the stored hand-in is unique per commit). */
+  handInRef: (memberId: string, contentId: string, requestId: string) => `hand-in-${memberId}-${contentId}-${requestId}`,
 };
 
 /** Progress of a batch workflow is read with this query. */

@@ -1,16 +1,20 @@
 import type { Activities, TCollectionPlan, TGradeTarget } from '@computor/activities';
-import type { TCollectionResult, TTestSubmissionParams, TTestSubmissionResult, TVerificationReport, TVerifyExampleParams } from '@computor/contracts';
+import type { TCollectionResult, THandInCommitParams, THandInCommitResult, TTestSubmissionParams, TTestSubmissionResult, TVerificationReport, TVerifyExampleParams } from '@computor/contracts';
+import { TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxyActivities as proxyRemoteActivities,
   proxyLocalActivities,
   sleep,
+  startChild,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import { rootCause, validParams } from './steps';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 const NON_RETRYABLE_TYPES = ['InvalidInput', 'NotFound', 'PreconditionFailed'];
 
@@ -104,7 +108,7 @@ export async function testSubmissionWorkflow(params: TTestSubmissionParams): Pro
   try {
     const plan = await bookkeeping.prepareSubmissionTest({ resultId });
     artifactId = plan.artifact.artifactId;
-    const collections = await gradeAll(plan.example, { kind: 'artifact', artifact: plan.artifact }, plan.collections);
+    const collections = await gradeAll(plan.example, { kind: 'artifact', resultId }, plan.collections);
     return await bookkeeping.storeSubmissionResult({ plan, collections });
   } catch (error) {
     if (isCancellation(error)) {
@@ -141,4 +145,44 @@ export async function verifyExampleVersionWorkflow(params: TVerifyExampleParams)
     if (isCancellation(error)) throw error;
     throw ApplicationFailure.create({ type: cause.type ?? 'VerificationFailed', message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
   }
+}
+
+// Fetching a commit talks to GitLab (rate-limited, heartbeating): a regular activity on this queue.
+const repository = proxyRemoteActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: { ...GITLAB_RETRY, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+
+/**
+ * Hands in the student's own repository at a commit (named through the API, or pushed): fetches the
+ * assignment's directory at that commit through GitLab, stores it like an upload (once per commit),
+ * then queues its test run: a new `testSubmissionWorkflow`, or, for a push while an older hand-in of
+ * the same content is still queued, the older one's place (that one is superseded, never graded).
+ * Ends once the run is queued; the result is followed through the submission.
+ */
+export async function handInCommitWorkflow(params: THandInCommitParams): Promise<THandInCommitResult> {
+  const input = await validParams('handInCommitWorkflow', params);
+  const stored = await runStep('fetch the commit', () => repository.fetchCommitHandIn(input));
+  const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };
+  if (!input.test) return { ...base, test: 'none', result_id: null, test_workflow_id: null, superseded: [], reason: 'No test run was asked for.' };
+  const queued = await runStep('queue the test run', () =>
+    bookkeeping.enqueueHandInTest({ artifactId: stored.artifactId, requestedById: input.requestedById, supersede: input.source === 'push' }),
+  );
+  if (queued.start && queued.workflowId && queued.resultId) {
+    try {
+      await startChild(testSubmissionWorkflow, { workflowId: queued.workflowId, taskQueue: TASK_QUEUE_TESTING, args: [{ resultId: queued.resultId }], parentClosePolicy: 'ABANDON' });
+    } catch (error) {
+      // A retried hand-in whose run was already started.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+  return {
+    ...base,
+    test: queued.test,
+    result_id: queued.resultId,
+    test_workflow_id: queued.workflowId,
+    superseded: queued.superseded,
+    ...(queued.test === 'none' ? { reason: queued.reason } : {}),
+  };
 }

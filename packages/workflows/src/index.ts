@@ -9,5 +9,5 @@ export {
   syncMemberPermissionsWorkflow,
 } from './provisioning';
 export { releaseAssignmentsWorkflow, releaseStudentTemplateWorkflow, updateStudentRepositoryWorkflow } from './release';
-export { testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
+export { handInCommitWorkflow, testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
 export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';

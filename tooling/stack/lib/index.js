@@ -122,6 +122,8 @@ function stackEnv(ctx) {
 async function upLocked(ctx, names, { explicit }) {
   ctx.state.s3Bucket = ctx.env.S3_BUCKET || 'computor';
   ctx.state.gitlabToken = ctx.state.gitlabToken || state.newGitlabToken();
+  // Encrypts secrets the worker stores (organization tokens, the courses' push-hook tokens).
+  ctx.state.tokenSecret = ctx.state.tokenSecret || state.newTokenSecret();
   fs.mkdirSync(ctx.l.root, { recursive: true });
   const services = names.map((n) => SERVICES[n]);
   const before = await Promise.all(services.map((svc) => inspect(ctx, svc)));

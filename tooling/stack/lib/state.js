@@ -63,6 +63,10 @@ function newGitlabToken() {
   return `glpat-${crypto.randomBytes(15).toString('base64url')}`;
 }
 
+function newTokenSecret() {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
 function readPid(l, svc) {
   try {
     const pid = Number.parseInt(fs.readFileSync(l.pidFile(svc), 'utf8').trim(), 10);
@@ -170,6 +174,7 @@ module.exports = {
   loadState,
   saveState,
   newGitlabToken,
+  newTokenSecret,
   readPid,
   writePid,
   removePid,

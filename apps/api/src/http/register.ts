@@ -57,6 +57,7 @@ export function checkRoutes(routes: readonly ApiRoute[]): void {
     const declared = Object.keys(r.params ?? {}).sort().join(',');
     if (pathParams(r.path).sort().join(',') !== declared) throw new Error(`${r.operationId}: the path parameters of ${r.path} and its params (${declared}) differ`);
     if (typeof r.authorize === 'object' && !r.params?.id) throw new Error(`${r.operationId}: a course-role rule needs the course id as path parameter "id"`);
+    if (r.ownJsonBody && (!r.public || r.body)) throw new Error(`${r.operationId}: only a public route without a declared body reads its own JSON body`);
     if (r.public && (r.authorize || r.body || r.limit)) throw new Error(`${r.operationId}: a public route takes no authorisation rule, body or rate limit`);
   }
 }
@@ -71,6 +72,7 @@ export function registerRoutes(app: Express, routes: readonly ApiRoute[], deps: 
     const chain: RequestHandler[] = [];
     if (r.limit) chain.push(limits[r.limit]);
     if (r.body?.kind === 'json' && r.body.yaml) chain.push(express.text({ type: YAML_TYPES, limit: '1mb' }));
+    if (r.ownJsonBody) chain.push(express.json({ limit: r.ownJsonBody.limit, strict: true }));
     chain.push(async (req, res) => {
       const params = parseParams(r, req.params as Record<string, string>);
       const query = r.query ? parse(r.query, req.query, 'query') : {};
@@ -79,7 +81,11 @@ export function registerRoutes(app: Express, routes: readonly ApiRoute[], deps: 
       else if (r.authorize) Object.assign(ctx, await requireCourseRole(deps.db, req.user!, params.id as string, r.authorize.courseRole));
       const body = r.body;
       if (body?.kind === 'json') ctx.body = parseJson(body, req.body);
-      else if (body?.kind === 'multipart') ctx.readForm = () => readForm(deps, body, req);
+      else if (body?.kind === 'multipart') {
+        // A JSON alternative is read when the request says it is JSON; the form otherwise.
+        ctx.json = body.json && req.is('application/json') ? parse(body.json, req.body, 'request body') : null;
+        ctx.readForm = () => readForm(deps, body, req);
+      }
       await r.handler(ctx as Parameters<ApiRoute['handler']>[0]);
     });
     app[r.method](r.path, ...chain);

@@ -92,16 +92,18 @@ export const jsonBody = <S extends z.ZodType>(schema: S, options: Partial<Omit<J
  * A multipart form with text fields and exactly one file, read by the handler when it chooses
  * (`readForm()`: streamed through busboy, capped at API_MAX_UPLOAD_BYTES, fields validated).
  */
-export interface MultipartBody<F extends z.ZodObject = z.ZodObject> {
+export interface MultipartBody<F extends z.ZodObject = z.ZodObject, J extends z.ZodType | undefined = z.ZodType | undefined> {
   kind: 'multipart';
   fields: F;
   file: { name: string; description: string };
   /** What the form must hold, for the 400 on a body that is not multipart. */
   expected: string;
   description: string;
+  /** Also accepted instead of the form: an `application/json` body of this schema (the handler's `json`). */
+  json?: J;
 }
 
-export const multipartBody = <F extends z.ZodObject>(body: Omit<MultipartBody<F>, 'kind'>): MultipartBody<F> => ({ kind: 'multipart', ...body });
+export const multipartBody = <F extends z.ZodObject, J extends z.ZodType | undefined = undefined>(body: Omit<MultipartBody<F, J>, 'kind'>): MultipartBody<F, J> => ({ kind: 'multipart', ...body });
 
 export type Body = JsonBody | MultipartBody;
 
@@ -152,8 +154,8 @@ type Empty = Record<never, never>;
 type BodyContext<B> =
   B extends JsonBody<infer S>
     ? { body: z.output<S> }
-    : B extends MultipartBody<infer F>
-      ? { readForm(): Promise<{ fields: z.output<F>; archive: Buffer }> }
+    : B extends MultipartBody<infer F, infer J>
+      ? { readForm(): Promise<{ fields: z.output<F>; archive: Buffer }>; json: J extends z.ZodType ? z.output<J> | null : null }
       : Empty;
 type AuthContext<A> = A extends { courseRole: TCourseRole } ? Awaited<ReturnType<typeof requireCourseRole>> : Empty;
 
@@ -182,6 +184,11 @@ export interface RouteSpec<P extends Params, Q extends z.ZodObject | undefined, 
   /** Who may call it: the status each caller gets, asserted against the real API. Required. */
   access: TAccess;
   authorize?: A;
+  /**
+   * A public route that authenticates the body's sender itself (a webhook): its JSON body, up to
+   * this size, is parsed into `req.body` and validated by the handler after that check.
+   */
+  ownJsonBody?: { limit: string; description: string; schema: z.ZodType };
   /** A per-user rate limit (API_UPLOADS_PER_WINDOW, API_TEST_RUNS_PER_WINDOW), checked before the body is read. */
   limit?: 'uploads' | 'testRuns';
   params?: P;

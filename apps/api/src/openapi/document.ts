@@ -11,7 +11,8 @@ const RATE_LIMITED = 'Too many of these requests: the per-user rate limit (`deta
 function requestBody(body: Body): ZodRequestBody {
   if (body.kind === 'multipart') {
     const file = z.string().meta({ contentMediaType: 'application/zip', description: body.file.description });
-    return { required: true, description: body.description, content: { 'multipart/form-data': { schema: body.fields.extend({ [body.file.name]: file }) } } };
+    const json = body.json ? { 'application/json': { schema: body.json } } : {};
+    return { required: true, description: body.description, content: { 'multipart/form-data': { schema: body.fields.extend({ [body.file.name]: file }) }, ...json } };
   }
   const yaml = body.yaml ? { 'application/yaml': { schema: { type: 'string' as const, description: 'The document in YAML.' } } } : {};
   return { required: body.required, ...(body.description ? { description: body.description } : {}), content: { 'application/json': { schema: body.schema }, ...yaml } };
@@ -41,6 +42,7 @@ function operation(route: ApiRoute): RouteConfig {
       ...(route.params ? { params: z.object(route.params) } : {}),
       ...(route.query ? { query: route.query } : {}),
       ...(route.body ? { body: requestBody(route.body) } : {}),
+      ...(route.ownJsonBody ? { body: { required: true, description: route.ownJsonBody.description, content: { 'application/json': { schema: route.ownJsonBody.schema } } } } : {}),
     },
     responses: responses(route),
   };

@@ -32,7 +32,14 @@ export const ZMeView = z.object({
   email: z.string(),
   username: z.string(),
   isAdmin: z.boolean(),
-  memberships: z.array(z.object({ courseId: ZId, role: ZRole })),
+  memberships: z.array(
+    z.object({
+      courseId: ZId,
+      role: ZRole,
+      /** A student's own repository: where to push hand-ins (null before it is provisioned, and for staff). */
+      repository: z.object({ projectId: z.number().int(), path: z.string(), webUrl: z.string().nullable(), httpUrl: z.string().nullable() }).nullable(),
+    }),
+  ),
 });
 
 export const ZOrganizationView = z.object({
@@ -159,12 +166,14 @@ export const ZExampleFilesBody = z.object({
 
 export const ZVerificationStartedBody = ZWorkflowStartedBody.extend({ example_version_id: ZId });
 
-const ZResultStatus = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
+const ZResultStatus = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled', 'superseded']);
 
 const artifactFields = {
   id: ZId,
   submission_group_id: ZId,
   course_content_id: ZId,
+  /** upload: an archive; commit: the own repository named through the API; push: a push to it. */
+  source: z.enum(['upload', 'commit', 'push']),
   commit_sha: z.string().nullable(),
   content_hash: z.string(),
   file_count: z.number().int(),
@@ -176,19 +185,38 @@ const artifactFields = {
 
 export const ZSubmissionCreatedBody = z.object(artifactFields);
 
-export const ZSubmissionBody = z.object({
-  ...artifactFields,
-  results: z.array(
-    z.object({
-      id: ZId,
-      workflow_id: z.string(),
-      status: ZResultStatus,
-      score: z.number().nullable(),
-      passed: z.boolean().nullable(),
-      created_at: ZDateTime,
-      finished_at: ZDateTime.nullable(),
-    }),
-  ),
+/** Where a test run stands (services/queue.ts). */
+export const ZQueueView = z.object({
+  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'superseded']),
+  position: z.number().int().min(1).nullable(),
+  estimate_seconds: z.number().int().min(0).nullable(),
+  queued_at: ZDateTime,
+  superseded_by: ZId.nullable(),
+});
+
+const ZResultLine = z.object({
+  id: ZId,
+  /** null once superseded: the newer result took its workflow over. */
+  workflow_id: z.string().nullable(),
+  status: ZResultStatus,
+  score: z.number().nullable(),
+  passed: z.boolean().nullable(),
+  created_at: ZDateTime,
+  finished_at: ZDateTime.nullable(),
+  queue: ZQueueView,
+});
+
+export const ZSubmissionBody = z.object({ ...artifactFields, results: z.array(ZResultLine) });
+
+const { files: _files, ...listedFields } = artifactFields;
+export const ZSubmissionListBody = z.object({ items: z.array(z.object({ ...listedFields, results: z.array(ZResultLine) })) });
+
+export const ZHandInStartedBody = z.object({
+  workflow_id: z.string(),
+  /** fetching: the workflow started; handed_in: this commit's hand-in ran before (see its submission). */
+  status: z.enum(['fetching', 'handed_in']),
+  course_content_id: ZId,
+  commit: z.string(),
 });
 
 export const ZTestStartedBody = z.object({ workflow_id: z.string(), result_id: ZId, status: z.literal('pending') });
@@ -201,8 +229,9 @@ export const ZResultBody = z.object({
   submission_id: ZId,
   submission_group_id: ZId,
   course_content_id: ZId,
-  workflow_id: z.string(),
+  workflow_id: z.string().nullable(),
   status: ZResultStatus,
+  queue: ZQueueView,
   score: z.number().nullable(),
   passed: z.boolean().nullable(),
   summary: z.object({ total: z.number().int(), passed: ZNullableCount, failed: ZNullableCount, skipped: ZNullableCount }).nullable(),

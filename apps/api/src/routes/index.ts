@@ -4,6 +4,7 @@ import { contentRoutes } from './contents';
 import { courseRoutes } from './courses';
 import { exampleRoutes } from './examples';
 import { healthRoutes } from './health';
+import { hookRoutes } from './hooks';
 import { meRoutes } from './me';
 import { resourceRoutes } from './resources';
 import { resultRoutes } from './results';
@@ -27,4 +28,5 @@ export const ROUTES: readonly ApiRoute[] = [
   ...submissionRoutes,
   ...resultRoutes,
   ...workflowRoutes,
+  ...hookRoutes,
 ];

@@ -2,6 +2,7 @@ import { roleSatisfies, toStudentReport, toTestSummary, ZResultQuery, type TGrad
 import { notFound } from '../http/errors';
 import { errors, json, membersOfCourse, route, uuidParam } from '../http/route';
 import { ZResultBody } from '../openapi/responses';
+import { queueViews } from '../services/queue';
 import { visibleArtifact } from './submissions';
 
 /** What a student reads of a result that could not be graded; the cause is for staff (workflow, logs). */
@@ -41,6 +42,7 @@ export const resultRoutes = [
         course_content_id: result.courseContentId,
         workflow_id: result.workflowId,
         status: result.status,
+        queue: (await queueViews(db, [result])).get(result.id),
         score: result.score,
         passed: result.passed,
         summary:

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { exampleContentHash } from '@computor/activities';
+import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, lockGroupTests } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
   gradingStorageKeys,
@@ -7,6 +7,7 @@ import {
   roleSatisfies,
   TASK_QUEUE_TESTING,
   WF_TEST_SUBMISSION,
+  ZCreateCommitSubmissionBody,
   ZCreateSubmissionFields,
   type TCourseRole,
 } from '@computor/contracts';
@@ -14,12 +15,12 @@ import type { Db } from '@computor/db';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
 import type { AuthUser } from '../http/request-context';
 import { access, errors, json, membersOfCourse, multipartBody, route, uuidParam } from '../http/route';
-import { ZSubmissionBody, ZSubmissionCreatedBody, ZTestStartedBody } from '../openapi/responses';
+import { ZHandInStartedBody, ZSubmissionBody, ZSubmissionCreatedBody, ZSubmissionListBody, ZTestStartedBody } from '../openapi/responses';
 import { courseRoleOf } from '../services/access';
+import { startHandIn } from '../services/hand-ins';
+import { queueViews, type TQueueView } from '../services/queue';
 import { startWorkflow } from '../services/workflows';
 
-/** Hand-ins and test runs arrive in bursts at deadlines: a transaction waits this long for a pooled connection. */
-const BURST_TRANSACTION = { maxWait: 15_000, timeout: 15_000 };
 
 const MULTIPART_MAX = 'The archive may not exceed the configured upload limit (API_MAX_UPLOAD_BYTES).';
 
@@ -64,6 +65,16 @@ async function contentForCaller(db: Db, user: AuthUser, courseContentId: string)
   return { content, role, member: member && !member.removedAt ? member : null };
 }
 
+/** The content a student hands in for, and their membership: 403/404/409 before anything is stored or started. */
+async function handInTarget(db: Db, user: AuthUser, courseContentId: string) {
+  const { content, role, member } = await contentForCaller(db, user, courseContentId);
+  // In this version only students hand in, for themselves; staff test through verification.
+  if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
+  if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
+  requireOpenForWork(content);
+  return { content, member };
+}
+
 /** Loads an artifact the caller may see: a member of its submission group, or tutor and above in its course. */
 export async function visibleArtifact(db: Db, user: AuthUser, artifactId: string) {
   const artifact = await db.submissionArtifact.findUnique({
@@ -78,11 +89,16 @@ export async function visibleArtifact(db: Db, user: AuthUser, artifactId: string
   return { artifact, courseId, inGroup, role };
 }
 
-function artifactView(a: { id: string; submissionGroupId: string; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
+function resultLine(r: { id: string; workflowId: string | null; status: string; score: number | null; passed: boolean | null; createdAt: Date; finishedAt: Date | null }, queue: TQueueView) {
+  return { id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt, queue };
+}
+
+function artifactView(a: { id: string; submissionGroupId: string; source: string; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
   return {
     id: a.id,
     submission_group_id: a.submissionGroupId,
     course_content_id: courseContentId,
+    source: a.source,
     commit_sha: a.commitSha,
     content_hash: a.contentHash,
     file_count: a.fileCount,
@@ -101,8 +117,11 @@ export const submissionRoutes = [
     access: access({ student: 201, tutor: 403, lecturer: 403, otherLecturer: 404, admin: 403 }),
     limit: 'uploads',
     tag: 'submissions',
-    summary: 'Hand in an archive for a course content (students of the course)',
+    summary: 'Hand in an archive, or the own repository at a commit, for a course content (students of the course)',
+    description:
+      'As multipart/form-data: an archive, stored at once (201). As application/json `{course_content_id, commit}`: the student\'s own repository at that commit or branch is fetched through GitLab by a workflow, stored like an upload (once per commit) and its test run queued (202; follow `workflow_id`, then the submission).',
     body: multipartBody({
+      json: ZCreateCommitSubmissionBody,
       // The contract's pattern is case-insensitive (`/i`), a flag JSON Schema patterns cannot carry.
       fields: ZCreateSubmissionFields.extend({ commit_sha: ZCreateSubmissionFields.shape.commit_sha.meta({ pattern: '^[0-9a-fA-F]{7,64}$' }) }),
       file: { name: 'archive', description: 'A zip or tar(.gz) archive of the hand-in.' },
@@ -111,21 +130,36 @@ export const submissionRoutes = [
     }),
     responses: {
       201: json('Stored.', ZSubmissionCreatedBody),
+      202: json('A commit: its hand-in workflow started (or, for a commit handed in before, found).', ZHandInStartedBody),
       ...errors({
-        400: 'Invalid form, not exactly one file, a malformed or empty archive.',
+        400: 'Invalid form or body, not exactly one file, a malformed or empty archive.',
         403: 'Only students of the course hand in.',
         404: 'No such course content, or not visible.',
-        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released (`details.reason`). Nothing is stored.',
+        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released, or (a commit) the student has no repository yet (`details.reason`). Nothing is stored.',
         413: MULTIPART_MAX,
       }),
     },
-    handler: async ({ res, deps: { db, storage, config }, user, readForm }) => {
+    handler: async ({ res, deps: { db, storage, config, temporal }, user, readForm, json: commitBody }) => {
+      if (commitBody) {
+        const { content, member } = await handInTarget(db, user, commitBody.course_content_id);
+        if (!member.gitlabProjectId) throw conflict('You have no repository in this course yet: nothing to hand in from.', { reason: 'no_repository' });
+        const { workflowId, existing } = await startHandIn(db, temporal, {
+          projectId: member.gitlabProjectId,
+          courseId: content.courseId,
+          requestId: randomUUID(),
+          courseMemberId: member.id,
+          courseContentId: content.id,
+          commit: commitBody.commit,
+          source: 'commit',
+          requestedById: user.id,
+          test: commitBody.test,
+          maxBytes: config.maxUploadBytes,
+        });
+        res.status(202).json({ workflow_id: workflowId, status: existing ? 'handed_in' : 'fetching', course_content_id: content.id, commit: commitBody.commit });
+        return;
+      }
       const { fields: body, archive } = await readForm();
-      const { content, role, member } = await contentForCaller(db, user, body.course_content_id);
-      // In this version only students hand in, for themselves; staff test through verification.
-      if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
-      if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
-      requireOpenForWork(content);
+      const { content, member } = await handInTarget(db, user, body.course_content_id);
       let files: TArchiveFile[];
       try {
         files = await readArchive(archive, { maxArchiveBytes: config.maxUploadBytes });
@@ -138,16 +172,10 @@ export const submissionRoutes = [
         }
         throw error;
       }
-      files = normaliseLayout(files, submissionFilesOf(content.exampleVersion.meta));
+      files = normaliseLayout(files, submissionFilesOf(content.exampleVersion!.meta));
       if (files.length === 0) throw badRequest('The archive contains no files.');
 
-      // One submission group per student and content (teams are formed elsewhere); the lock keeps
-      // two simultaneous first uploads from creating two groups.
-      const group = await db.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${content.id}:${member.id}`}))`;
-        const existing = await tx.submissionGroup.findFirst({ where: { courseContentId: content.id, members: { some: { courseMemberId: member.id } } }, orderBy: { createdAt: 'asc' } });
-        return existing ?? tx.submissionGroup.create({ data: { courseContentId: content.id, members: { create: { courseMemberId: member.id } } } });
-      }, BURST_TRANSACTION);
+      const group = await ensureSubmissionGroup(db, content.id, member.id);
 
       const artifactId = randomUUID();
       const prefix = gradingStorageKeys.submissionPrefix(artifactId);
@@ -186,10 +214,11 @@ export const submissionRoutes = [
       const { artifact } = await visibleArtifact(db, user, params.id);
       const results = await db.result.findMany({ where: { artifactId: artifact.id }, orderBy: { createdAt: 'asc' } });
       const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
+      const queue = await queueViews(db, results);
       res.json({
         ...artifactView(artifact, artifact.submissionGroup.courseContentId),
         files,
-        results: results.map((r) => ({ id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt })),
+        results: results.map((r) => resultLine(r, queue.get(r.id)!)),
       });
     },
   }),
@@ -224,9 +253,9 @@ export const submissionRoutes = [
       await db.$transaction(async (tx) => {
         if (content.maxTestRuns !== null) {
           // Serialises test requests of one group so two at once cannot both take the last run.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${artifact.submissionGroupId}`}))`;
-          // Runs that failed for infrastructure reasons or were cancelled do not count against the student.
-          const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: ['pending', 'running', 'completed'] } } });
+          await lockGroupTests(tx, artifact.submissionGroupId);
+          // Runs that failed for infrastructure reasons, were cancelled or superseded do not count against the student.
+          const used = await tx.result.count({ where: { submissionGroupId: artifact.submissionGroupId, courseContentId: content.id, status: { in: [...COUNTED_RESULT] } } });
           if (used >= content.maxTestRuns) {
             throw new HttpError(429, 'too_many_requests', `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up (${used} runs).`, {
               maxTestRuns: content.maxTestRuns,
@@ -254,6 +283,33 @@ export const submissionRoutes = [
         throw error;
       }
       res.status(202).json({ workflow_id: workflowId, result_id: resultId, status: 'pending' });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/courses/:id/contents/:contentId/submissions',
+    operationId: 'listContentSubmissions',
+    access: membersOfCourse(200),
+    tag: 'submissions',
+    summary: 'Hand-ins of a course content with where each test run stands (students: their own group\'s; tutors and above: everyone\'s)',
+    description:
+      'Newest first. Each result says `queue.state` (queued, running, done, failed, cancelled, superseded); a queued one its `queue.position` over all courses (1 = next) and `queue.estimate_seconds` from recent run times; a superseded one the result graded in its place.',
+    params: { id: uuidParam('Course'), contentId: uuidParam('Course content') },
+    responses: { 200: json('The hand-ins.', ZSubmissionListBody), ...errors({ 404: undefined }) },
+    handler: async ({ res, deps: { db }, user, params }) => {
+      const content = await db.courseContent.findUnique({ where: { id: params.contentId } });
+      if (!content || content.courseId !== params.id) throw notFound('Course content');
+      const role = await courseRoleOf(db, user, content.courseId);
+      if (!role) throw notFound('Course content');
+      const staff = roleSatisfies(role, 'tutor');
+      const artifacts = await db.submissionArtifact.findMany({
+        where: { submissionGroup: { courseContentId: content.id, ...(staff ? {} : { members: { some: { courseMember: { userId: user.id, removedAt: null } } } }) } },
+        include: { results: { orderBy: { createdAt: 'asc' } } },
+        orderBy: { createdAt: 'desc' },
+        take: 200,
+      });
+      const queue = await queueViews(db, artifacts.flatMap((a) => a.results));
+      res.json({ items: artifacts.map((a) => ({ ...artifactView(a, content.id), results: a.results.map((r) => resultLine(r, queue.get(r.id)!)) })) });
     },
   }),
 ];

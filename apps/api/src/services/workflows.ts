@@ -11,27 +11,32 @@ export interface StartRequest {
   courseId?: string;
   /** Search-free bookkeeping: memo shown in Temporal UI. */
   memo?: Record<string, unknown>;
+  /** Default ALLOW_DUPLICATE: a closed execution of the id is started again. */
+  reusePolicy?: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
 }
 
 /**
  * Starts a workflow whose id is a business key. A repeated request while it runs answers the
  * running execution (conflict policy USE_EXISTING) instead of starting a second one.
  */
-export async function startWorkflow(db: Db, temporal: Client, request: StartRequest): Promise<{ workflowId: string; runId: string }> {
+export async function startWorkflow(db: Db, temporal: Client, request: StartRequest): Promise<{ workflowId: string; runId: string; existing: boolean }> {
   let runId: string;
+  let existing = false;
   try {
     const handle = await temporal.workflow.start(request.type, {
       workflowId: request.workflowId,
       taskQueue: request.taskQueue,
       args: request.args,
       workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowIdReusePolicy: request.reusePolicy ?? 'ALLOW_DUPLICATE',
       memo: request.memo,
     });
     runId = handle.firstExecutionRunId;
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    // A closed execution the reuse policy keeps (USE_EXISTING answers a running one without an error).
     runId = (await temporal.workflow.getHandle(request.workflowId).describe()).runId;
+    existing = true;
   }
   await db.workflowRun.upsert({
     where: { id: request.workflowId },
@@ -43,9 +48,9 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
       requestedById: request.requestedById,
       courseId: request.courseId,
     },
-    update: { runId, status: 'running', closedAt: null, failureMessage: null },
+    update: existing ? {} : { runId, status: 'running', closedAt: null, failureMessage: null },
   });
-  return { workflowId: request.workflowId, runId };
+  return { workflowId: request.workflowId, runId, existing };
 }
 
 /** Temporal's closed statuses as recorded in workflow_runs. */

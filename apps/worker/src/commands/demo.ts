@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of our own API, printed rather than computed on */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
@@ -62,10 +62,54 @@ class Api {
 
 const EXAMPLE = 'itpcp.pgph.py/itpcp.pgph.py.slogic';
 
+/** GitLab for the demo's pushes: GITLAB_URL and GITLAB_TOKEN (flags, environment, or the stack's stack.env beside the credentials). */
+function gitlabAccess(args: ParsedArgs) {
+  const envFile = path.join(path.dirname(requiredFlag(args, 'credentials')), 'stack.env');
+  const fromFile = existsSync(envFile) ? Object.fromEntries(readFileSync(envFile, 'utf8').split('\n').flatMap((l) => (/^([A-Z_]+)=(.*)$/.exec(l) ? [[RegExp.$1, RegExp.$2]] : []))) : {};
+  const url = flag(args, 'gitlab-url') ?? process.env.GITLAB_URL ?? fromFile.GITLAB_URL;
+  const token = process.env.GITLAB_TOKEN ?? fromFile.GITLAB_TOKEN;
+  if (!url || !token) throw new UsageError('the demo pushes to GitLab: set GITLAB_URL and GITLAB_TOKEN (the stack writes them to stack.env beside the credentials)');
+  return {
+    /** One commit on main that creates or updates the file: a push, as far as GitLab's hooks go. */
+    async commit(projectId: number, filePath: string, text: string, message: string): Promise<string> {
+      const headers = { 'PRIVATE-TOKEN': token, 'Content-Type': 'application/json' };
+      const file = await fetch(`${url}/api/v4/projects/${projectId}/repository/files/${encodeURIComponent(filePath)}?ref=main`, { headers });
+      const action = file.status === 200 ? 'update' : 'create';
+      const res = await fetch(`${url}/api/v4/projects/${projectId}/repository/commits`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ branch: 'main', commit_message: message, actions: [{ action, file_path: filePath, content: text }] }),
+      });
+      const body = (await res.json().catch(() => null)) as { id?: string } | null;
+      if (res.status !== 201 || !body?.id) throw new Error(`GitLab refused the commit: ${res.status} ${JSON.stringify(body)}`);
+      return body.id;
+    },
+  };
+}
+
+/** Follows a pushed commit through the API: its hand-in, its place in the queue, its result. */
+async function followHandIn(api: Api, token: string, courseId: string, contentId: string, sha: string, out: (line: string) => void): Promise<any> {
+  let last = '';
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const { body } = await api.call(token, 'GET', `/courses/${courseId}/contents/${contentId}/submissions`);
+    const handIn = body.items.find((s: any) => s.commit_sha === sha);
+    const run = handIn?.results.find((r: any) => r.queue.state !== 'superseded');
+    const q = run?.queue;
+    const line = !handIn ? 'waiting for the push hook' : !run ? 'handed in; queueing its test run' : q.state === 'queued' ? `queued: position ${q.position}${q.estimate_seconds !== null ? `, about ${q.estimate_seconds} s` : ''}` : q.state;
+    if (line !== last) out(`      ${line}`);
+    last = line;
+    if (run && ['done', 'failed', 'cancelled'].includes(q.state)) return (await api.call(token, 'GET', `/results/${run.id}`)).body;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`no result for the push ${sha} within 300 s`);
+}
+
 /**
  * `computor demo --api <url> --credentials <file> [--examples <dir>]`: the whole journey through the
  * API of a running system (`scripts/run.sh`): course set up in GitLab, a conformance example
- * uploaded and verified, released, a student added (fork), a correct and a wrong hand-in graded.
+ * uploaded and verified, released, a student added (fork with its push hook), a correct and a
+ * wrong solution pushed to the student's repository and graded on push.
  * Safe to run again: every step reuses what exists.
  */
 export async function demoCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
@@ -114,19 +158,18 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
     out(`      repository ${fork.webUrl} (${fork.provisioning})`);
   } else out('      already a member');
 
+  const repository = (await api.call(student, 'GET', '/me')).body.memberships.find((m: any) => m.courseId === courseId)?.repository;
+  if (!repository) throw new Error('the student has no repository: the fork did not finish');
+  const gitlab = gitlabAccess(args);
   const results: Array<{ label: string; result: any }> = [];
   for (const [n, label, file] of [
     [5, 'correct', 'localTests/correctSolution/slogic.py'],
     [6, 'wrong', 'localTests/gptSolution/slogic.py'],
   ] as const) {
-    stepLine(n, `hand in a ${label} solution and test it`);
-    const handIn = new FormData();
-    handIn.append('course_content_id', content.id);
-    handIn.append('archive', new Blob([tarGz([{ path: 'slogic.py', data: readFileSync(path.join(exampleDir, file)) }])]), 'submission.tar.gz');
-    const submission = await api.call(student, 'POST', '/submissions', handIn);
-    const test = await api.call(student, 'POST', `/submissions/${submission.body.id}/test`, {});
-    await api.wait(student, test.body.workflow_id);
-    const result = (await api.call(student, 'GET', `/results/${test.body.result_id}`)).body;
+    stepLine(n, `push a ${label} solution to ${repository.path}: GitLab's push hook hands it in`);
+    const sha = await gitlab.commit(repository.projectId, `${content.directory ?? path.basename(EXAMPLE)}/slogic.py`, readFileSync(path.join(exampleDir, file), 'utf8'), `${label} solution`);
+    out(`      pushed ${sha.slice(0, 8)}`);
+    const result = await followHandIn(api, student, courseId, content.id, sha, out);
     results.push({ label, result });
   }
 

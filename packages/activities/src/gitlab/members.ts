@@ -5,6 +5,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
+import { ensurePushHook } from './hooks';
 
 export interface TStudentProject {
   projectId: number;
@@ -92,6 +93,7 @@ async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: num
     await gitlab.unprotectBranch(project.id, 'main');
     await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
     await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+    await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id });
     await deps.db.courseMember.update({
       where: { id: member.id },
       data: {

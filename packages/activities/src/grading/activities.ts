@@ -14,11 +14,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
 import { HEARTBEAT_INTERVAL_MS, NON_RETRYABLE, nonRetryable } from '../failures';
 import { GradingFiles, graderDefaults, type TArtifactRef, type TExampleRef } from './local-files';
+import { claimResult, headResult } from './queue';
 
 /** Failure type of a grader that could not produce a trustworthy result (retried; never the student's failure). */
 export const GRADER_INFRA_ERROR = 'GraderInfraError';
 
-export type TGradeTarget = { kind: 'artifact'; artifact: TArtifactRef } | { kind: 'hand-in'; handIn: string };
+/**
+ * What a collection activity grades: the hand-in of a result (`resultId`; the artifact is looked up
+ * when the activity starts, so that a newer push that superseded the queued result is graded in its
+ * place), or a hand-in of the example itself (verification).
+ */
+export type TGradeTarget = { kind: 'artifact'; resultId: string } | { kind: 'hand-in'; handIn: string };
 
 export interface TCollectionPlan {
   index: number;
@@ -68,10 +74,10 @@ function notPassed(report: TGradingReport): string[] {
 }
 
 /** What produced a result (TResultProvenance): hand-in, example version, grader, runtimes, workers. */
-function provenanceOf(plan: TSubmissionTestPlan, report: TGradingReport, collections: readonly TCollectionResult[]): TResultProvenance {
+function provenanceOf(plan: TSubmissionTestPlan, artifact: { id: string; contentHash: string; commitSha: string | null }, report: TGradingReport, collections: readonly TCollectionResult[]): TResultProvenance {
   const distinct = (values: Array<string | undefined>) => [...new Set(values.filter((v): v is string => typeof v === 'string'))].sort();
   return {
-    submission: { id: plan.artifact.artifactId, contentHash: plan.artifact.contentHash, commit: null },
+    submission: { id: artifact.id, contentHash: artifact.contentHash, commit: artifact.commitSha },
     example: { versionId: plan.example.exampleVersionId, contentHash: plan.example.contentHash },
     grader: report.environment.grader,
     language: report.environment.language,
@@ -100,17 +106,16 @@ export function gradingActivities(deps: ActivityDeps) {
 
   return {
     /**
-     * Loads the result's artifact and example version, downloads both into this worker's work
-     * directory (warming the cache the collection activities use) and marks the result running.
+     * Loads the result's artifact and example version and downloads both into this worker's work
+     * directory (warming the cache the collection activities use). The result stays `pending`
+     * (queued) until its first collection starts on a grading worker.
      */
     async prepareSubmissionTest(input: { resultId: string }): Promise<TSubmissionTestPlan> {
-      const result = await deps.db.result.findUnique({
-        where: { id: input.resultId },
-        include: { artifact: true, courseContent: { include: { exampleVersion: true } } },
-      });
-      if (!result) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.resultId} not found`);
+      const head = await headResult(deps.db, input.resultId);
+      if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.resultId} not found`);
+      const result = await deps.db.result.findUniqueOrThrow({ where: { id: head.id }, include: { artifact: true, courseContent: { include: { exampleVersion: true } } } });
       if (!ACTIVE_RESULT.includes(result.status as (typeof ACTIVE_RESULT)[number])) {
-        throw nonRetryable(NON_RETRYABLE.precondition, `Result ${input.resultId} is ${result.status}; only pending or running results are graded`);
+        throw nonRetryable(NON_RETRYABLE.precondition, `Result ${result.id} is ${result.status}; only pending or running results are graded`);
       }
       if (result.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${result.artifactId} was purged by retention`);
       const version = result.courseContent.exampleVersion;
@@ -118,9 +123,7 @@ export function gradingActivities(deps: ActivityDeps) {
       const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
       const ref = exampleRef(version);
       const [example] = await Promise.all([files.example(ref), files.submission(artifact)]);
-      const startedAt = result.startedAt ?? new Date();
-      await deps.db.result.updateMany({ where: { id: result.id, status: { in: [...ACTIVE_RESULT] } }, data: { status: 'running', startedAt } });
-      return { resultId: result.id, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: startedAt.toISOString() };
+      return { resultId: input.resultId, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: new Date().toISOString() };
     },
 
     /**
@@ -133,7 +136,17 @@ export function gradingActivities(deps: ActivityDeps) {
       const beat = setInterval(() => context.heartbeat({ collection: input.collectionIndex }), HEARTBEAT_INTERVAL_MS);
       try {
         const example = await files.example(input.example);
-        const submissionDir = input.target.kind === 'artifact' ? await files.submission(input.target.artifact) : await files.handIn(example, input.target.handIn);
+        let submissionDir: string;
+        if (input.target.kind === 'artifact') {
+          // The queued result may have been superseded since the plan was made: grade what it stands for now.
+          const head = await claimResult(deps.db, input.target.resultId);
+          if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.target.resultId} not found`);
+          if (head.status !== 'running') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${head.status}; not grading it`);
+          if (head.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${head.artifactId} was purged by retention`);
+          submissionDir = await files.submission({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix });
+        } else {
+          submissionDir = await files.handIn(example, input.target.handIn);
+        }
         const session = sessions.acquire(`${example.contentHash}:${submissionDir}`);
         const result = await gradeCollection({
           session,
@@ -173,20 +186,26 @@ export function gradingActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Aggregates, stores report + testSummary.json, completes the Result row. Idempotent. */
+    /**
+     * Aggregates, stores report + testSummary.json, completes the Result row: the one the plan's
+     * result stands for (itself, or the newer hand-in that superseded it while queued). Idempotent.
+     */
     async storeSubmissionResult(input: { plan: TSubmissionTestPlan; collections: TCollectionResult[] }): Promise<TTestSubmissionResult> {
       const { plan } = input;
+      const head = await headResult(deps.db, plan.resultId);
+      if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${plan.resultId} not found`);
       const example = await files.example(plan.example);
-      const durationMs = Date.now() - new Date(plan.startedAt).getTime();
-      const report = aggregateReport(example, input.collections, { startedAt: plan.startedAt, durationMs, limits: operator });
-      const reportKey = gradingStorageKeys.report(plan.resultId);
+      const startedAt = (head.startedAt ?? new Date(plan.startedAt)).toISOString();
+      const durationMs = Date.now() - new Date(startedAt).getTime();
+      const report = aggregateReport(example, input.collections, { startedAt, durationMs, limits: operator });
+      const reportKey = gradingStorageKeys.report(head.id);
       const testSummary = toTestSummary(report);
       await Promise.all([
         deps.storage.put(reportKey, JSON.stringify(report), 'application/json'),
-        deps.storage.put(gradingStorageKeys.testSummary(plan.resultId), JSON.stringify(testSummary), 'application/json'),
+        deps.storage.put(gradingStorageKeys.testSummary(head.id), JSON.stringify(testSummary), 'application/json'),
       ]);
       const updated = await deps.db.result.updateMany({
-        where: { id: plan.resultId, status: { in: [...ACTIVE_RESULT] } },
+        where: { id: head.id, status: { in: [...ACTIVE_RESULT] } },
         data: {
           status: 'completed',
           score: report.score,
@@ -198,26 +217,28 @@ export function gradingActivities(deps: ActivityDeps) {
           reportKey,
           summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result },
           message: testSummary.resultMessage ?? null,
-          provenance: provenanceOf(plan, report, input.collections),
+          provenance: provenanceOf(plan, head.artifact, report, input.collections),
           finishedAt: new Date(),
         },
       });
       if (updated.count === 0) {
-        const row = await deps.db.result.findUnique({ where: { id: plan.resultId } });
+        const row = await deps.db.result.findUnique({ where: { id: head.id } });
         // A retry after a successful update finds it completed: same report, same key, nothing to do.
-        if (row?.status !== 'completed') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${plan.resultId} is ${row?.status ?? 'gone'}; not storing a report`);
+        if (row?.status !== 'completed') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${row?.status ?? 'gone'}; not storing a report`);
       }
       await files.releaseSubmission(plan.artifact.artifactId);
-      return { submission_id: plan.artifact.artifactId, result_id: plan.resultId, test_results: outline(report, reportKey), passed: report.passed, score: report.score };
+      if (head.artifactId !== plan.artifact.artifactId) await files.releaseSubmission(head.artifactId);
+      return { submission_id: head.artifactId, result_id: head.id, test_results: outline(report, reportKey), passed: report.passed, score: report.score };
     },
 
-    /** Ends a result that will not complete: `failed` (infrastructure, for good) or `cancelled`; stores no report. */
+    /** Ends a result that will not complete (or the one that superseded it): `failed` (infrastructure, for good) or `cancelled`; stores no report. */
     async closeResult(input: { resultId: string; artifactId?: string; status: 'failed' | 'cancelled'; message: string }): Promise<void> {
+      const head = (await headResult(deps.db, input.resultId)) ?? { id: input.resultId, artifactId: undefined };
       await deps.db.result.updateMany({
-        where: { id: input.resultId, status: { in: [...ACTIVE_RESULT] } },
+        where: { id: head.id, status: { in: [...ACTIVE_RESULT] } },
         data: { status: input.status, message: input.message.slice(0, 2000), finishedAt: new Date() },
       });
-      if (input.artifactId) await files.releaseSubmission(input.artifactId);
+      for (const id of new Set([input.artifactId, head.artifactId])) if (id) await files.releaseSubmission(id);
     },
 
     /** Marks the version `verifying` and lists what to grade: the reference and every `localTests/*` hand-in. */

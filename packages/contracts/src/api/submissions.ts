@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZUuid } from '../ids';
+import { ZGitRef } from '../workflows/grading';
 
 /** The text fields of `POST /submissions` (multipart/form-data, plus exactly one archive file). */
 export const ZCreateSubmissionFields = z.strictObject({
@@ -11,6 +12,16 @@ export const ZCreateSubmissionFields = z.strictObject({
     .optional(),
 });
 export type TCreateSubmissionFields = z.infer<typeof ZCreateSubmissionFields>;
+
+/** `POST /submissions` as JSON instead of a form: hand in the student's own repository at a commit. */
+export const ZCreateCommitSubmissionBody = z.strictObject({
+  course_content_id: ZUuid,
+  /** A commit id or a branch of the student's repository (resolved when it is fetched). */
+  commit: ZGitRef,
+  /** Start a test run once it is stored (default true). */
+  test: z.boolean().default(true),
+});
+export type TCreateCommitSubmissionBody = z.infer<typeof ZCreateCommitSubmissionBody>;
 
 /** Query of `GET /results/:id`: `view=testSummary` answers the Computor `testSummary.json` view instead of the report. */
 export const ZResultQuery = z.object({ view: z.enum(['report', 'testSummary']).default('report') });

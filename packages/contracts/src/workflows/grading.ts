@@ -4,6 +4,54 @@ import { ZUuid } from '../ids';
 
 export const WF_TEST_SUBMISSION = 'testSubmissionWorkflow';
 export const WF_VERIFY_EXAMPLE_VERSION = 'verifyExampleVersionWorkflow';
+export const WF_HAND_IN_COMMIT = 'handInCommitWorkflow';
+
+/**
+ * A git commit id (7 to 64 hex digits) or a branch name as `git check-ref-format --branch` allows
+ * it (no `..`, `@{`, control characters, spaces or `~^:?*[\\`, no leading `-` or `/`, no trailing
+ * `/`, `.` or `.lock`).
+ */
+export const ZGitRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (s) =>
+      // eslint-disable-next-line no-control-regex -- control characters are what the rule refuses
+      !/[\x00-\x20\x7f~^:?*[\\]/.test(s) && !s.includes('..') && !s.includes('@{') && !s.includes('//') && !/^[-/]|[/.]$|\.lock$/.test(s) && s !== '@' && !s.split('/').some((p) => p.startsWith('.')),
+    'must be a commit id or a branch name',
+  );
+
+/** Hands in the student's own repository at a commit: fetched through GitLab, stored like an upload, tested. */
+export const ZHandInCommitParams = z.object({
+  courseMemberId: ZUuid,
+  courseContentId: ZUuid,
+  /** A commit id or a branch, resolved to a commit by the worker. */
+  commit: ZGitRef,
+  source: z.enum(['commit', 'push']),
+  requestedById: ZUuid,
+  /** Start a test run once stored. */
+  test: z.boolean().default(true),
+  /** Largest archive fetched (the API's upload limit). */
+  maxBytes: z.number().int().min(1024).max(1024 * 1024 * 1024),
+  /** X-Gitlab-Event-UUID of the push that started it (logs). */
+  eventUuid: z.string().max(100).optional(),
+});
+export type THandInCommitParams = z.input<typeof ZHandInCommitParams>;
+
+export const ZHandInCommitResult = z.object({
+  submission_id: ZUuid,
+  commit_sha: z.string(),
+  /** false: this commit was already handed in for the content (a repeated request or redelivered push). */
+  created: z.boolean(),
+  /** `started`: a new test run; `joined`: took the place of a still-queued older one (superseded); `exists`: the hand-in already has one; `none`: no test run (not asked, or none left). */
+  test: z.enum(['started', 'joined', 'exists', 'none']),
+  result_id: ZUuid.nullable(),
+  test_workflow_id: z.string().nullable(),
+  superseded: z.array(ZUuid),
+  reason: z.string().optional(),
+});
+export type THandInCommitResult = z.infer<typeof ZHandInCommitResult>;
 
 
 /** Object keys of what grading stores. */

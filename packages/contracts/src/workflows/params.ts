@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
+import { ZHandInCommitParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
 import { ZAddStudentsParams, ZCourseHierarchyParams, ZDeployHierarchyParams, ZMemberParams, ZProvisionStudentParams } from './provisioning';
 import { ZReleaseAssignmentsParams, ZReleaseStudentTemplateParams, ZUpdateStudentRepositoryParams } from './release';
 import { ZArchiveCourseParams, ZRetentionParams } from './retention';
@@ -22,6 +22,7 @@ export const WORKFLOW_PARAMS = {
   archiveCourseWorkflow: ZArchiveCourseParams,
   retentionCleanupWorkflow: ZRetentionParams,
   testSubmissionWorkflow: ZTestSubmissionParams,
+  handInCommitWorkflow: ZHandInCommitParams,
   verifyExampleVersionWorkflow: ZVerifyExampleParams,
   systemCheckWorkflow: ZSystemCheckParams,
 } as const;

@@ -36,7 +36,7 @@ const gitlab = {
 
   env(ctx) {
     if (!ctx.state.ports.gitlab) return {};
-    return { GITLAB_URL: url(ctx), GITLAB_TOKEN: ctx.state.gitlabToken, GITLAB_EMULATOR: 'true' };
+    return { GITLAB_URL: url(ctx), GITLAB_TOKEN: ctx.state.gitlabToken, GITLAB_EMULATOR: 'true', ...(ctx.state.tokenSecret ? { TOKEN_SECRET: ctx.state.tokenSecret } : {}) };
   },
 
   describe(ctx) {

@@ -1,0 +1,133 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { HttpError } from '../http/errors';
+import { errors, json, route, type TAccess } from '../http/route';
+import { startHandIn } from '../services/hand-ins';
+
+/** Every caller without GitLab's token is refused alike: API tokens do not count here. */
+const HOOK_ACCESS: TAccess = { anonymous: 401, student: 401, tutor: 401, lecturer: 401, otherLecturer: 401, admin: 401 };
+
+const NO_COMMIT = /^0+$/;
+
+/** The parts of GitLab's push event this route reads (GitLab sends more; unknown fields are ignored). */
+const ZPushEvent = z.looseObject({
+  object_kind: z.literal('push'),
+  ref: z.string(),
+  after: z.string(),
+  checkout_sha: z.string().nullable().optional(),
+  project_id: z.number().int(),
+  project: z.looseObject({ default_branch: z.string().nullable().optional(), path_with_namespace: z.string().optional() }),
+  commits: z.array(z.looseObject({ added: z.array(z.string()).optional(), modified: z.array(z.string()).optional(), removed: z.array(z.string()).optional() })).default([]),
+  total_commits_count: z.number().int().optional(),
+});
+
+const ZHookAnswer = z.object({
+  event_uuid: z.string().nullable(),
+  /** Hand-ins started (or met again: a redelivery) for the contents whose directory the push changed. */
+  started: z.array(z.object({ course_content_id: z.string(), workflow_id: z.string(), duplicate: z.boolean() })),
+  /** Why nothing (more) was started: the event is not a usable push, or a content accepts no hand-ins. */
+  ignored: z.array(z.string()),
+});
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+/** Compared against when no course matches, so that an unknown project costs the same as a wrong token. */
+const DUMMY_HASH = sha256(randomUUID());
+
+function tokenMatches(given: string, storedHex: string | null): boolean {
+  const stored = storedHex && /^[0-9a-f]{64}$/.test(storedHex) ? Buffer.from(storedHex, 'hex') : DUMMY_HASH;
+  return timingSafeEqual(sha256(given), stored) && storedHex !== null;
+}
+
+const projectIdOf = (body: unknown): number | null => {
+  const b = body as { project_id?: unknown; project?: { id?: unknown } } | null;
+  const id = typeof b?.project_id === 'number' ? b.project_id : typeof b?.project?.id === 'number' ? b.project.id : null;
+  return id !== null && Number.isSafeInteger(id) && id > 0 ? id : null;
+};
+
+/** The paths a push changed; null when GitLab left commits out (it lists at most 20). */
+function changedPaths(event: z.infer<typeof ZPushEvent>): string[] | null {
+  if ((event.total_commits_count ?? event.commits.length) > event.commits.length) return null;
+  return [...new Set(event.commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]))];
+}
+
+/**
+ * GitLab project hooks of the student repositories (registered at provisioning): a push to the
+ * default branch that changes an assignment's directory hands that assignment in at the pushed
+ * commit and queues its test run.
+ */
+export const hookRoutes = [
+  route({
+    method: 'post',
+    path: '/hooks/gitlab',
+    operationId: 'gitlabHook',
+    access: HOOK_ACCESS,
+    public: true,
+    tag: 'hooks',
+    summary: 'GitLab push events of student repositories (grade on push)',
+    description:
+      'Authenticated by `X-Gitlab-Token` (the course\'s hook token, compared in constant time with its stored hash): a missing or wrong token gets 401 and nothing is stored. ' +
+      'A push to the default branch hands in, per released content whose directory it changed, the pushed commit (workflow id from project, commit and content, so a redelivery never grades twice) and answers 202. ' +
+      'Events that cannot be used (other kinds, other branches, deleted branches, no assignment changed, content closed) answer 200 with the reasons in `ignored` and are logged: GitLab disables hooks that keep failing.',
+    ownJsonBody: { limit: '10mb', description: 'A GitLab webhook event (push events are used).', schema: ZPushEvent },
+    responses: {
+      200: json('Received; nothing started (`ignored` says why).', ZHookAnswer),
+      202: json('Hand-ins started.', ZHookAnswer),
+      ...errors({ 400: 'The body is not JSON.', 401: 'No `X-Gitlab-Token`, or one that does not belong to the project\'s course.', 503: undefined }),
+    },
+    handler: async ({ req, res, deps: { db, temporal, logger, config } }) => {
+      const token = req.header('x-gitlab-token');
+      const eventUuid = req.header('x-gitlab-event-uuid') ?? null;
+      const projectId = projectIdOf(req.body);
+      // The project's student, in any course; the token must be that course's.
+      const members = projectId === null ? [] : await db.courseMember.findMany({ where: { gitlabProjectId: projectId, role: 'student' }, include: { course: true } });
+      const member = token ? members.find((m) => tokenMatches(token, m.course.gitlabHookTokenHash)) : undefined;
+      if (!token || !member) {
+        if (token && members.length === 0) tokenMatches(token, null);
+        logger.warn('gitlab hook refused', { reason: token ? 'token does not match the project\'s course' : 'no X-Gitlab-Token', projectId, eventUuid });
+        throw new HttpError(401, 'unauthorized', 'The X-Gitlab-Token does not belong to this project\'s course.');
+      }
+      const ignore = (reason: string) => {
+        logger.info('gitlab hook ignored', { reason, projectId, eventUuid, event: req.header('x-gitlab-event'), courseId: member.courseId });
+        res.status(200).json({ event_uuid: eventUuid, started: [], ignored: [reason] });
+      };
+      const parsed = ZPushEvent.safeParse(req.body);
+      if (!parsed.success) return ignore(`not a push event (${req.header('x-gitlab-event') ?? 'no X-Gitlab-Event'})`);
+      const event = parsed.data;
+      if (member.removedAt) return ignore('the repository\'s student is no longer a member of the course');
+      if (member.course.archivedAt) return ignore('the course is archived');
+      const branch = event.project.default_branch ?? 'main';
+      if (event.ref !== `refs/heads/${branch}`) return ignore(`push to ${event.ref}, not to the default branch ${branch}`);
+      if (NO_COMMIT.test(event.after)) return ignore('the branch was deleted');
+
+      const contents = await db.courseContent.findMany({
+        where: { courseId: member.courseId, archivedAt: null, exampleVersionId: { not: null }, deployment: { templateCommitSha: { not: null } } },
+        include: { exampleVersion: { include: { example: true } } },
+      });
+      const paths = changedPaths(event);
+      const touched = contents.filter((c) => {
+        const dir = `${c.directory ?? c.exampleVersion!.example.identifier}/`;
+        return paths === null || paths.some((p) => p.startsWith(dir));
+      });
+      if (touched.length === 0) return ignore('the push changed no released assignment\'s directory');
+
+      const started = [];
+      for (const content of touched) {
+        const { workflowId, existing } = await startHandIn(db, temporal, {
+          projectId: projectId!,
+          courseId: member.courseId,
+          requestId: eventUuid ?? randomUUID(),
+          courseMemberId: member.id,
+          courseContentId: content.id,
+          commit: event.after.toLowerCase(),
+          source: 'push',
+          requestedById: member.userId,
+          maxBytes: config.maxUploadBytes,
+          ...(eventUuid ? { eventUuid: eventUuid.slice(0, 100) } : {}),
+        });
+        started.push({ course_content_id: content.id, workflow_id: workflowId, duplicate: existing });
+      }
+      logger.info('gitlab push handed in', { projectId, eventUuid, commit: event.after, contents: started.map((s) => s.course_content_id), duplicates: started.filter((s) => s.duplicate).length });
+      res.status(202).json({ event_uuid: eventUuid, started, ignored: [] });
+    },
+  }),
+];
