@@ -5,7 +5,6 @@ import { ConfigError } from '@computor/config';
 import { TASK_QUEUE_TASKS, TASK_QUEUE_TESTING, TASK_QUEUES, type TTaskQueue } from '@computor/contracts';
 import { createLogger } from '@computor/logger';
 import { flag, parseArgs, UsageError } from './commands/args';
-import { runGradeCommand } from '@computor/grader';
 import { graderSettingsFrom, loadDbEnv, loadGraderEnv, loadSecretsEnv, loadSeedEnv, loadTemporalEnv, loadWorkerEnv } from './env';
 
 const USAGE = `computor <command>
@@ -20,14 +19,15 @@ const USAGE = `computor <command>
   demo --api <url> --credentials <file>
                                      drive the whole journey through a running system (scripts/run.sh)
   dev seed --out <file>              local development: seed users, write their tokens to <file>
-  grade --example <dir> --submission <dir> [--json] [--test-summary]
+  grade --example <dir> --submission <dir> [--json] [--test-summary] [--progress]
                                      grade a hand-in locally through the sandbox; exit 0 all passed,
-                                     1 not all passed, 2 invalid example, 3 infrastructure failure
+                                     1 not all passed, 2 invalid example, 3 infrastructure failure;
+                                     a line per collection on stderr with --progress or on a terminal
 
 Configuration comes from the environment (see .env.example); COMPUTOR_ENV_FILE names an env file
 to read underneath it (the local stack writes .stack/stack.env).`;
 
-const BOOLEAN_FLAGS = new Set(['json', 'admin', 'help', 'test-summary']);
+const BOOLEAN_FLAGS = new Set(['json', 'admin', 'help', 'test-summary', 'progress']);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function workerStart(argv: string[]): Promise<number> {
@@ -96,15 +96,19 @@ async function grade(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const { gradeCommand } = await import('./commands/grade');
   try {
-    return await runGradeCommand({
+    return await gradeCommand({
       example,
       submission,
       json: flag(args, 'json') === 'true',
       testSummary: flag(args, 'test-summary') === 'true',
+      // Progress goes to stderr so stdout stays the report, also when piped.
+      showProgress: flag(args, 'progress') === 'true' || process.stdout.isTTY === true,
       config: settings.config,
       signal: controller.signal,
-      write: out,
+      out,
+      progress: (line) => process.stderr.write(`${line}\n`),
     });
   } finally {
     process.off('SIGINT', onSignal);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
 import { flag, requiredFlag, UsageError, type ParsedArgs } from './args';
+import { formatDuration, formatScore } from '../format';
 
 interface Credentials {
   admin: { token: string };
@@ -178,8 +179,8 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
     const failed = (result.report?.collections ?? []).flatMap((c: { name: string; checks: Array<{ name: string; status: string }> }) =>
       c.checks.filter((k) => k.status !== 'passed').map((k) => `${c.name} / ${k.name}: ${k.status}`),
     );
-    out(`${label.padEnd(8)} score ${result.score} (${result.summary?.passed}/${result.summary?.total} checks passed)${failed.length ? `; failing: ${failed.join('; ')}` : ''}`);
+    out(`${label.padEnd(8)} score ${formatScore(result.score, result.summary)}${failed.length ? `; failing: ${failed.join('; ')}` : ''}`);
   }
-  out(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  out(`done in ${formatDuration(Date.now() - started)}`);
   return 0;
 }
