@@ -51,5 +51,4 @@ export {
   type TReferenceCache,
   type TReferenceRun,
 } from './grade/reference-cache';
-export { formatReport, runGradeCommand, type TGradeCommandOptions } from './cli';
 export { toStudentReport, toTestSummary, type TCheckResult, type TCollectionResult, type TGradingReport, type TRunOutput, type TTestSummary } from '@computor/contracts';

@@ -37,7 +37,8 @@ function operation(route: ApiRoute): RouteConfig {
     tags: [route.tag],
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
-    ...(route.public ? { security: [] } : {}),
+    // A webhook authenticates by its own header (the course's GitLab hook token), not by an API token.
+    ...(route.ownJsonBody ? { security: [{ gitlabHookToken: [] }] } : route.public ? { security: [] } : {}),
     request: {
       ...(route.params ? { params: z.object(route.params) } : {}),
       ...(route.query ? { query: route.query } : {}),
@@ -92,6 +93,7 @@ function withoutNull(parameter: Json): Json {
 export function buildOpenApiDocument(options: { version?: string; serverUrl?: string } = {}, routes: readonly ApiRoute[] = ROUTES): Json {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API token (`computor token create`).' });
+  registry.registerComponent('securitySchemes', 'gitlabHookToken', { type: 'apiKey', in: 'header', name: 'X-Gitlab-Token', description: "The course's GitLab push-hook secret, registered on each student repository's hook." });
   for (const route of routes) registry.registerPath(operation(route));
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

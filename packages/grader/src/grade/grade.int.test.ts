@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toTestSummary, ZGradingReport, ZTestSummary, type TGradingReport } from '@computor/contracts';
-import { runGradeCommand } from '../cli';
 import { loadExample } from '../example/load-example';
 import { aggregateReport } from './aggregate';
 import { gradeCollection, gradeSubmission } from './grade';
@@ -262,7 +261,7 @@ test('gradeCollection per collection plus aggregateReport gives the same verdict
   await expect(gradeCollection({ exampleDir: example, submissionDir: submission, collectionIndex: 99, config })).rejects.toThrow(RangeError);
 });
 
-test('unsupported languages are skipped, never passed; the CLI prints a table and returns an exit code', async () => {
+test('unsupported languages are skipped, never passed; a C hand-in scores what it passed; an invalid example is refused naming the field', async () => {
   const { example, submission } = makeExample(
     'octave',
     { 'meta.yaml': 'properties:\n  studentSubmissionFiles: [a.m]\n  executionBackend: {slug: itpcp.exec.mat}\n', 'test.yaml': 'properties:\n  tests:\n  - {name: v, entryPoint: a.m, tests: [{name: x}]}\n', 'a.m': 'x = 1;\n' },
@@ -272,18 +271,14 @@ test('unsupported languages are skipped, never passed; the CLI prints a table an
   expect(statuses(report)).toEqual({ 'v/x': 'skipped' });
   expect(report.passed).toBe(false);
 
-  const lines: string[] = [];
   const c = makeExample('cli', { 'meta.yaml': cMeta, 'test.yaml': cTests, 'prog.c': cReference }, { 'prog.c': cReference.replace('n * n', 'n + n') });
-  expect(await runGradeCommand({ example: c.example, submission: c.submission, config, write: (t) => lines.push(t) })).toBe(1);
-  expect(lines.join('\n')).toMatch(/FAIL {2}io \[stdout\] 0\/3/);
-  expect(lines.join('\n')).toMatch(/score: 0\.500/);
-  lines.length = 0;
-  expect(await runGradeCommand({ example: c.example, submission: c.example, json: true, config, write: (t) => lines.push(t) })).toBe(1);
-  expect(ZGradingReport.parse(JSON.parse(lines.join('\n'))).score).toBe(7 / 8);
-  lines.length = 0;
+  const wrong = await gradeSubmission({ exampleDir: c.example, submissionDir: c.submission, config });
+  expect(wrong.collections.find((k) => k.name === 'io')).toMatchObject({ status: 'failed', summary: { passed: 0, total: 3 } });
+  expect(wrong.score).toBe(0.5);
+  const reference = await gradeSubmission({ exampleDir: c.example, submissionDir: c.example, config });
+  expect(ZGradingReport.parse(JSON.parse(JSON.stringify(reference))).score).toBe(7 / 8);
   const bad = write(path.join(root, 'bad-example'), { 'meta.yaml': 'properties: {studentSubmissionFiles: [../x]}\n', 'test.yaml': 'properties: {tests: [{type: stdout}]}\n' });
-  expect(await runGradeCommand({ example: bad, submission: c.submission, config, write: (t) => lines.push(t) })).toBe(2);
-  expect(lines.join('\n')).toContain('properties.tests[0].name');
+  await expect(gradeSubmission({ exampleDir: bad, submissionDir: c.submission, config })).rejects.toMatchObject({ issues: expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining('properties.tests[0].name') })]) });
 });
 
 test('cancelling a grading stops its sandboxes promptly and rejects', async () => {
