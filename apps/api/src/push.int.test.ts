@@ -133,6 +133,8 @@ describe('grade on push', () => {
     const wrong = await request(server).post('/hooks/gitlab').set('X-Gitlab-Token', 'not-the-token').set('X-Gitlab-Event', 'Push Hook').send(body);
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('unauthorized');
+    // An id no repository of ours can have (found by the fuzzer: it was a 500).
+    expect((await request(server).post('/hooks/gitlab').set('X-Gitlab-Token', 'x').send({ ...body, project_id: 2 ** 51 })).status).toBe(401);
     expect(await deps.db.submissionArtifact.count()).toBe(before);
     expect(await deps.db.workflowRun.count({ where: { id: { contains: 'b'.repeat(40) } } })).toBe(0);
   });

@@ -41,7 +41,8 @@ function tokenMatches(given: string, storedHex: string | null): boolean {
 const projectIdOf = (body: unknown): number | null => {
   const b = body as { project_id?: unknown; project?: { id?: unknown } } | null;
   const id = typeof b?.project_id === 'number' ? b.project_id : typeof b?.project?.id === 'number' ? b.project.id : null;
-  return id !== null && Number.isSafeInteger(id) && id > 0 ? id : null;
+  // Our project ids are PostgreSQL integers: a larger one names no repository of ours.
+  return id !== null && Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647 ? id : null;
 };
 
 /** The paths a push changed; null when GitLab left commits out (it lists at most 20). */
