@@ -84,6 +84,9 @@ async function world(): Promise<World> {
   await storage.putFiles(prefix, Object.entries(exampleFiles(identifier)).map(([p, data]) => ({ path: p.slice(identifier.length + 1), data: Buffer.from(data) })));
   const version = await db.exampleVersion.create({ data: { exampleId: example.id, versionTag: '1.0', contentHash: 'h', objectPrefix: prefix, fileCount: 3, totalBytes: 10, meta: {} } });
   const released = await createContentFixture(db, { courseId: a.courseId, exampleVersionId: version.id });
+  // A deadline far ahead and one extension, so the deadline routes have something to act on.
+  await db.courseContent.update({ where: { id: released.id }, data: { dueAt: new Date('2099-01-01T00:00:00Z') } });
+  await db.deadlineExtension.create({ data: { courseContentId: released.id, courseMemberId: a.users.student!.memberId!, dueAt: new Date('2099-02-01T00:00:00Z'), createdById: a.users.lecturer!.id } });
   const unreleased = await createContentFixture(db, { courseId: a.courseId, exampleVersionId: version.id, released: false });
 
   const group = await db.submissionGroup.create({ data: { courseContentId: released.id, members: { create: { courseMemberId: a.users.student!.memberId! } } } });
@@ -150,6 +153,13 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   verifyExampleVersion: (w) => ({ method: 'post', path: `/examples/${w.example.identifier}/versions/${w.example.versionTag}/verify`, json: {} }),
   createSubmission: (w) => ({ method: 'post', path: '/submissions', fields: { course_content_id: w.releasedContentId }, file: tarGz({ 'solve.py': 'x = 1\n' }) }),
   getSubmission: (w) => ({ method: 'get', path: `/submissions/${w.artifactId}` }),
+  setDeadline: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/deadline`, json: { dueAt: '2099-01-01T00:00:00+01:00' } }),
+  removeDeadline: (w) => ({ method: 'delete', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/deadline` }),
+  getDeadline: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/deadline` }),
+  setExtension: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/extensions/${w.a.users.student!.memberId}`, json: { dueAt: '2099-03-01T00:00:00Z' } }),
+  removeExtension: (w) => ({ method: 'delete', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/extensions/${w.a.users.student!.memberId}` }),
+  setAccommodation: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/members/${w.a.users.student!.memberId}/accommodation`, json: { timeFactor: 1.5 } }),
+  reopenRepositories: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/reopen`, json: {} }),
   listContentSubmissions: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/submissions` }),
   // GitLab's push hook: API tokens do not count, only the course's X-Gitlab-Token.
   gitlabHook: () => ({ method: 'post', path: '/hooks/gitlab', json: { object_kind: 'push', project_id: 1, ref: 'refs/heads/main', after: 'a'.repeat(40), project: {}, commits: [] } }),

@@ -3,11 +3,14 @@ import { hierarchyActivities } from './gitlab/hierarchy';
 import { memberActivities } from './gitlab/members';
 import { systemActivities } from './system/check-dependencies';
 import { releaseActivities } from './release/activities';
+import { deadlineActivities } from './deadlines/activities';
 import { gradingActivities, handInActivities } from './grading';
 import { retentionActivities } from './retention/activities';
 import { workflowParamActivities } from './workflow-params';
 
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
+export type { TDeadlinePass } from './deadlines/activities';
+export { handInTimingOf, loadEffectiveDeadline } from './deadlines/effective';
 export { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan } from './grading';
 export { NON_RETRYABLE } from './failures';
 export { exampleContentHash, exampleObjectPrefix } from './examples/content-hash';
@@ -27,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...releaseActivities(deps),
     ...gradingActivities(deps),
     ...handInActivities(deps),
+    ...deadlineActivities(deps),
     ...retentionActivities(deps),
   };
 }

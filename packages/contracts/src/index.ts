@@ -6,3 +6,4 @@ export * from './api-errors';
 export * from './grading';
 export * from './workflows';
 export * from './api';
+export * from './deadlines';

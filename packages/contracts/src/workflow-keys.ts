@@ -33,6 +33,14 @@ export const gradingWorkflowIds = {
   handInRef: (memberId: string, contentId: string, requestId: string) => `hand-in-${memberId}-${contentId}-${requestId}`,
 };
 
+/** One deadline workflow per course content: locks each student's repository at their effective due time. */
+export const deadlineWorkflowIds = {
+  content: (courseContentId: string) => `deadline-${courseContentId}`,
+};
+/** Signals of the deadline workflow: the due times changed (content, extension, accommodation); staff reopen repositories. */
+export const DEADLINE_CHANGED_SIGNAL = 'deadlineChanged';
+export const DEADLINE_REOPEN_SIGNAL = 'reopen';
+
 /** Progress of a batch workflow is read with this query. */
 export const PROGRESS_QUERY = 'progress';
 

@@ -11,3 +11,4 @@ export {
 export { releaseAssignmentsWorkflow, releaseStudentTemplateWorkflow, updateStudentRepositoryWorkflow } from './release';
 export { handInCommitWorkflow, testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
 export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';
+export { contentDeadlineWorkflow } from './deadlines';

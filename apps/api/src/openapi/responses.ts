@@ -111,6 +111,11 @@ export const ZContentView = z.object({
   position: z.number(),
   directory: z.string().nullable(),
   maxTestRuns: z.number().int().nullable(),
+  /** The content's deadline (UTC); a student's own may differ (extension, accommodation): GET .../deadline. */
+  releaseAt: ZDateTime.nullable(),
+  dueAt: ZDateTime.nullable(),
+  lateUntil: ZDateTime.nullable(),
+  latePolicy: z.enum(['accept', 'reject']),
   exampleVersionId: ZId.nullable().optional().describe('staff only'),
   example: z
     .object({ id: ZId, identifier: z.string(), versionTag: z.string(), verificationStatus: ZVerificationStatus })
@@ -174,6 +179,8 @@ const artifactFields = {
   course_content_id: ZId,
   /** upload: an archive; commit: the own repository named through the API; push: a push to it. */
   source: z.enum(['upload', 'commit', 'push']),
+  /** Handed in after the student's effective due time, accepted by the content's late policy. */
+  late: z.boolean(),
   commit_sha: z.string().nullable(),
   content_hash: z.string(),
   file_count: z.number().int(),

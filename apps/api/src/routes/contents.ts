@@ -29,6 +29,10 @@ function contentView(c: TContentRow, staff = true) {
     position: c.position,
     directory: c.directory ?? c.exampleVersion?.example.identifier ?? null,
     maxTestRuns: c.maxTestRuns,
+    releaseAt: c.releaseAt,
+    dueAt: c.dueAt,
+    lateUntil: c.lateUntil,
+    latePolicy: c.latePolicy,
   };
   if (!staff) return { ...base, deployment: c.deployment ? { status: c.deployment.status, deployedAt: c.deployment.deployedAt } : null };
   return {

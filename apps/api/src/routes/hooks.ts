@@ -1,5 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { handInTimingOf } from '@computor/activities';
 import { HttpError } from '../http/errors';
 import { errors, json, route, type TAccess } from '../http/route';
 import { startHandIn } from '../services/hand-ins';
@@ -76,6 +77,7 @@ export const hookRoutes = [
       ...errors({ 400: 'The body is not JSON.', 401: 'No `X-Gitlab-Token`, or one that does not belong to the project\'s course.', 503: undefined }),
     },
     handler: async ({ req, res, deps: { db, temporal, logger, config } }) => {
+      const receivedAt = new Date();
       const token = req.header('x-gitlab-token');
       const eventUuid = req.header('x-gitlab-event-uuid') ?? null;
       const projectId = projectIdOf(req.body);
@@ -112,7 +114,14 @@ export const hookRoutes = [
       if (touched.length === 0) return ignore('the push changed no released assignment\'s directory');
 
       const started = [];
+      const ignored: string[] = [];
       for (const content of touched) {
+        // A push after the student's effective due time follows the content's late policy.
+        const timing = await handInTimingOf(db, content.id, member.id, receivedAt);
+        if (timing.refused) {
+          ignored.push(`${content.path}: ${timing.refused}`);
+          continue;
+        }
         const { workflowId, existing } = await startHandIn(db, temporal, {
           projectId: projectId!,
           courseId: member.courseId,
@@ -123,12 +132,14 @@ export const hookRoutes = [
           source: 'push',
           requestedById: member.userId,
           maxBytes: config.maxUploadBytes,
+          receivedAt: receivedAt.toISOString(),
           ...(eventUuid ? { eventUuid: eventUuid.slice(0, 100) } : {}),
         });
         started.push({ course_content_id: content.id, workflow_id: workflowId, duplicate: existing });
       }
-      logger.info('gitlab push handed in', { projectId, eventUuid, commit: event.after, contents: started.map((s) => s.course_content_id), duplicates: started.filter((s) => s.duplicate).length });
-      res.status(202).json({ event_uuid: eventUuid, started, ignored: [] });
+      if (started.length === 0) return ignore(ignored.join('; '));
+      logger.info('gitlab push handed in', { projectId, eventUuid, commit: event.after, contents: started.map((s) => s.course_content_id), duplicates: started.filter((s) => s.duplicate).length, ignored });
+      res.status(202).json({ event_uuid: eventUuid, started, ignored });
     },
   }),
 ];

@@ -2,6 +2,7 @@ import type { ApiRoute } from '../http/route';
 import { openapiRoutes } from '../openapi/routes';
 import { contentRoutes } from './contents';
 import { courseRoutes } from './courses';
+import { deadlineRoutes } from './deadlines';
 import { exampleRoutes } from './examples';
 import { healthRoutes } from './health';
 import { hookRoutes } from './hooks';
@@ -23,6 +24,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...resourceRoutes,
   ...courseRoutes,
   ...contentRoutes,
+  ...deadlineRoutes,
   ...exampleRoutes,
   ...verificationRoutes,
   ...submissionRoutes,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, lockGroupTests } from '@computor/activities';
+import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, lockGroupTests } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
   gradingStorageKeys,
@@ -65,14 +65,21 @@ async function contentForCaller(db: Db, user: AuthUser, courseContentId: string)
   return { content, role, member: member && !member.removedAt ? member : null };
 }
 
-/** The content a student hands in for, and their membership: 403/404/409 before anything is stored or started. */
+/**
+ * The content a student hands in for, their membership and whether the hand-in is late:
+ * 403/404/409 (closed, or past the due time or cut-off by the late policy) before anything is
+ * stored or started.
+ */
 async function handInTarget(db: Db, user: AuthUser, courseContentId: string) {
+  const receivedAt = new Date();
   const { content, role, member } = await contentForCaller(db, user, courseContentId);
   // In this version only students hand in, for themselves; staff test through verification.
   if (role !== 'student' || !member) throw forbidden('Only students of the course can hand in; staff verify assignments instead.');
   if (!content.exampleVersion) throw conflict('This course content has no assignment (example version) to hand in for.');
   requireOpenForWork(content);
-  return { content, member };
+  const timing = await handInTimingOf(db, content.id, member.id, receivedAt);
+  if (timing.refused) throw conflict(`Not handed in: ${timing.refused}.`, { reason: 'deadline_passed', dueAt: timing.deadline.dueAt, lateUntil: timing.deadline.lateUntil });
+  return { content, member, late: timing.late, receivedAt };
 }
 
 /** Loads an artifact the caller may see: a member of its submission group, or tutor and above in its course. */
@@ -93,12 +100,13 @@ function resultLine(r: { id: string; workflowId: string | null; status: string; 
   return { id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt, queue };
 }
 
-function artifactView(a: { id: string; submissionGroupId: string; source: string; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
+function artifactView(a: { id: string; submissionGroupId: string; source: string; late: boolean; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
   return {
     id: a.id,
     submission_group_id: a.submissionGroupId,
     course_content_id: courseContentId,
     source: a.source,
+    late: a.late,
     commit_sha: a.commitSha,
     content_hash: a.contentHash,
     file_count: a.fileCount,
@@ -135,13 +143,13 @@ export const submissionRoutes = [
         400: 'Invalid form or body, not exactly one file, a malformed or empty archive.',
         403: 'Only students of the course hand in.',
         404: 'No such course content, or not visible.',
-        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released, or (a commit) the student has no repository yet (`details.reason`). Nothing is stored.',
+        409: 'The content has no assignment to hand in for, or accepts no hand-ins: the course is archived, or the content archived or not released, the due time (late policy reject) or the cut-off passed (`deadline_passed`), or (a commit) the student has no repository yet (`details.reason`). Nothing is stored.',
         413: MULTIPART_MAX,
       }),
     },
     handler: async ({ res, deps: { db, storage, config, temporal }, user, readForm, json: commitBody }) => {
       if (commitBody) {
-        const { content, member } = await handInTarget(db, user, commitBody.course_content_id);
+        const { content, member, receivedAt } = await handInTarget(db, user, commitBody.course_content_id);
         if (!member.gitlabProjectId) throw conflict('You have no repository in this course yet: nothing to hand in from.', { reason: 'no_repository' });
         const { workflowId, existing } = await startHandIn(db, temporal, {
           projectId: member.gitlabProjectId,
@@ -154,12 +162,13 @@ export const submissionRoutes = [
           requestedById: user.id,
           test: commitBody.test,
           maxBytes: config.maxUploadBytes,
+          receivedAt: receivedAt.toISOString(),
         });
         res.status(202).json({ workflow_id: workflowId, status: existing ? 'handed_in' : 'fetching', course_content_id: content.id, commit: commitBody.commit });
         return;
       }
       const { fields: body, archive } = await readForm();
-      const { content, member } = await handInTarget(db, user, body.course_content_id);
+      const { content, member, late } = await handInTarget(db, user, body.course_content_id);
       let files: TArchiveFile[];
       try {
         files = await readArchive(archive, { maxArchiveBytes: config.maxUploadBytes });
@@ -187,6 +196,7 @@ export const submissionRoutes = [
             id: artifactId,
             submissionGroupId: group.id,
             uploadedById: user.id,
+            late,
             commitSha: body.commit_sha ?? null,
             objectPrefix: prefix,
             contentHash: exampleContentHash(stored),

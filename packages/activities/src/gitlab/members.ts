@@ -34,7 +34,7 @@ const COURSE_GROUP_ACCESS: Record<TCourseRole, number | null> = {
   student: null,
 };
 
-async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
+export async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
   const member = await deps.db.courseMember.findUnique({ where: { id: courseMemberId }, include: { user: true } });
   if (!member || member.courseId !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
   return member;
@@ -42,7 +42,7 @@ async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: 
 type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
 
 /** The member's user id on the course's GitLab instance, looked up by username once and cached. */
-async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
+export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
   const gitlabUrl = course.family.organization.gitlabUrl;
   const cached = await deps.db.gitlabIdentity.findUnique({ where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } } });
   if (cached) return cached.gitlabUserId;

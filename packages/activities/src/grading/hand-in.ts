@@ -5,6 +5,7 @@ import type { ActivityDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse } from '../gitlab/context';
+import { handInTimingOf } from '../deadlines/effective';
 import { BURST_TRANSACTION, enqueueTest, ensureSubmissionGroup, type TEnqueued } from './queue';
 
 export interface TStoredHandIn {
@@ -30,7 +31,7 @@ export function handInActivities(deps: ActivityDeps) {
      * GitLab's repository archive of the assignment's directory, validates it like an upload and
      * stores it as a submission. Idempotent per (group, commit): a repeated call answers the stored one.
      */
-    async fetchCommitHandIn(input: Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId' | 'commit' | 'source' | 'requestedById' | 'maxBytes'>): Promise<TStoredHandIn> {
+    async fetchCommitHandIn(input: Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId' | 'commit' | 'source' | 'requestedById' | 'maxBytes' | 'receivedAt'>): Promise<TStoredHandIn> {
       const member = await deps.db.courseMember.findUnique({ where: { id: input.courseMemberId }, include: { user: true, course: { include: { family: { include: { organization: true } } } } } });
       if (!member || member.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
       const content = await deps.db.courseContent.findUnique({ where: { id: input.courseContentId }, include: { exampleVersion: { include: { example: true } } } });
@@ -41,6 +42,9 @@ export function handInActivities(deps: ActivityDeps) {
       const gitlab = gitlabForCourse(deps, member.course);
       const directory = content.directory ?? content.exampleVersion.example.identifier;
 
+      // On time or late by when the push or request arrived, not by when it is fetched.
+      const timing = await handInTimingOf(deps.db, content.id, member.id, input.receivedAt ? new Date(input.receivedAt) : new Date());
+      if (timing.refused) throw nonRetryable(NON_RETRYABLE.precondition, `Not handed in: ${timing.refused}.`);
       const commit = await step(`resolve ${input.commit} in ${member.gitlabProjectPath ?? projectId}`, () => gitlab.getCommit(projectId, input.commit));
       if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
       const sha = commit.id.toLowerCase();
@@ -72,6 +76,7 @@ export function handInActivities(deps: ActivityDeps) {
             submissionGroupId: group.id,
             uploadedById: input.requestedById,
             source: input.source,
+            late: timing.late,
             commitSha: sha,
             objectPrefix: prefix,
             contentHash: exampleContentHash(data),

@@ -36,6 +36,8 @@ export const ZHandInCommitParams = z.object({
   maxBytes: z.number().int().min(1024).max(1024 * 1024 * 1024),
   /** X-Gitlab-Event-UUID of the push that started it (logs). */
   eventUuid: z.string().max(100).optional(),
+  /** When the push or request arrived (ISO 8601): the hand-in is late or on time by this, not by when it is fetched. */
+  receivedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type THandInCommitParams = z.input<typeof ZHandInCommitParams>;
 
@@ -108,3 +110,11 @@ export const ZVerificationReport = z.object({
   verifiedAt: z.string(),
 });
 export type TVerificationReport = z.infer<typeof ZVerificationReport>;
+
+export const WF_CONTENT_DEADLINE = 'contentDeadlineWorkflow';
+export const ZContentDeadlineParams = z.object({ courseContentId: ZUuid });
+export type TContentDeadlineParams = z.infer<typeof ZContentDeadlineParams>;
+/** Signal argument of `reopen`: the students whose repositories staff reopen (null: every locked one). */
+export interface TReopenSignal {
+  courseMemberIds: string[] | null;
+}

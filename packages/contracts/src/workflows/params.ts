@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZHandInCommitParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
+import { ZContentDeadlineParams, ZHandInCommitParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
 import { ZAddStudentsParams, ZCourseHierarchyParams, ZDeployHierarchyParams, ZMemberParams, ZProvisionStudentParams } from './provisioning';
 import { ZReleaseAssignmentsParams, ZReleaseStudentTemplateParams, ZUpdateStudentRepositoryParams } from './release';
 import { ZArchiveCourseParams, ZRetentionParams } from './retention';
@@ -23,6 +23,7 @@ export const WORKFLOW_PARAMS = {
   retentionCleanupWorkflow: ZRetentionParams,
   testSubmissionWorkflow: ZTestSubmissionParams,
   handInCommitWorkflow: ZHandInCommitParams,
+  contentDeadlineWorkflow: ZContentDeadlineParams,
   verifyExampleVersionWorkflow: ZVerifyExampleParams,
   systemCheckWorkflow: ZSystemCheckParams,
 } as const;

@@ -1,0 +1,26 @@
+import { effectiveDeadline, handInTiming, type TEffectiveDeadline } from '@computor/contracts';
+import type { Db } from '@computor/db';
+
+/** A student's effective deadline for a content (extension, accommodation, or the content's own). */
+export async function loadEffectiveDeadline(db: Db, courseContentId: string, courseMemberId: string): Promise<TEffectiveDeadline> {
+  const [content, member, extension] = await Promise.all([
+    db.courseContent.findUniqueOrThrow({ where: { id: courseContentId }, select: { releaseAt: true, dueAt: true, lateUntil: true, latePolicy: true } }),
+    db.courseMember.findUniqueOrThrow({ where: { id: courseMemberId }, select: { timeFactor: true } }),
+    db.deadlineExtension.findUnique({ where: { courseContentId_courseMemberId: { courseContentId, courseMemberId } } }),
+  ]);
+  return effectiveDeadline(content, member, extension);
+}
+
+/**
+ * How a hand-in received at `at` stands: on time, late (accepted, flagged), or refused with the
+ * reason. A content staff reopened after its due time takes hand-ins again, flagged late.
+ */
+export async function handInTimingOf(db: Db, courseContentId: string, courseMemberId: string, at: Date) {
+  const [deadline, state] = await Promise.all([
+    loadEffectiveDeadline(db, courseContentId, courseMemberId),
+    db.deadlineState.findUnique({ where: { courseContentId_courseMemberId: { courseContentId, courseMemberId } } }),
+  ]);
+  const timing = handInTiming(deadline, at);
+  const reopened = state?.reopenedAt && deadline.dueAt && state.dueAt.getTime() === deadline.dueAt.getTime();
+  return { deadline, ...(timing.refused && reopened ? { late: true, refused: null } : timing) };
+}
