@@ -4,6 +4,7 @@ import { contentRoutes } from './contents';
 import { courseRoutes } from './courses';
 import { deadlineRoutes } from './deadlines';
 import { exampleRoutes } from './examples';
+import { gradebookRoutes } from './gradebook';
 import { healthRoutes } from './health';
 import { hookRoutes } from './hooks';
 import { meRoutes } from './me';
@@ -25,6 +26,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...courseRoutes,
   ...contentRoutes,
   ...deadlineRoutes,
+  ...gradebookRoutes,
   ...exampleRoutes,
   ...verificationRoutes,
   ...submissionRoutes,
