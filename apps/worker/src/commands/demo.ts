@@ -110,7 +110,8 @@ async function followHandIn(api: Api, token: string, courseId: string, contentId
  * `computor demo --api <url> --credentials <file> [--examples <dir>]`: the whole journey through the
  * API of a running system (`scripts/run.sh`): course set up in GitLab, a conformance example
  * uploaded and verified, released, a student added (fork with its push hook), a correct and a
- * wrong solution pushed to the student's repository and graded on push.
+ * wrong solution pushed to the student's repository and graded on push, then the deadline, which
+ * locks the repository and records the final hand-in.
  * Safe to run again: every step reuses what exists.
  */
 export async function demoCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
@@ -159,6 +160,8 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
     out(`      repository ${fork.webUrl} (${fork.provisioning})`);
   } else out('      already a member');
 
+  // A deadline ahead (set again on every run, which reopens the assignment of an earlier run).
+  await api.call(lecturer, 'PUT', `/courses/${courseId}/contents/${content.id}/deadline`, { dueAt: new Date(Date.now() + 600_000).toISOString(), latePolicy: 'accept' });
   const repository = (await api.call(student, 'GET', '/me')).body.memberships.find((m: any) => m.courseId === courseId)?.repository;
   if (!repository) throw new Error('the student has no repository: the fork did not finish');
   const gitlab = gitlabAccess(args);
@@ -172,6 +175,21 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
     out(`      pushed ${sha.slice(0, 8)}`);
     const result = await followHandIn(api, student, courseId, content.id, sha, out);
     results.push({ label, result });
+  }
+
+  stepLine(7, 'the deadline arrives: the repository is locked, the last on-time hand-in is the final one');
+  const dueAt = new Date(Date.now() + 5_000);
+  await api.call(lecturer, 'PUT', `/courses/${courseId}/contents/${content.id}/deadline`, { dueAt: dueAt.toISOString(), latePolicy: 'accept' });
+  out(`      due at ${dueAt.toISOString()}`);
+  const lockDeadline = Date.now() + 60_000;
+  for (;;) {
+    const row = (await api.call(lecturer, 'GET', `/courses/${courseId}/contents/${content.id}/deadline`)).body.students.find((s: any) => s.username === creds.student.username);
+    if (row?.repository_locked_at) {
+      out(`      locked ${formatDuration(new Date(row.repository_locked_at).getTime() - dueAt.getTime())} after the due time; final hand-in ${String(row.final_submission_id).slice(0, 8)}`);
+      break;
+    }
+    if (Date.now() > lockDeadline) throw new Error('the repository was not locked within 60 s of its due time');
+    await new Promise((r) => setTimeout(r, 500));
   }
 
   out('');
