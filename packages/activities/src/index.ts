@@ -4,14 +4,14 @@ import { memberActivities } from './gitlab/members';
 import { systemActivities } from './system/check-dependencies';
 import { releaseActivities } from './release/activities';
 import { deadlineActivities } from './deadlines/activities';
-import { gradingActivities, handInActivities } from './grading';
+import { gradingActivities, handInActivities, regradeActivities } from './grading';
 import { retentionActivities } from './retention/activities';
 import { workflowParamActivities } from './workflow-params';
 
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
 export type { TDeadlinePass } from './deadlines/activities';
 export { handInTimingOf, loadEffectiveDeadline } from './deadlines/effective';
-export { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan } from './grading';
+export { BURST_TRANSACTION, COUNTED_RESULT, currentResult, ensureSubmissionGroup, STUDENT_VISIBLE_RESULT, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan } from './grading';
 export { NON_RETRYABLE } from './failures';
 export { exampleContentHash, exampleObjectPrefix } from './examples/content-hash';
 export { computeStudentView, type TStudentViewProperties, type TViewFile } from './examples/student-view';
@@ -31,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...gradingActivities(deps),
     ...handInActivities(deps),
     ...deadlineActivities(deps),
+    ...regradeActivities(deps),
     ...retentionActivities(deps),
   };
 }

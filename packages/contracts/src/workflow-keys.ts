@@ -31,7 +31,14 @@ export const gradingWorkflowIds = {
   handIn: (projectId: number, sha: string, contentId: string) => `hand-in-${projectId}-${sha.toLowerCase()}-${contentId}`,
   /** A hand-in of a branch or an abbreviated commit id (resolved by the worker; the stored hand-in is unique per commit). */
   handInRef: (memberId: string, contentId: string, requestId: string) => `hand-in-${memberId}-${contentId}-${requestId}`,
+  regrade: (regradeId: string) => `regrade-${regradeId}`,
 };
+
+/**
+ * Temporal task priorities (1 = first, default 3): regrades queue behind first-time hand-ins, so a
+ * student handing in during a regrade waits for running tests only.
+ */
+export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
 
 /** One deadline workflow per course content: locks each student's repository at their effective due time. */
 export const deadlineWorkflowIds = {

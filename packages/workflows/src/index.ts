@@ -12,3 +12,4 @@ export { releaseAssignmentsWorkflow, releaseStudentTemplateWorkflow, updateStude
 export { handInCommitWorkflow, testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
 export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';
 export { contentDeadlineWorkflow } from './deadlines';
+export { regradeWorkflow } from './regrade';

@@ -8,6 +8,7 @@ import { gradebookRoutes } from './gradebook';
 import { healthRoutes } from './health';
 import { hookRoutes } from './hooks';
 import { meRoutes } from './me';
+import { regradeRoutes } from './regrades';
 import { resourceRoutes } from './resources';
 import { resultRoutes } from './results';
 import { submissionRoutes } from './submissions';
@@ -31,6 +32,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...verificationRoutes,
   ...submissionRoutes,
   ...resultRoutes,
+  ...regradeRoutes,
   ...workflowRoutes,
   ...hookRoutes,
 ];

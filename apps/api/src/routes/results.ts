@@ -26,13 +26,15 @@ export const resultRoutes = [
     query: ZResultQuery,
     responses: { 200: json('The result.', ZResultBody), ...errors({ 400: 'Invalid query.', 404: undefined }) },
     handler: async ({ res, deps: { db, storage }, user, params: { id }, query: { view } }) => {
-      const result = await db.result.findUnique({ where: { id } });
+      const result = await db.result.findUnique({ where: { id }, include: { regrade: true } });
       if (!result) throw notFound('Result');
       // Visibility follows the artifact's (same group, same course); a 404 never reveals existence.
       const { role } = await visibleArtifact(db, user, result.artifactId).catch(() => {
         throw notFound('Result');
       });
       const staff = role !== null && roleSatisfies(role, 'tutor');
+      // A regrade's results stay staff-only until it is published.
+      if (!staff && result.regrade && result.regrade.status !== 'published') throw notFound('Result');
       const stored = result.status === 'completed' && result.reportKey && !result.purgedAt ? await storage.getJson<TGradingReport>(result.reportKey) : null;
       const report = stored && !staff ? toStudentReport(stored) : stored;
       const base = {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, lockGroupTests } from '@computor/activities';
+import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, lockGroupTests, STUDENT_VISIBLE_RESULT } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
   gradingStorageKeys,
@@ -221,8 +221,10 @@ export const submissionRoutes = [
     params: { id: uuidParam('Submission') },
     responses: { 200: json('The submission.', ZSubmissionBody), ...errors({ 404: undefined }) },
     handler: async ({ res, deps: { db, storage }, user, params }) => {
-      const { artifact } = await visibleArtifact(db, user, params.id);
-      const results = await db.result.findMany({ where: { artifactId: artifact.id }, orderBy: { createdAt: 'asc' } });
+      const { artifact, role } = await visibleArtifact(db, user, params.id);
+      const staff = role !== null && roleSatisfies(role, 'tutor');
+      // A regrade's results stay staff-only until it is published.
+      const results = await db.result.findMany({ where: { artifactId: artifact.id, ...(staff ? {} : STUDENT_VISIBLE_RESULT) }, orderBy: { createdAt: 'asc' } });
       const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
       const queue = await queueViews(db, results);
       res.json({
@@ -314,7 +316,7 @@ export const submissionRoutes = [
       const staff = roleSatisfies(role, 'tutor');
       const artifacts = await db.submissionArtifact.findMany({
         where: { submissionGroup: { courseContentId: content.id, ...(staff ? {} : { members: { some: { courseMember: { userId: user.id, removedAt: null } } } }) } },
-        include: { results: { orderBy: { createdAt: 'asc' } } },
+        include: { results: { where: staff ? {} : STUDENT_VISIBLE_RESULT, orderBy: { createdAt: 'asc' } } },
         orderBy: { createdAt: 'desc' },
         take: 200,
       });

@@ -29,3 +29,12 @@ export type TResultQuery = z.infer<typeof ZResultQuery>;
 
 /** `POST /examples/:id/versions/:version/verify` takes no body options yet; unknown keys are refused. */
 export const ZVerifyExampleBody = z.strictObject({});
+
+/** `POST /courses/:id/contents/:contentId/regrades`. */
+export const ZStartRegradeBody = z.strictObject({
+  /** rescore: keep the stored verdicts where the example version is unchanged, run where it changed; rerun: run every hand-in again. */
+  mode: z.enum(['rescore', 'rerun']),
+  /** final: each student's final hand-in (the deadline's, else the last on-time one); latest: the newest. */
+  of: z.enum(['final', 'latest']).default('final'),
+});
+export type TStartRegradeBody = z.infer<typeof ZStartRegradeBody>;

@@ -118,3 +118,14 @@ export type TContentDeadlineParams = z.infer<typeof ZContentDeadlineParams>;
 export interface TReopenSignal {
   courseMemberIds: string[] | null;
 }
+
+export const WF_REGRADE = 'regradeWorkflow';
+export const ZRegradeParams = z.object({ regradeId: ZUuid });
+export type TRegradeParams = z.infer<typeof ZRegradeParams>;
+/** Progress of a regrade (query `progress`, and the Regrade row). */
+export interface TRegradeProgress {
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+}

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZContentDeadlineParams, ZHandInCommitParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
+import { ZContentDeadlineParams, ZHandInCommitParams, ZRegradeParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
 import { ZAddStudentsParams, ZCourseHierarchyParams, ZDeployHierarchyParams, ZMemberParams, ZProvisionStudentParams } from './provisioning';
 import { ZReleaseAssignmentsParams, ZReleaseStudentTemplateParams, ZUpdateStudentRepositoryParams } from './release';
 import { ZArchiveCourseParams, ZRetentionParams } from './retention';
@@ -24,6 +24,7 @@ export const WORKFLOW_PARAMS = {
   testSubmissionWorkflow: ZTestSubmissionParams,
   handInCommitWorkflow: ZHandInCommitParams,
   contentDeadlineWorkflow: ZContentDeadlineParams,
+  regradeWorkflow: ZRegradeParams,
   verifyExampleVersionWorkflow: ZVerifyExampleParams,
   systemCheckWorkflow: ZSystemCheckParams,
 } as const;

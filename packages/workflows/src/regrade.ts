@@ -1,0 +1,66 @@
+import type { Activities } from '@computor/activities';
+import type { TRegradeParams, TRegradeProgress } from '@computor/contracts';
+import { GRADING_PRIORITY, PROGRESS_QUERY, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
+import { CancellationScope, defineQuery, executeChild, isCancellation, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { testSubmissionWorkflow } from './grading';
+import { forEachBounded, rootCause, validParams } from './steps';
+
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['NotFound', 'InvalidInput'] } });
+
+export const regradeProgressQuery = defineQuery<TRegradeProgress>(PROGRESS_QUERY);
+
+/**
+ * Hand-ins of a regrade queued at once. With the regrade's lower Temporal priority, a first-time
+ * hand-in overtakes every queued regrade run; this bound keeps the queue short besides.
+ */
+const IN_FLIGHT = 2;
+
+/**
+ * Regrades one content (the Regrade row made by the API): each student's final or latest hand-in
+ * is rescored (its stored verdicts, when the example version is unchanged) or run again as a child
+ * `testSubmissionWorkflow` at a lower priority than first-time hand-ins. The results stay
+ * staff-only: the regrade ends in `preview`, and staff publish or discard it. Cancellable: the
+ * running children are cancelled and the regrade is `cancelled`.
+ */
+export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeProgress> {
+  const { regradeId } = await validParams('regradeWorkflow', params);
+  const progress: TRegradeProgress = { total: 0, done: 0, failed: 0, running: 0 };
+  setHandler(regradeProgressQuery, () => progress);
+  try {
+    const targets = await local.listRegradeTargets({ regradeId });
+    progress.total = targets.length;
+    await forEachBounded(targets, IN_FLIGHT, async (artifactId) => {
+      progress.running++;
+      let ok = false;
+      try {
+        const item = await local.createRegradeResult({ regradeId, artifactId });
+        if (item.workflowId) {
+          await executeChild(testSubmissionWorkflow, {
+            workflowId: item.workflowId,
+            taskQueue: TASK_QUEUE_TESTING,
+            args: [{ resultId: item.resultId }],
+            priority: { priorityKey: GRADING_PRIORITY.regrade },
+          });
+        }
+        ok = true;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // One hand-in that cannot be graded does not stop the regrade: it is counted and shown.
+      } finally {
+        progress.running--;
+        if (ok) progress.done++;
+        else {
+          progress.done++;
+          progress.failed++;
+        }
+        await CancellationScope.nonCancellable(() => local.regradeItemDone({ regradeId, ok }));
+      }
+    });
+    await local.closeRegrade({ regradeId, status: 'preview' });
+    return progress;
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    await CancellationScope.nonCancellable(() => local.closeRegrade({ regradeId, status: cancelled ? 'cancelled' : 'failed', message: cancelled ? 'The regrade was cancelled.' : rootCause(error).message }));
+    throw error;
+  }
+}
