@@ -167,4 +167,17 @@ describe('regrades', () => {
     expect(doneWhenFirstFinished).toBeLessThanOrEqual(5);
     expect(await under()).toBe(10);
   });
+
+  it('is cancelled through the workflow: the regrade says so and its unfinished runs end cancelled', async () => {
+    const { contentId } = await contentWith(false, 10);
+    const { regrade_id, workflow_id } = await regrade(contentId, { mode: 'rerun' });
+    const cancel = await request(app).post(`/workflows/${workflow_id}/cancel`).set(lecturer());
+    expect(cancel.status).toBe(202);
+    await expect(client.workflow.getHandle(workflow_id).result()).rejects.toThrow();
+    const row = await deps.db.regrade.findUniqueOrThrow({ where: { id: regrade_id } });
+    expect(row.status).toBe('cancelled');
+    expect(row.done).toBeLessThan(10);
+    expect(await deps.db.result.count({ where: { regradeId: regrade_id, status: { in: ['pending', 'running'] } } })).toBe(0);
+    expect((await request(app).post(`/regrades/${regrade_id}/publish`).set(lecturer())).status).toBe(409);
+  });
 });
