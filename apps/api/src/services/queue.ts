@@ -20,7 +20,8 @@ const STATE: Record<string, TQueueView['state']> = { pending: 'queued', running:
 
 /**
  * Where each result stands. A queued result's position counts the queued results ahead of it (by
- * queue time; a result that superseded an older one has the older one's time); the estimate is
+ * queue time; a result that superseded an older one has the older one's time; regrade runs queue
+ * behind hand-ins by their Temporal priority, so they are not counted); the estimate is
  * ceil(position / runs at once) x the mean duration of the last completed runs.
  */
 export async function queueViews(db: Db, rows: readonly TRow[]): Promise<Map<string, TQueueView>> {
@@ -42,7 +43,7 @@ export async function queueViews(db: Db, rows: readonly TRow[]): Promise<Map<str
     if (r.status === 'pending') {
       const [ahead] = await db.$queryRaw<Array<{ n: bigint }>>`
         SELECT count(*) AS n FROM results
-        WHERE status = 'pending' AND workflow_id IS NOT NULL AND (queued_at, id) < (${r.queuedAt}, ${r.id}::uuid)`;
+        WHERE status = 'pending' AND workflow_id IS NOT NULL AND regrade_id IS NULL AND (queued_at, id) < (${r.queuedAt}, ${r.id}::uuid)`;
       position = Number(ahead?.n ?? 0) + 1;
     }
     out.set(r.id, {
