@@ -160,6 +160,7 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   removeExtension: (w) => ({ method: 'delete', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/extensions/${w.a.users.student!.memberId}` }),
   setAccommodation: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/members/${w.a.users.student!.memberId}/accommodation`, json: { timeFactor: 1.5 } }),
   reopenRepositories: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/reopen`, json: {} }),
+  getGradebook: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/gradebook?format=csv` }),
   listContentSubmissions: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/submissions` }),
   // GitLab's push hook: API tokens do not count, only the course's X-Gitlab-Token.
   gitlabHook: () => ({ method: 'post', path: '/hooks/gitlab', json: { object_kind: 'push', project_id: 1, ref: 'refs/heads/main', after: 'a'.repeat(40), project: {}, commits: [] } }),
