@@ -103,7 +103,9 @@ async function cellsOf(db: Db, memberIds: string[], contentIds: string[]): Promi
       LEFT JOIN LATERAL (
         SELECT res.score FROM results res
          WHERE res.artifact_id = f.final_id AND res.status = 'completed'
-         ORDER BY res.created_at DESC, res.id DESC LIMIT 1
+           -- A regrade counts once it is published; a preview is not a grade.
+           AND (res.regrade_id IS NULL OR EXISTS (SELECT 1 FROM regrades g WHERE g.id = res.regrade_id AND g.status = 'published'))
+         ORDER BY res.finished_at DESC NULLS LAST, res.created_at DESC, res.id DESC LIMIT 1
       ) r ON true`;
 }
 
