@@ -59,6 +59,8 @@ interface World {
   newUserId: string;
   runningWorkflowId: string;
   closedWorkflowId: string;
+  /** A regrade in preview. */
+  regradeId: string;
 }
 
 async function probeWorkflow(courseId: string, requestedById: string, closed: boolean): Promise<string> {
@@ -110,6 +112,7 @@ async function world(): Promise<World> {
     artifactId: artifact.id,
     resultId: result.id,
     newUserId: newUser.id,
+    regradeId: (await db.regrade.create({ data: { courseContentId: released.id, mode: 'rerun', target: 'final', status: 'preview', workflowId: uniq('matrix-regrade-'), createdById: lecturer.id } })).id,
     runningWorkflowId: await probeWorkflow(a.courseId, lecturer.id, false),
     closedWorkflowId: await probeWorkflow(a.courseId, lecturer.id, true),
   };
@@ -160,6 +163,10 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   removeExtension: (w) => ({ method: 'delete', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/extensions/${w.a.users.student!.memberId}` }),
   setAccommodation: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/members/${w.a.users.student!.memberId}/accommodation`, json: { timeFactor: 1.5 } }),
   reopenRepositories: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/reopen`, json: {} }),
+  startRegrade: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.unreleasedContentId}/regrades`, json: { mode: 'rerun' } }),
+  getRegrade: (w) => ({ method: 'get', path: `/regrades/${w.regradeId}` }),
+  publishRegrade: (w) => ({ method: 'post', path: `/regrades/${w.regradeId}/publish` }),
+  discardRegrade: (w) => ({ method: 'post', path: `/regrades/${w.regradeId}/discard` }),
   getGradebook: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/gradebook?format=csv` }),
   listContentSubmissions: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/submissions` }),
   // GitLab's push hook: API tokens do not count, only the course's X-Gitlab-Token.
