@@ -21,6 +21,7 @@ const LAMBDA = path.resolve(ROOT, '../shared/conformance/computor-examples/itpcp
 
 /* global fetch */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const SINGLE_ROUNDS = 3;
 
 async function until(what, probe, timeoutMs = 600_000) {
   const end = Date.now() + timeoutMs;
@@ -123,6 +124,23 @@ async function main() {
     const uploadWallMs = Date.now() - uploadStarted;
     const uploadLatencies = uploads.map((u) => uploadRows.get(u.resultId).finishedAt.getTime() - u.requestedAt);
 
+    // One at a time (nothing queued): what the push path (hook, fetch through GitLab, store) adds.
+    process.stderr.write(`single hand-ins: ${SINGLE_ROUNDS} pushes and ${SINGLE_ROUNDS} uploads, nothing queued\n`);
+    const singlePush = [];
+    const singleUpload = [];
+    for (let round = 0; round < SINGLE_ROUNDS; round++) {
+      const s = students[round % students.length];
+      const sha = await commit(s, `${solution}\n# single ${round}\n`);
+      const row = await until('the single push graded', async () => graded(await resultOf(sha)));
+      const d = gitlab.deliveries().find((x) => x.after === sha);
+      singlePush.push(row.finishedAt.getTime() - new Date(d.startedAt).getTime());
+      const requestedAt = Date.now();
+      const a = await upload(base, s.token, contentId, zlib.gzipSync(writeTar([{ name: 'lambda.py', data: Buffer.from(`${solution}\n# single upload ${round}\n`) }])));
+      const t = await api(base, s.token, 'POST', `/submissions/${a.id}/test`);
+      const up = await until('the single upload graded', async () => graded(await db.result.findUnique({ where: { id: t.result_id } })));
+      singleUpload.push(up.finishedAt.getTime() - requestedAt);
+    }
+
     const notCompleted = [...pushRows, ...uploadRows.values()].filter((r) => r.status !== 'completed').length;
     const figures = {
       students: o.students,
@@ -136,6 +154,8 @@ async function main() {
     const details = {
       gitlab_latency_ms: o.latencyMs,
       hook_delivery_delay_p95_ms: percentile(deliveryDelays, 95),
+      single_push_p50_ms: percentile(singlePush, 50),
+      single_upload_p50_ms: percentile(singleUpload, 50),
       not_completed: notCompleted,
       passed: [...pushRows, ...uploadRows.values()].filter((r) => r.score === 1).length,
       cpus: os.availableParallelism(),
