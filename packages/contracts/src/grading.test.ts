@@ -1,4 +1,4 @@
-import { PLAIN_INFRA_MESSAGE, toStudentReport, toTestSummary, ZGradingReport, type TCollectionResult, type TGradingReport } from './grading';
+import { PLAIN_INFRA_MESSAGE, storedTallies, studentSees, studentTotals, tallyByVisibility, toStudentReport, toTestSummary, ZGradingReport, type TCollectionResult, type TGradingReport } from './grading';
 
 const summary = { total: 2, passed: 0, failed: 2, skipped: 0 };
 
@@ -77,5 +77,82 @@ describe('toStudentReport', () => {
     const stored = report(collection('never'));
     expect(JSON.stringify(stored)).toContain('424242');
     expect(toTestSummary(stored).tests[0]?.tests[0]?.details).toBe('expected: 424242; actual: 1');
+  });
+});
+
+describe('toStudentReport: collection visibility', () => {
+  const passing = (name: string, visibility: TCollectionResult['visibility'], checks: number, passed: number): TCollectionResult => ({
+    name,
+    type: 'variable',
+    status: passed === checks ? 'passed' : 'failed',
+    message: `${passed} of ${checks} checks passed`,
+    publicMessage: `${passed} of ${checks} checks passed`,
+    expectedVisibility: 'never',
+    ...(visibility ? { visibility } : {}),
+    checks: Array.from({ length: checks }, (_, i) => ({ name: `${name}-${i}`, status: i < passed ? ('passed' as const) : ('failed' as const), message: 'm', durationMs: 0 })),
+    summary: { total: checks, passed, failed: checks - passed, skipped: 0 },
+    durationMs: 1,
+  });
+  // Stored: 2/2 always, 1/3 afterDue, 0/4 never: 3 of 9 passed overall.
+  const stored = () =>
+    ZGradingReport.parse({
+      ...report(),
+      collections: [passing('Checks', 'always', 2, 2), passing('Later', 'afterDue', 3, 1), passing('Staff', 'never', 4, 0)],
+      summary: { total: 9, passed: 3, failed: 6, skipped: 0 },
+      collectionSummary: { total: 3, passed: 1, failed: 2, skipped: 0 },
+      score: 3 / 9,
+    });
+
+  test('before the due time: only `always` collections, score over them, the rest counted in `hidden`', () => {
+    const view = toStudentReport(stored(), { afterDue: false });
+    expect(view.collections.map((c) => [c.name, c.visibility])).toEqual([['Checks', 'always']]);
+    expect(view).toMatchObject({ summary: { total: 2, passed: 2, failed: 0, skipped: 0 }, collectionSummary: { total: 1, passed: 1, failed: 0, skipped: 0 }, score: 1, passed: true });
+    expect(view.hidden).toEqual({ afterDue: 3, never: 4, message: expect.stringContaining('3 checks will be graded and shown after the due time') });
+    expect(view.hidden?.message).toContain('4 checks are for the course staff only and not part of this score');
+    expect(JSON.stringify(view)).not.toContain('Staff');
+    expect(JSON.stringify(toTestSummary(view))).not.toContain('Later');
+    expect(toTestSummary(view).resultMessage).toBe('All tests passed');
+    expect(ZGradingReport.safeParse(view).success).toBe(true);
+  });
+
+  test('the default is before the due time', () => {
+    expect(toStudentReport(stored()).collections.map((c) => c.name)).toEqual(['Checks']);
+  });
+
+  test('after the due time: `always` and `afterDue`; `never` is never shown nor scored', () => {
+    const view = toStudentReport(stored(), { afterDue: true });
+    expect(view.collections.map((c) => c.name)).toEqual(['Checks', 'Later']);
+    expect(view).toMatchObject({ summary: { total: 5, passed: 3, failed: 2, skipped: 0 }, collectionSummary: { total: 2, passed: 1, failed: 1, skipped: 0 }, score: 3 / 5, passed: false });
+    expect(view.hidden).toEqual({ afterDue: 0, never: 4, message: '4 checks are for the course staff only and not part of this score.' });
+  });
+
+  test('reports without the setting read as `always`: nothing hidden, the stored score', () => {
+    const old = stored();
+    old.collections = old.collections.map(({ visibility: _v, ...c }) => c);
+    const view = toStudentReport(old, { afterDue: false });
+    expect(view.collections).toHaveLength(3);
+    expect(view).toMatchObject({ summary: old.summary, score: old.score, passed: false, hidden: { afterDue: 0, never: 0 } });
+    expect(view.hidden?.message).toBeUndefined();
+  });
+
+  test('checks left out of the score (scored: false) stay out of the student score', () => {
+    const r = stored();
+    r.collections[0]!.checks[1] = { name: 'julia', status: 'skipped', message: 'no runtime', scored: false, durationMs: 0 };
+    expect(toStudentReport(r).score).toBe(1);
+  });
+});
+
+describe('studentTotals (list views, from the tallies stored with a result)', () => {
+  test('match the student report of the same collections', () => {
+    const tallies = tallyByVisibility(report(collection('never')).collections);
+    expect(tallies.always).toEqual({ total: 2, passed: 0, failed: 2, skipped: 0, scored: 2 });
+    const t = { ...tallies, afterDue: { total: 1, passed: 1, failed: 0, skipped: 0, scored: 1 } };
+    expect(studentTotals(t, false)).toEqual({ summary: { total: 2, passed: 0, failed: 2, skipped: 0 }, score: 0, passed: false, hidden: { afterDue: 1, never: 0, message: '1 check will be graded and shown after the due time and count in the score then.' } });
+    expect(studentTotals(t, true)).toMatchObject({ summary: { total: 3, passed: 1, failed: 2, skipped: 0 }, score: 1 / 3, hidden: { afterDue: 0, never: 0 } });
+    expect(storedTallies({ summary: {}, byVisibility: t })).toEqual(t);
+    expect(storedTallies({ summary: {} })).toBeUndefined();
+    expect(storedTallies(null)).toBeUndefined();
+    expect(studentSees('never', true)).toBe(false);
+    expect(studentSees(undefined, false)).toBe(true);
   });
 });

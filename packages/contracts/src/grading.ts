@@ -86,6 +86,16 @@ export const EXPECTED_VISIBILITIES = ['always', 'never'] as const;
 export const ZExpectedVisibility = z.enum(EXPECTED_VISIBILITIES);
 export type TExpectedVisibility = z.infer<typeof ZExpectedVisibility>;
 
+/**
+ * Whether students see a collection at all, set per example in meta.yaml `executionBackend.settings`
+ * (`visibility`, `visibilityByCollection`): `always` (the default), `afterDue` (once the student's
+ * effective due time has passed; without a due time like `always`), `never` (staff only, and not in
+ * the score students see). Staff of the course always see every collection.
+ */
+export const COLLECTION_VISIBILITIES = ['always', 'afterDue', 'never'] as const;
+export const ZCollectionVisibility = z.enum(COLLECTION_VISIBILITIES);
+export type TCollectionVisibility = z.infer<typeof ZCollectionVisibility>;
+
 export const ZCollectionResult = z.object({
   name: z.string(),
   /** Collection type from test.yaml (`variable`, `stdout`, `structural`, ...). */
@@ -96,6 +106,8 @@ export const ZCollectionResult = z.object({
   publicMessage: z.string().optional(),
   /** What students may see of expected values; absent (reports before it existed) reads as `never`. */
   expectedVisibility: ZExpectedVisibility.optional(),
+  /** Whether students see the collection (see ZCollectionVisibility); absent (reports before it existed) reads as `always`. */
+  visibility: ZCollectionVisibility.optional(),
   checks: z.array(ZCheckResult),
   summary: ZSummary,
   /** The student run that the checks were evaluated on, when the collection runs code. */
@@ -133,6 +145,26 @@ export const ZGradingEnvironment = z.object({
 });
 export type TGradingEnvironment = z.infer<typeof ZGradingEnvironment>;
 
+/** Checks of one visibility: the counts of ZSummary and `scored`, the checks that count in the score. */
+export const ZVisibilityTally = ZSummary.extend({ scored: z.number().int().nonnegative() });
+export type TVisibilityTally = z.infer<typeof ZVisibilityTally>;
+
+/** Per visibility, what its collections' checks did; stored with each result so that list views need no report. */
+export const ZVisibilityTallies = z.object({ always: ZVisibilityTally, afterDue: ZVisibilityTally, never: ZVisibilityTally });
+export type TVisibilityTallies = z.infer<typeof ZVisibilityTallies>;
+
+/**
+ * What a student's view leaves out (checks, not collections): `afterDue`, checks graded and shown
+ * after the student's due time (0 once it passed); `never`, checks for the course staff only, never
+ * in the student's score. `message` says so in words when anything is left out.
+ */
+export const ZHiddenChecks = z.object({
+  afterDue: z.number().int().nonnegative(),
+  never: z.number().int().nonnegative(),
+  message: z.string().optional(),
+});
+export type THiddenChecks = z.infer<typeof ZHiddenChecks>;
+
 export const ZGradingReport = z.object({
   schemaVersion: z.literal(GRADING_REPORT_SCHEMA_VERSION),
   /** `infra_error` when the grader could not produce a trustworthy result (retry later). */
@@ -153,6 +185,8 @@ export const ZGradingReport = z.object({
   passed: z.boolean(),
   durationMs: z.number().nonnegative(),
   environment: ZGradingEnvironment,
+  /** Students' view only: the checks it leaves out (summary, collectionSummary, score and passed count the rest). */
+  hidden: ZHiddenChecks.optional(),
 });
 export type TGradingReport = z.infer<typeof ZGradingReport>;
 
@@ -261,6 +295,11 @@ function summaryResult(summary: TSummary): z.infer<typeof ZSummaryResult> {
   return 'FAILED';
 }
 
+/** The one-line outcome of a summary ("All tests passed", "3 of 5 tests passed"), as stored with a result. */
+export function resultMessage(summary: TSummary): string {
+  return summaryResult(summary) === 'PASSED' ? 'All tests passed' : `${summary.passed} of ${summary.total} tests passed`;
+}
+
 /** Converts a grading report to the Computor-compatible `testSummary.json` view. Pure. */
 export function toTestSummary(report: TGradingReport): TTestSummary {
   const tests = report.collections.map((collection): TTestSummaryCollection => ({
@@ -292,7 +331,7 @@ export function toTestSummary(report: TGradingReport): TTestSummary {
     result,
     summary: report.summary,
     statusMessage: report.status === 'completed' ? 'Grading completed' : 'Grading failed for infrastructure reasons',
-    resultMessage: result === 'PASSED' ? 'All tests passed' : `${report.summary.passed} of ${report.summary.total} tests passed`,
+    resultMessage: resultMessage(report.summary),
     duration: report.durationMs / 1000,
     environment: report.environment,
     properties: { score: report.score, scoreBasis: 'checks', collectionSummary: report.collectionSummary },
@@ -340,6 +379,7 @@ function studentCollection(collection: TCollectionResult): TCollectionResult {
     status: collection.status,
     message: full ? collection.message : (collection.publicMessage ?? plainMessage(collection.status)),
     expectedVisibility: collection.expectedVisibility ?? 'never',
+    visibility: collection.visibility ?? 'always',
     checks: collection.checks.map((check) => studentCheck(check, showExpected)),
     summary: collection.summary,
     ...(collection.output !== undefined ? { output: collection.output } : {}),
@@ -347,23 +387,107 @@ function studentCollection(collection: TCollectionResult): TCollectionResult {
   };
 }
 
+const emptyTally = (): TVisibilityTally => ({ total: 0, passed: 0, failed: 0, skipped: 0, scored: 0 });
+
+/** Per visibility, the checks of the report's collections (a collection without the setting counts as `always`). Pure. */
+export function tallyByVisibility(collections: readonly TCollectionResult[]): TVisibilityTallies {
+  const tallies: TVisibilityTallies = { always: emptyTally(), afterDue: emptyTally(), never: emptyTally() };
+  for (const collection of collections) {
+    const tally = tallies[collection.visibility ?? 'always'];
+    for (const check of collection.checks) {
+      tally.total += 1;
+      if (check.status === 'passed') tally.passed += 1;
+      else if (check.status === 'skipped') tally.skipped += 1;
+      else tally.failed += 1;
+      if (check.scored !== false) tally.scored += 1;
+    }
+  }
+  return tallies;
+}
+
+/** Whether a student sees collections of this visibility; `afterDue`: whether their effective due time has passed (or there is none). */
+export function studentSees(visibility: TCollectionVisibility | undefined, afterDue: boolean): boolean {
+  const v = visibility ?? 'always';
+  return v === 'always' || (v === 'afterDue' && afterDue);
+}
+
+export interface TStudentTotals {
+  summary: TSummary;
+  score: number;
+  passed: boolean;
+  hidden: THiddenChecks;
+}
+
+function hiddenMessage(afterDue: number, never: number): string | undefined {
+  const checks = (n: number) => `${n} ${n === 1 ? 'check' : 'checks'}`;
+  const parts = [
+    afterDue > 0 ? `${checks(afterDue)} will be graded and shown after the due time and count in the score then` : undefined,
+    never > 0 ? `${checks(never)} ${never === 1 ? 'is' : 'are'} for the course staff only and not part of this score` : undefined,
+  ].filter(Boolean);
+  return parts.length > 0 ? `${parts.join('; ')}.` : undefined;
+}
+
 /**
- * The report as a student of the course may see it: per check its name, status, own value and a
- * message; the expected value (field and message) only where the collection's `expectedVisibility`
- * is `always`; never internal detail. Built from an allowlist, so a field added to the stored
- * report stays staff-only until it is added here. Staff read the stored report unchanged. Pure.
+ * The summary, score and passed a student sees: over the `always` checks, and the `afterDue` ones
+ * once `afterDue` holds; never over `never` checks. Score and passed are defined as in the report
+ * (passed / scored checks; every check passed, at least one). Pure.
  */
-export function toStudentReport(report: TGradingReport): TGradingReport {
+export function studentTotals(tallies: TVisibilityTallies, afterDue: boolean): TStudentTotals {
+  const shown = afterDue ? [tallies.always, tallies.afterDue] : [tallies.always];
+  const sum = (key: keyof TVisibilityTally) => shown.reduce((n, t) => n + t[key], 0);
+  const summary: TSummary = { total: sum('total'), passed: sum('passed'), failed: sum('failed'), skipped: sum('skipped') };
+  const scored = sum('scored');
+  const hiddenAfterDue = afterDue ? 0 : tallies.afterDue.total;
+  const message = hiddenMessage(hiddenAfterDue, tallies.never.total);
+  return {
+    summary,
+    score: scored > 0 ? summary.passed / scored : 0,
+    passed: summary.total > 0 && summary.passed === summary.total,
+    hidden: { afterDue: hiddenAfterDue, never: tallies.never.total, ...(message !== undefined ? { message } : {}) },
+  };
+}
+
+/** The tallies stored with a result (`byVisibility` of its `summary` JSON); undefined for results stored before them (read them as all `always`). */
+export function storedTallies(summary: unknown): TVisibilityTallies | undefined {
+  const parsed = ZVisibilityTallies.safeParse((summary as { byVisibility?: unknown } | null)?.byVisibility);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export interface TStudentReportOptions {
+  /** The student's effective due time has passed, or the content has none: `afterDue` collections are shown. Default false. */
+  afterDue?: boolean;
+}
+
+/**
+ * The report as a student of the course may see it: only the collections their visibility shows
+ * them (`always`; `afterDue` once `options.afterDue`; never `never`), with summary, collection
+ * summary, score and passed recomputed over those and `hidden` counting the rest; per check its
+ * name, status, own value and a message; the expected value (field and message) only where the
+ * collection's `expectedVisibility` is `always`; never internal detail. Built from an allowlist,
+ * so a field added to the stored report stays staff-only until it is added here. Staff read the
+ * stored report unchanged. Pure.
+ */
+export function toStudentReport(report: TGradingReport, options: TStudentReportOptions = {}): TGradingReport {
+  const afterDue = options.afterDue ?? false;
+  const shown = report.collections.filter((c) => studentSees(c.visibility, afterDue));
+  const totals = studentTotals(tallyByVisibility(report.collections), afterDue);
+  const collectionSummary: TSummary = {
+    total: shown.length,
+    passed: shown.filter((c) => c.status === 'passed').length,
+    skipped: shown.filter((c) => c.status === 'skipped').length,
+    failed: shown.filter((c) => c.status !== 'passed' && c.status !== 'skipped').length,
+  };
   return {
     schemaVersion: report.schemaVersion,
     status: report.status,
     ...(report.startedAt !== undefined ? { startedAt: report.startedAt } : {}),
-    collections: report.collections.map(studentCollection),
-    summary: report.summary,
-    collectionSummary: report.collectionSummary,
-    score: report.score,
-    passed: report.passed,
+    collections: shown.map(studentCollection),
+    summary: totals.summary,
+    collectionSummary,
+    score: totals.score,
+    passed: totals.passed,
     durationMs: report.durationMs,
     environment: report.environment,
+    hidden: totals.hidden,
   };
 }

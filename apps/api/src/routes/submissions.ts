@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, lockGroupTests, STUDENT_VISIBLE_RESULT } from '@computor/activities';
+import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, loadEffectiveDeadline, lockGroupTests, STUDENT_VISIBLE_RESULT } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
   gradingStorageKeys,
   gradingWorkflowIds,
   roleSatisfies,
+  storedTallies,
+  studentTotals,
   TASK_QUEUE_TESTING,
   WF_TEST_SUBMISSION,
   ZCreateCommitSubmissionBody,
@@ -96,8 +98,35 @@ export async function visibleArtifact(db: Db, user: AuthUser, artifactId: string
   return { artifact, courseId, inGroup, role };
 }
 
-function resultLine(r: { id: string; workflowId: string | null; status: string; score: number | null; passed: boolean | null; createdAt: Date; finishedAt: Date | null }, queue: TQueueView) {
-  return { id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt, queue };
+/**
+ * Whether a student's effective due time for the content has passed, so that `afterDue`
+ * collections are theirs to see. No due time: true (`afterDue` reads as `always`). No membership
+ * (removed): false, the narrower view.
+ */
+export async function studentAfterDue(db: Db, courseContentId: string, courseMemberId: string | undefined, now = new Date()): Promise<boolean> {
+  if (!courseMemberId) return false;
+  const { dueAt } = await loadEffectiveDeadline(db, courseContentId, courseMemberId);
+  return dueAt === null || now.getTime() >= dueAt.getTime();
+}
+
+/** The caller's course membership among a submission group's members (a student reading their group's results). */
+export function callerMemberOf(members: Array<{ courseMember: { id: string; userId: string; removedAt: Date | null } }>, user: AuthUser): string | undefined {
+  return members.find((m) => m.courseMember.userId === user.id && !m.courseMember.removedAt)?.courseMember.id;
+}
+
+/** `student`: the student view (score and passed over the collections they see, `hidden` counting the rest); absent: staff, the stored values. */
+function resultLine(
+  r: { id: string; workflowId: string | null; status: string; score: number | null; passed: boolean | null; summary: unknown; createdAt: Date; finishedAt: Date | null },
+  queue: TQueueView,
+  student?: { afterDue: boolean },
+) {
+  const line = { id: r.id, workflow_id: r.workflowId, status: r.status, score: r.score, passed: r.passed, created_at: r.createdAt, finished_at: r.finishedAt, queue };
+  if (!student) return line;
+  const tallies = r.score === null ? undefined : storedTallies(r.summary);
+  // Results stored before the tallies existed count as all `always`: their stored score stands.
+  if (!tallies) return { ...line, hidden: r.score === null ? null : { afterDue: 0, never: 0 } };
+  const totals = studentTotals(tallies, student.afterDue);
+  return { ...line, score: totals.score, passed: totals.passed, hidden: totals.hidden };
 }
 
 function artifactView(a: { id: string; submissionGroupId: string; source: string; late: boolean; commitSha: string | null; contentHash: string; fileCount: number; totalBytes: number; createdAt: Date; purgedAt: Date | null }, courseContentId: string) {
@@ -227,10 +256,11 @@ export const submissionRoutes = [
       const results = await db.result.findMany({ where: { artifactId: artifact.id, ...(staff ? {} : STUDENT_VISIBLE_RESULT) }, orderBy: { createdAt: 'asc' } });
       const files = artifact.purgedAt ? [] : (await storage.list(artifact.objectPrefix)).map((o) => o.key.slice(artifact.objectPrefix.length)).sort();
       const queue = await queueViews(db, results);
+      const student = staff ? undefined : { afterDue: await studentAfterDue(db, artifact.submissionGroup.courseContentId, callerMemberOf(artifact.submissionGroup.members, user)) };
       res.json({
         ...artifactView(artifact, artifact.submissionGroup.courseContentId),
         files,
-        results: results.map((r) => resultLine(r, queue.get(r.id)!)),
+        results: results.map((r) => resultLine(r, queue.get(r.id)!, student)),
       });
     },
   }),
@@ -321,7 +351,9 @@ export const submissionRoutes = [
         take: 200,
       });
       const queue = await queueViews(db, artifacts.flatMap((a) => a.results));
-      res.json({ items: artifacts.map((a) => ({ ...artifactView(a, content.id), results: a.results.map((r) => resultLine(r, queue.get(r.id)!)) })) });
+      const member = staff ? null : await db.courseMember.findUnique({ where: { courseId_userId: { courseId: content.courseId, userId: user.id } } });
+      const student = staff ? undefined : { afterDue: await studentAfterDue(db, content.id, member && !member.removedAt ? member.id : undefined) };
+      res.json({ items: artifacts.map((a) => ({ ...artifactView(a, content.id), results: a.results.map((r) => resultLine(r, queue.get(r.id)!, student)) })) });
     },
   }),
 ];

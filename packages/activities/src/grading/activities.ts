@@ -1,5 +1,6 @@
 import {
   gradingStorageKeys,
+  tallyByVisibility,
   toTestSummary,
   type TCollectionResult,
   type TGradingReport,
@@ -215,7 +216,7 @@ export function gradingActivities(deps: ActivityDeps) {
           checksFailed: report.summary.failed,
           checksSkipped: report.summary.skipped,
           reportKey,
-          summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result },
+          summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result, byVisibility: tallyByVisibility(report.collections) },
           message: testSummary.resultMessage ?? null,
           provenance: provenanceOf(plan, head.artifact, report, input.collections),
           finishedAt: new Date(),

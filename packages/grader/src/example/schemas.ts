@@ -1,4 +1,4 @@
-import { EXPECTED_VISIBILITIES } from '@computor/contracts';
+import { COLLECTION_VISIBILITIES, EXPECTED_VISIBILITIES } from '@computor/contracts';
 import { z } from 'zod';
 
 // Schemas of the original Computor assignment format (meta.yaml, test.yaml). They are lenient
@@ -98,6 +98,12 @@ const ZExpectedSetting = z.enum(EXPECTED_VISIBILITIES, {
     issue.input === 'afterDue' ? '"afterDue" is not supported yet (contents have no deadlines)' : `must be one of ${EXPECTED_VISIBILITIES.join(', ')}`,
 });
 
+/**
+ * Whether students see a collection: `always` (the default), `afterDue` (after their effective due
+ * time, or always when the content has none) or `never` (staff only, not in the students' score).
+ */
+const ZVisibilitySetting = z.enum(COLLECTION_VISIBILITIES, { error: () => `must be one of ${COLLECTION_VISIBILITIES.join(', ')}` });
+
 export const ZExecutionSettings = z.object({
   timeout: z.number().nonnegative().optional(),
   compileTimeout: z.number().nonnegative().optional(),
@@ -111,6 +117,10 @@ export const ZExecutionSettings = z.object({
   expected: ZExpectedSetting.nullish(),
   /** Per collection, by its name or id in test.yaml (like successDependency); overrides `expected`. */
   expectedByCollection: z.record(z.string(), ZExpectedSetting).nullish(),
+  /** Example-wide default of whether students see a collection (and its checks in their score). */
+  visibility: ZVisibilitySetting.nullish(),
+  /** Per collection, by its name or id in test.yaml, like expectedByCollection; overrides `visibility`. */
+  visibilityByCollection: z.record(z.string(), ZVisibilitySetting).nullish(),
 });
 export type TExecutionSettings = z.infer<typeof ZExecutionSettings>;
 

@@ -1,8 +1,10 @@
 import { PLAIN_INFRA_MESSAGE } from '@computor/contracts';
 import { PatternError } from '../compare/regex';
 import type { TExample } from '../example/load-example';
+import { ZExecutionSettings } from '../example/schemas';
+import { validateExampleFiles } from '../example/validate';
 import { DEFAULT_CHECK_PROPS, type TResolvedCheck, type TResolvedCollection } from '../example/resolve';
-import { checkResult, expectedVisibility, globToRegExp, invalidCheck } from './common';
+import { checkResult, collectionVisibility, expectedVisibility, globToRegExp, invalidCheck } from './common';
 
 test('globs from test.yaml match relative paths', () => {
   expect(globToRegExp('*.py').test('a.py')).toBe(true);
@@ -54,5 +56,47 @@ describe('expectedVisibility', () => {
     expect(expectedVisibility(example({ expected: 'always', expectedByCollection: { Output: 'never' } }), collection(1))).toBe('never');
     expect(expectedVisibility(example({ expectedByCollection: { vars: 'always' } }), collection(0))).toBe('always');
     expect(expectedVisibility(example({ expectedByCollection: { vars: 'always' } }), collection(1))).toBe('never');
+  });
+});
+
+describe('collectionVisibility', () => {
+  const example = (settings: Record<string, unknown> | undefined) =>
+    ({
+      meta: { properties: { executionBackend: { slug: 'itpcp.exec.py', settings } } },
+      suite: { properties: { tests: [{ name: 'Variables', id: 'vars' }, { name: 'Output' }, { name: 'Hidden' }] } },
+    }) as unknown as TExample;
+  const collection = (index: number) => ({ index }) as TResolvedCollection;
+
+  test('always by default; the example-wide setting; per collection by name or id', () => {
+    expect(collectionVisibility(example(undefined), collection(0))).toBe('always');
+    expect(collectionVisibility(example({ expected: 'always' }), collection(1))).toBe('always');
+    expect(collectionVisibility(example({ visibility: 'afterDue' }), collection(1))).toBe('afterDue');
+    expect(collectionVisibility(example({ visibility: 'afterDue', visibilityByCollection: { Output: 'always', Hidden: 'never' } }), collection(1))).toBe('always');
+    expect(collectionVisibility(example({ visibility: 'afterDue', visibilityByCollection: { Output: 'always', Hidden: 'never' } }), collection(2))).toBe('never');
+    expect(collectionVisibility(example({ visibilityByCollection: { vars: 'never' } }), collection(0))).toBe('never');
+    expect(collectionVisibility(example({ visibilityByCollection: { vars: 'never' } }), collection(1))).toBe('always');
+  });
+});
+
+describe('meta.yaml visibility settings', () => {
+  const suite = 'properties:\n  tests:\n  - {name: Variables, id: vars, tests: [{name: x}]}\n  - {name: Output, type: stdout, tests: [{name: o}]}\n';
+  const meta = (settings: string) => `properties:\n  executionBackend:\n    slug: itpcp.exec.py\n    settings: ${settings}\n`;
+
+  test('visibility and visibilityByCollection: always/afterDue/never, known keys; files without them stay valid', () => {
+    const good = validateExampleFiles({ 'meta.yaml': meta('{visibility: afterDue, visibilityByCollection: {vars: always, Output: never}}'), 'test.yaml': suite });
+    expect(good.errors).toEqual([]);
+    expect(good.warnings).toEqual([]);
+    expect(good.meta?.properties.executionBackend?.settings).toMatchObject({ visibility: 'afterDue', visibilityByCollection: { vars: 'always', Output: 'never' } });
+    expect(validateExampleFiles({ 'meta.yaml': meta('{timeout: 5}'), 'test.yaml': suite }).errors).toEqual([]);
+    expect(ZExecutionSettings.parse({}).visibility).toBeUndefined();
+  });
+
+  test('anything else names the field', () => {
+    const bad = validateExampleFiles({ 'meta.yaml': meta('{visibility: later, visibilityByCollection: {Output: sometimes}}'), 'test.yaml': suite });
+    expect(bad.ok).toBe(false);
+    expect(bad.errors.map((e) => [e.path, e.message])).toEqual([
+      ['properties.executionBackend.settings.visibility', 'must be one of always, afterDue, never'],
+      ['properties.executionBackend.settings.visibilityByCollection.Output', 'must be one of always, afterDue, never'],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PLAIN_INFRA_MESSAGE, type TCheckResult, type TCheckStatus, type TExpectedVisibility } from '@computor/contracts';
+import { PLAIN_INFRA_MESSAGE, type TCheckResult, type TCheckStatus, type TCollectionVisibility, type TExpectedVisibility } from '@computor/contracts';
 import { KNOWN_QUALIFICATIONS } from '../example/schemas';
 import type { TExample } from '../example/load-example';
 import { findCollectionIndex, type TResolvedCheck, type TResolvedCollection } from '../example/resolve';
@@ -52,6 +52,15 @@ export function expectedVisibility(example: Pick<TExample, 'meta' | 'suite'>, co
     if (findCollectionIndex(example.suite.properties.tests, key) === collection.index) return visibility;
   }
   return settings?.expected ?? 'never';
+}
+
+/** Whether students see this collection: `visibilityByCollection`, else `visibility`, else `always`. */
+export function collectionVisibility(example: Pick<TExample, 'meta' | 'suite'>, collection: TResolvedCollection): TCollectionVisibility {
+  const settings = example.meta.properties.executionBackend?.settings;
+  for (const [key, visibility] of Object.entries(settings?.visibilityByCollection ?? {})) {
+    if (findCollectionIndex(example.suite.properties.tests, key) === collection.index) return visibility;
+  }
+  return settings?.visibility ?? 'always';
 }
 
 export function allChecks(collection: TResolvedCollection, status: TCheckStatus, message: string, extra: Pick<TCheckExtra, 'publicMessage' | 'detail' | 'scored'> = {}): TCheckResult[] {

@@ -10,7 +10,7 @@ import { toRunOutput } from '../runners/run-result';
 import { aggregateReport, collectionMessage, collectionStatus, summarizeChecks } from './aggregate';
 import { languageProblem } from '../languages/health';
 import { languageById, runtimeStatus } from '../languages/registry';
-import { allChecks, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
+import { allChecks, collectionVisibility, expectedVisibility, skipAll, type TCollectionOutcome } from './common';
 import type { TGradeContext } from './context';
 import type { TReferenceCache } from './reference-cache';
 import type { GradingSession } from './session';
@@ -111,6 +111,7 @@ async function runCollection(ctx: TGradeContext, collection: TResolvedCollection
       status,
     ),
     expectedVisibility: expectedVisibility(ctx.example, collection),
+    visibility: collectionVisibility(ctx.example, collection),
     checks: outcome.checks,
     summary: summarizeChecks(outcome.checks),
     durationMs: Math.round(performance.now() - started),
