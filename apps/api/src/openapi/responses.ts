@@ -1,4 +1,4 @@
-import { COURSE_ROLES, ZGradingReport, ZResultProvenance, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
+import { COURSE_ROLES, ZGradingReport, ZHiddenChecks, ZResultProvenance, ZSummary, ZTestSummary, ZWorkflowStatusBody } from '@computor/contracts';
 import { z } from 'zod';
 
 // Response bodies the routes build by hand (no contract exists for them). Each mirrors the route's
@@ -202,6 +202,8 @@ export const ZQueueView = z.object({
 });
 
 const ZResultLine = z.object({
+  /** Students: checks of collections they do not see yet (afterDue) or ever (never), left out of score and summary. */
+  hidden: ZHiddenChecks.nullable().optional(),
   id: ZId,
   /** null once superseded: the newer result took its workflow over. */
   workflow_id: z.string().nullable(),
@@ -239,6 +241,8 @@ export const ZResultBody = z.object({
   workflow_id: z.string().nullable(),
   status: ZResultStatus,
   queue: ZQueueView,
+  /** Students: checks of collections they do not see yet (afterDue) or ever (never), left out of score and summary. */
+  hidden: ZHiddenChecks.nullable().optional(),
   score: z.number().nullable(),
   passed: z.boolean().nullable(),
   summary: z.object({ total: z.number().int(), passed: ZNullableCount, failed: ZNullableCount, skipped: ZNullableCount }).nullable(),

@@ -34,7 +34,7 @@ describe('assignmentFiles', () => {
   });
 
   it('takes nothing from a neighbouring directory that merely shares the prefix, or from the root', () => {
-    const entry = (p: string) => ({ path: p, data: Buffer.from('') });
+    const entry = (p: string) => ({ path: p, data: Buffer.from(''), mode: 0o644 });
     expect(assignmentFiles([entry('top/a.b/x.py'), entry('top/a.bc/y.py'), entry('top/a.b'), entry('a.b/z.py')], 'a.b').map((f) => f.path)).toEqual(['x.py']);
   });
 });

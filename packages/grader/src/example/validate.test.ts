@@ -127,6 +127,10 @@ describe('parseMetaYaml', () => {
     expect(unknown.errors).toEqual([
       { file: 'meta.yaml', path: 'properties.executionBackend.settings.expectedByCollection.Outptu', message: 'names no collection of test.yaml (by name or id)' },
     ]);
+    const unknownVisibility = validateExampleFiles({ 'meta.yaml': meta('{visibilityByCollection: {Outptu: afterDue}}'), 'test.yaml': test });
+    expect(unknownVisibility.errors).toEqual([
+      { file: 'meta.yaml', path: 'properties.executionBackend.settings.visibilityByCollection.Outptu', message: 'names no collection of test.yaml (by name or id)' },
+    ]);
   });
 
   test('validateExampleFiles flags a missing file and an entry point that is not submitted', () => {

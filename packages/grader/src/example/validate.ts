@@ -180,10 +180,12 @@ export function validateExampleFiles(files: { 'meta.yaml'?: string; 'test.yaml'?
     suite = parsed.value;
   }
   if (meta && suite) {
-    const byCollection = meta.properties.executionBackend?.settings?.expectedByCollection ?? {};
-    for (const key of Object.keys(byCollection)) {
-      if (findCollectionIndex(suite.properties.tests, key) === undefined) {
-        errors.push({ file: 'meta.yaml', path: `properties.executionBackend.settings.expectedByCollection.${key}`, message: `names no collection of test.yaml (by name or id)` });
+    const settings = meta.properties.executionBackend?.settings;
+    for (const setting of ['expectedByCollection', 'visibilityByCollection'] as const) {
+      for (const key of Object.keys(settings?.[setting] ?? {})) {
+        if (findCollectionIndex(suite.properties.tests, key) === undefined) {
+          errors.push({ file: 'meta.yaml', path: `properties.executionBackend.settings.${setting}.${key}`, message: `names no collection of test.yaml (by name or id)` });
+        }
       }
     }
     (options.strictLanguage ? errors : warnings).push(...languageIssues(meta, suite));
