@@ -22,7 +22,9 @@ const s3 = {
   async start(ctx) {
     const dir = ctx.l.serviceDir('s3');
     fs.mkdirSync(dir, { recursive: true });
-    const args = [SCRIPT, '--address', HOST, '--port', String(ctx.state.ports.s3), '--directory', dir, '--buckets', ctx.state.s3Bucket];
+    // s3rver's list continuation tokens use DES, a legacy cipher OpenSSL 3 (Node 17+) only offers
+    // with its legacy provider: without it, listing past 1,000 keys answers 500.
+    const args = ['--openssl-legacy-provider', SCRIPT, '--address', HOST, '--port', String(ctx.state.ports.s3), '--directory', dir, '--buckets', ctx.state.s3Bucket];
     const pid = spawnDetached(process.execPath, args, { env: ctx.env, cwd: dir, logFile: ctx.l.logFile('s3') });
     return { pid };
   },
