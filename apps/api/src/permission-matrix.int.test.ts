@@ -164,6 +164,7 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   setAccommodation: (w) => ({ method: 'put', path: `/courses/${w.a.courseId}/members/${w.a.users.student!.memberId}/accommodation`, json: { timeFactor: 1.5 } }),
   reopenRepositories: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/reopen`, json: {} }),
   startRegrade: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/contents/${w.unreleasedContentId}/regrades`, json: { mode: 'rerun' } }),
+  getGradingUsage: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/grading-usage` }),
   getRegrade: (w) => ({ method: 'get', path: `/regrades/${w.regradeId}` }),
   publishRegrade: (w) => ({ method: 'post', path: `/regrades/${w.regradeId}/publish` }),
   discardRegrade: (w) => ({ method: 'post', path: `/regrades/${w.regradeId}/discard` }),

@@ -1,6 +1,6 @@
 import type { Activities, TCollectionPlan, TGradeTarget } from '@computor/activities';
 import type { TCollectionResult, THandInCommitParams, THandInCommitResult, TTestSubmissionParams, TTestSubmissionResult, TVerificationReport, TVerifyExampleParams } from '@computor/contracts';
-import { TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
+import { GRADING_PRIORITY, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -171,7 +171,13 @@ export async function handInCommitWorkflow(params: THandInCommitParams): Promise
   );
   if (queued.start && queued.workflowId && queued.resultId) {
     try {
-      await startChild(testSubmissionWorkflow, { workflowId: queued.workflowId, taskQueue: TASK_QUEUE_TESTING, args: [{ resultId: queued.resultId }], parentClosePolicy: 'ABANDON' });
+      await startChild(testSubmissionWorkflow, {
+        workflowId: queued.workflowId,
+        taskQueue: TASK_QUEUE_TESTING,
+        args: [{ resultId: queued.resultId }],
+        parentClosePolicy: 'ABANDON',
+        priority: { priorityKey: GRADING_PRIORITY.handIn, fairnessKey: queued.courseId },
+      });
     } catch (error) {
       // A retried hand-in whose run was already started.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

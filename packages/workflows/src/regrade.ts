@@ -23,10 +23,12 @@ const IN_FLIGHT = 2;
  * running children are cancelled and the regrade is `cancelled`.
  */
 export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeProgress> {
-  const { regradeId } = await validParams('regradeWorkflow', params);
+  // The Regrade row is closed however the run ends, even cancelled before its first step.
+  const regradeId = params.regradeId;
   const progress: TRegradeProgress = { total: 0, done: 0, failed: 0, running: 0 };
   setHandler(regradeProgressQuery, () => progress);
   try {
+    await validParams('regradeWorkflow', params);
     const targets = await local.listRegradeTargets({ regradeId });
     progress.total = targets.length;
     await forEachBounded(targets, IN_FLIGHT, async (artifactId) => {
@@ -39,7 +41,7 @@ export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeP
             workflowId: item.workflowId,
             taskQueue: TASK_QUEUE_TESTING,
             args: [{ resultId: item.resultId }],
-            priority: { priorityKey: GRADING_PRIORITY.regrade },
+            priority: { priorityKey: GRADING_PRIORITY.regrade, fairnessKey: item.courseId },
           });
         }
         ok = true;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, loadEffectiveDeadline, lockGroupTests, STUDENT_VISIBLE_RESULT } from '@computor/activities';
 import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
+  GRADING_PRIORITY,
   gradingStorageKeys,
   gradingWorkflowIds,
   roleSatisfies,
@@ -318,6 +319,8 @@ export const submissionRoutes = [
           args: [{ resultId }],
           requestedById: user.id,
           courseId,
+          // One course's burst does not starve another's hand-ins: the testing queue is shared by course.
+          priority: { priorityKey: GRADING_PRIORITY.handIn, fairnessKey: courseId },
         });
       } catch (error) {
         // Nothing will ever grade it: the pending row must not hold a test run.

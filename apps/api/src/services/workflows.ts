@@ -11,6 +11,8 @@ export interface StartRequest {
   courseId?: string;
   /** Search-free bookkeeping: memo shown in Temporal UI. */
   memo?: Record<string, unknown>;
+  /** Temporal task priority: `fairnessKey` (grading: the course) shares the task queue fairly between keys. */
+  priority?: { priorityKey?: number; fairnessKey?: string };
   /** Default ALLOW_DUPLICATE: a closed execution of the id is started again. */
   reusePolicy?: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
 }
@@ -30,6 +32,7 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: request.reusePolicy ?? 'ALLOW_DUPLICATE',
       memo: request.memo,
+      ...(request.priority ? { priority: request.priority } : {}),
     });
     runId = handle.firstExecutionRunId;
   } catch (error) {

@@ -219,6 +219,7 @@ export function gradingActivities(deps: ActivityDeps) {
           summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result, byVisibility: tallyByVisibility(report.collections) },
           message: testSummary.resultMessage ?? null,
           provenance: provenanceOf(plan, head.artifact, report, input.collections),
+          gradingMs: Math.round(input.collections.reduce((sum, c) => sum + (c.durationMs ?? 0), 0)),
           finishedAt: new Date(),
         },
       });

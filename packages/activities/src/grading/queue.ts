@@ -38,9 +38,10 @@ export async function headResult(db: Db | Tx, resultId: string): Promise<TResult
   return current;
 }
 
-export type TEnqueued =
+export type TEnqueued = { courseId: string } & (
   | { test: 'started' | 'joined' | 'exists'; resultId: string; workflowId: string | null; superseded: string[]; start: boolean }
-  | { test: 'none'; resultId: null; workflowId: null; superseded: string[]; start: false; reason: string };
+  | { test: 'none'; resultId: null; workflowId: null; superseded: string[]; start: false; reason: string }
+);
 
 /**
  * Queues a test run of a stored hand-in, once: a second call for the same hand-in answers the first
@@ -53,20 +54,21 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
   const artifact = await db.submissionArtifact.findUniqueOrThrow({ where: { id: input.artifactId }, include: { submissionGroup: { include: { courseContent: true } } } });
   const group = artifact.submissionGroup;
   const content = group.courseContent;
-  return db.$transaction(async (tx) => {
+  const courseId = content.courseId;
+  return db.$transaction(async (tx): Promise<TEnqueued> => {
     await lockGroupTests(tx, group.id);
     const existing = await tx.result.findFirst({ where: { artifactId: artifact.id, status: { not: 'superseded' } }, orderBy: { createdAt: 'asc' } });
     if (existing) {
       // Not yet started: the caller (a retried hand-in) starts it; starting twice is a no-op.
       const start = existing.status === 'pending' && existing.workflowId === gradingWorkflowIds.testSubmission(existing.id);
-      return { test: 'exists', resultId: existing.id, workflowId: existing.workflowId, superseded: [], start };
+      return { courseId, test: 'exists', resultId: existing.id, workflowId: existing.workflowId, superseded: [], start };
     }
     if (content.maxTestRuns !== null) {
       const used = await tx.result.count({ where: { submissionGroupId: group.id, courseContentId: content.id, status: { in: [...COUNTED_RESULT] } } });
       // The run a new one would supersede does not count: it will not be graded.
       const queued = input.supersede ? await tx.result.count({ where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } } }) : 0;
       if (used - Math.min(queued, 1) >= content.maxTestRuns) {
-        return { test: 'none', resultId: null, workflowId: null, superseded: [], start: false, reason: `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up.` };
+        return { courseId, test: 'none', resultId: null, workflowId: null, superseded: [], start: false, reason: `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up.` };
       }
     }
     const resultId = randomUUID();
@@ -88,7 +90,7 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
         await tx.result.create({
           data: { id: resultId, artifactId: artifact.id, submissionGroupId: group.id, courseContentId: content.id, workflowId: queued.workflowId, queuedAt: queued.queuedAt, status: 'pending' },
         });
-        return { test: 'joined', resultId, workflowId: queued.workflowId, superseded: [queued.id], start: false };
+        return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [queued.id], start: false };
       }
     }
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
@@ -98,7 +100,7 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
       create: { id: workflowId, type: WF_TEST_SUBMISSION, taskQueue: TASK_QUEUE_TESTING, requestedById: input.requestedById, courseId: content.courseId },
       update: {},
     });
-    return { test: 'started', resultId, workflowId, superseded: [], start: true };
+    return { courseId, test: 'started', resultId, workflowId, superseded: [], start: true };
   }, BURST_TRANSACTION);
 }
 

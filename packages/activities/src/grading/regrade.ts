@@ -55,10 +55,11 @@ export function regradeActivities(deps: ActivityDeps) {
      * version (a copy, nothing runs); otherwise, and always for `rerun`, a pending result whose
      * test workflow the caller runs.
      */
-    async createRegradeResult(input: { regradeId: string; artifactId: string }): Promise<{ resultId: string; workflowId: string | null; method: 'rescored' | 'rerun' }> {
+    async createRegradeResult(input: { regradeId: string; artifactId: string }): Promise<{ resultId: string; workflowId: string | null; method: 'rescored' | 'rerun'; courseId: string }> {
       const regrade = await load(input.regradeId);
       const existing = await deps.db.result.findFirst({ where: { regradeId: regrade.id, artifactId: input.artifactId } });
-      if (existing) return { resultId: existing.id, workflowId: existing.status === 'completed' && existing.workflowId === null ? null : existing.workflowId, method: existing.workflowId ? 'rerun' : 'rescored' };
+      const courseId = regrade.courseContent.courseId;
+      if (existing) return { resultId: existing.id, workflowId: existing.status === 'completed' && existing.workflowId === null ? null : existing.workflowId, method: existing.workflowId ? 'rerun' : 'rescored', courseId };
       const artifact = await deps.db.submissionArtifact.findUniqueOrThrow({ where: { id: input.artifactId } });
       const resultId = randomUUID();
       const current = await currentResult(deps.db, artifact.id);
@@ -73,7 +74,7 @@ export function regradeActivities(deps: ActivityDeps) {
         await deps.db.result.create({
           data: { ...kept, id: resultId, regradeId: regrade.id, workflowId: null, reportKey: gradingStorageKeys.report(resultId), summary: kept.summary ?? undefined, provenance: kept.provenance ?? undefined, queuedAt: new Date(), finishedAt: new Date() },
         });
-        return { resultId, workflowId: null, method: 'rescored' };
+        return { resultId, workflowId: null, method: 'rescored', courseId };
       }
       const workflowId = gradingWorkflowIds.testSubmission(resultId);
       await deps.db.$transaction([
@@ -84,7 +85,7 @@ export function regradeActivities(deps: ActivityDeps) {
           update: {},
         }),
       ]);
-      return { resultId, workflowId, method: 'rerun' };
+      return { resultId, workflowId, method: 'rerun', courseId };
     },
 
     /** Counts one hand-in of the regrade as done or failed. */

@@ -97,6 +97,9 @@ const temporal = {
       '--sqlite-pragma', 'synchronous=normal',
       // Activities scheduled by a workflow task start on the same worker without a matching round trip.
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+      // Task priorities and fairness keys (grading: regrades behind hand-ins, courses shared fairly).
+      '--dynamic-config-value', 'matching.useNewMatcher=true',
+      '--dynamic-config-value', 'matching.enableFairness=true',
     ];
     const pid = spawnDetached(bin, args, { env: cliEnv(ctx.env), cwd: dir, logFile: ctx.l.logFile('temporal') });
     return { pid };
