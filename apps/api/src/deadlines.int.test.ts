@@ -179,6 +179,9 @@ describe('deadlines', () => {
     // One workflow per content, however many changes.
     expect(await deps.db.workflowRun.count({ where: { id: `deadline-${contentId}` } })).toBe(1);
     await deps.db.courseContent.update({ where: { id: contentId }, data: { archivedAt: new Date() } });
+    // An archived content's deadline workflow ends at its next pass.
+    await client.workflow.getHandle(`deadline-${contentId}`).signal('deadlineChanged');
+    expect(await client.workflow.getHandle(`deadline-${contentId}`).result()).toEqual({ closed: true });
   });
 
   it('locks at the due time even when the worker and Temporal were down while it waited', async () => {

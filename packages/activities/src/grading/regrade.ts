@@ -96,6 +96,10 @@ export function regradeActivities(deps: ActivityDeps) {
     /** Ends the run: `preview` (staff compare and publish or discard), `cancelled` or `failed`. */
     async closeRegrade(input: { regradeId: string; status: 'preview' | 'cancelled' | 'failed'; message?: string }): Promise<void> {
       await deps.db.regrade.updateMany({ where: { id: input.regradeId, status: 'running' }, data: { status: input.status, finishedAt: new Date(), message: input.message?.slice(0, 2000) ?? null } });
+      // A run queued but never started (the regrade ended in between) will never be graded.
+      if (input.status !== 'preview') {
+        await deps.db.result.updateMany({ where: { regradeId: input.regradeId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', message: 'The regrade ended before this run.', finishedAt: new Date() } });
+      }
     },
   };
 }
