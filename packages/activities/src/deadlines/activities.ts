@@ -17,6 +17,16 @@ export interface TDeadlinePass {
 
 type TState = { dueAt: Date; closedAt: Date | null; reopenedAt: Date | null } | null;
 
+/** Students whose repositories one pass locks or unlocks at once (GitLab requests stay under the worker's limiter). */
+const LOCK_CONCURRENCY = 16;
+
+async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
 /** The released, open contents (with an assignment) of a course, each with its extensions and states for the given students. */
 async function courseDeadlines(deps: ActivityDeps, courseId: string, courseMemberIds?: string[]) {
   const members = courseMemberIds ? { courseMemberId: { in: courseMemberIds } } : {};
@@ -76,7 +86,8 @@ export function deadlineActivities(deps: ActivityDeps) {
       let nextDueAt: number | null = null;
       const locked: string[] = [];
       const unlocked: string[] = [];
-      for (const member of students) {
+      // Students in parallel (bounded): at a due time every repository of the course locks at once.
+      await forEachBounded(students, LOCK_CONCURRENCY, async (member) => {
         heartbeat({ member: member.id });
         let open = false;
         for (const c of contents) {
@@ -104,7 +115,7 @@ export function deadlineActivities(deps: ActivityDeps) {
           await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: null } });
           unlocked.push(member.id);
         }
-      }
+      });
       if (locked.length || unlocked.length) deps.logger.info('deadlines applied', { courseContentId: input.courseContentId, locked: locked.length, unlocked: unlocked.length });
       return { closed: false, nextDueAt, locked, unlocked };
     },

@@ -1,0 +1,218 @@
+// A deadline burst, compressed in time: N students (default 200) push 3 times each within a window
+// through the GitLab emulator's push delivery, once while a regrade of another content runs and
+// once without; then the due time passes and every repository must lock.
+//   pnpm bench deadline --students 200 --window-s 30
+// Time to feedback: the hook delivery of a student's first push to its stored result. The ideal is
+// the raw sandbox queue for the same runs: (graded runs x raw grading time of one hand-in) / slots.
+/* global fetch */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, uploadExampleFixture } = require('@computor/test-support');
+const { writeTar } = require('@computor/archive');
+const { startGitlabEmulator } = require('@computor/gitlab-emulator');
+const { api, parseOptions, percentile, upload, writeResults } = require('./common');
+
+const ROOT = repoRoot();
+const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
+const { createApiToken } = require(path.join(ROOT, 'packages/db/dist/index.js'));
+const grader = require(path.join(ROOT, 'packages/grader/dist/index.js'));
+
+const META = `slug: burst\nversion: '1.0'\ntitle: Burst\nproperties:\n  studentSubmissionFiles: [main.py]\n  executionBackend:\n    slug: itpcp.exec.py\n`;
+const TEST_YAML = 'type: python\nname: burst\nproperties:\n  tests:\n  - name: Variables\n    type: variable\n    entryPoint: main.py\n    tests:\n    - name: x\n    - name: y\n';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, probe, timeoutMs = 1_200_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function main() {
+  const o = parseOptions({ students: 200, windowS: 30, regrade: 60 });
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'computor-bench-deadline-'));
+  const exampleDir = path.join(workDir, 'example');
+  fs.mkdirSync(exampleDir);
+  fs.writeFileSync(path.join(exampleDir, 'meta.yaml'), META);
+  fs.writeFileSync(path.join(exampleDir, 'test.yaml'), TEST_YAML);
+  fs.writeFileSync(path.join(exampleDir, 'main.py'), 'x = 1\ny = 2\n');
+  const db = stackDb();
+  const storage = stackStorage();
+  const { client, connection, namespace } = await stackTemporal({ isolated: true });
+  const gitlab = await startGitlabEmulator({ port: 0, host: '127.0.0.1', token: uniq('glpat-'), config: { fork: { importDelayMs: 0 } } });
+  const parentGroupId = gitlab.seed({ parentGroup: { name: 'Computor', path: uniq('bench-') } }).parentGroup.id;
+  const app = createServer({ db, temporal: client, storage, logger: testLogger('bench-api'), config: { maxUploadBytes: 5 * 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace } });
+  const server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const workers = [];
+  try {
+    workers.push(await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '500', GITLAB_MAX_CONCURRENT: '20', COMPUTOR_HOOK_URL: `${base}/hooks/gitlab`, WORKER_METRICS_PORT: '0' } }));
+    workers.push(await startWorkerProcess({ namespace, queues: ['computor-testing'], env: { GRADER_WORK_DIR: path.join(workDir, 'worker'), WORKER_METRICS_PORT: '0' } }));
+    const slots = os.availableParallelism();
+
+    const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: ['lecturer'] });
+    const lecturer = course.users.lecturer.token;
+    const students = [];
+    for (let i = 0; i < o.students; i++) {
+      const username = `d${i}-${uniq('')}`;
+      const user = await db.user.create({ data: { email: `${username}@example.test`, username } });
+      const member = await db.courseMember.create({ data: { courseId: course.courseId, userId: user.id, role: 'student' } });
+      students.push({ username, memberId: member.id, token: (await createApiToken(db, { userId: user.id, name: 'bench' })).token, files: new Set() });
+    }
+    gitlab.seed({ users: students.map((s) => ({ username: s.username })) });
+    await client.workflow.execute('createCourseHierarchyWorkflow', { workflowId: uniq('hierarchy-'), taskQueue: 'computor-tasks', args: [{ courseId: course.courseId }] });
+    process.stderr.write(`provisioning ${o.students} student repositories...\n`);
+    await client.workflow.execute('addStudentsWorkflow', { workflowId: uniq('students-'), taskQueue: 'computor-tasks', args: [{ courseId: course.courseId, courseMemberIds: students.map((s) => s.memberId), maxConcurrent: 20 }] });
+    for (const s of students) s.projectId = (await db.courseMember.findUniqueOrThrow({ where: { id: s.memberId } })).gitlabProjectId;
+
+    const content = async () => {
+      const identifier = uniq('burst.');
+      const example = await uploadExampleFixture(db, storage, exampleDir, { identifier, courseId: course.courseId });
+      return { identifier, id: (await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId })).id };
+    };
+    const commit = async (s, dir, text) => {
+      const file = `${dir}/main.py`;
+      const res = await fetch(`${gitlab.url}/api/v4/projects/${s.projectId}/repository/commits`, {
+        method: 'POST',
+        headers: { 'PRIVATE-TOKEN': gitlab.token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ branch: 'main', commit_message: 'work', actions: [{ action: s.files.has(file) ? 'update' : 'create', file_path: file, content: text }] }),
+      });
+      if (res.status !== 201) throw new Error(`commit answered ${res.status}: ${await res.text()}`);
+      s.files.add(file);
+      return (await res.json()).id;
+    };
+
+    // The regrade's content: hand-ins already graded, uploaded through the API.
+    const regraded = await content();
+    const archive = zlib.gzipSync(writeTar([{ name: 'main.py', data: Buffer.from('x = 1\ny = 3\n') }]));
+    process.stderr.write(`grading ${o.regrade} hand-ins of the content to regrade...\n`);
+    const tests = await Promise.all(students.slice(0, o.regrade).map(async (s) => {
+      const a = await upload(base, s.token, regraded.id, archive);
+      return api(base, s.token, 'POST', `/submissions/${a.id}/test`);
+    }));
+    await Promise.all(tests.map((t) => client.workflow.getHandle(t.workflow_id).result()));
+    // Its due time long past: a repository locks once the burst's content closes too.
+    await db.courseContent.update({ where: { id: regraded.id }, data: { dueAt: new Date(Date.now() - 3_600_000) } });
+
+    const burst = async (withRegrade) => {
+      const target = await content();
+      const dueAt = new Date(Date.now() + (o.windowS + 20) * 1000);
+      const res = await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'PUT', headers: { Authorization: `Bearer ${lecturer}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ dueAt: dueAt.toISOString() }) });
+      if (res.status !== 200) throw new Error(`deadline answered ${res.status}`);
+      let regrade = null;
+      if (withRegrade) {
+        const r = await fetch(`${base}/courses/${course.courseId}/contents/${regraded.id}/regrades`, { method: 'POST', headers: { Authorization: `Bearer ${lecturer}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ mode: 'rerun', of: 'latest' }) });
+        regrade = await r.json();
+      }
+      const started = Date.now();
+      const pushes = [];
+      await Promise.all(students.map(async (s, i) => {
+        for (let k = 0; k < 3; k++) {
+          // Pushes spread over the window, the later ones more often (students push at the deadline).
+          const at = started + o.windowS * 1000 * Math.sqrt((i * 3 + k + Math.random()) / (students.length * 3));
+          await sleep(Math.max(0, at - Date.now()));
+          pushes.push({ s, k, sha: await commit(s, target.identifier, `x = 1\ny = 2\n# ${k}\n`) });
+        }
+      }));
+      const firsts = pushes.filter((p) => p.k === 0);
+      const rows = await until('every first push graded or superseded', async () => {
+        const out = [];
+        for (const p of firsts) {
+          // Forks of one template can share a commit id for identical work: always by student.
+          const a = await db.submissionArtifact.findFirst({ where: { commitSha: p.sha, submissionGroup: { members: { some: { courseMemberId: p.s.memberId } } } }, include: { results: true } });
+          const r = a?.results[0];
+          if (!r || !['completed', 'superseded', 'failed'].includes(r.status)) return null;
+          out.push({ p, r: r.status === 'superseded' ? null : r });
+        }
+        return out;
+      });
+      const deliveries = gitlab.deliveries();
+      const deliveredAt = (p) => new Date(deliveries.find((d) => d.after === p.sha && d.projectId === p.s.projectId && !d.resend).startedAt).getTime();
+      const graded = rows.filter((x) => x.r);
+      const latencies = graded.map((x) => x.r.finishedAt.getTime() - deliveredAt(x.p));
+      // Every push handed in once (or superseded): no push lost, none duplicated.
+      const artifacts = await db.submissionArtifact.findMany({
+        where: { submissionGroup: { courseContentId: target.id } },
+        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } } },
+      });
+      const perPush = new Map();
+      for (const a of artifacts) {
+        const key = `${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`;
+        perPush.set(key, (perPush.get(key) ?? 0) + 1);
+      }
+      const lost = pushes.filter((p) => !perPush.has(`${p.s.memberId}:${p.sha}`)).length;
+      const duplicate = [...perPush.values()].filter((n) => n > 1).length;
+      // Wait for the last results, then the lock.
+      await until('all pushes settled', async () => (await db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } })) === 0);
+      const gradedRuns = await db.result.count({ where: { courseContentId: target.id, status: 'completed' } });
+      await sleep(Math.max(0, dueAt.getTime() - Date.now()) + 6000);
+      const members = await db.courseMember.findMany({ where: { id: { in: students.map((s) => s.memberId) } } });
+      const lockDelays = members.map((m) => (m.repositoryLockedAt ? m.repositoryLockedAt.getTime() - dueAt.getTime() : Infinity));
+      if (regrade) await client.workflow.getHandle(regrade.workflow_id).result().catch(() => undefined);
+      // Unlock for the next round: the content's deadline is removed.
+      await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'DELETE', headers: { Authorization: `Bearer ${lecturer}` } });
+      await db.courseContent.update({ where: { id: target.id }, data: { archivedAt: new Date() } });
+      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000 };
+    };
+
+    process.stderr.write(`burst with a regrade of ${o.regrade} hand-ins running...\n`);
+    const loaded = await burst(true);
+    // Let the repositories unlock (the first content's deadline is gone, the next one opens them).
+    process.stderr.write('burst without a regrade...\n');
+    const quiet = await burst(false);
+
+    // The raw sandbox time of one hand-in of this example (warm), for the ideal.
+    const example = await grader.loadExample(exampleDir);
+    const cache = new grader.InMemoryReferenceCache();
+    await grader.gradeSubmission({ exampleDir, example, submissionDir: exampleDir, referenceCache: cache });
+    const rawMs = [];
+    for (let i = 0; i < 5; i++) {
+      const t = Date.now();
+      await grader.gradeSubmission({ exampleDir, example, submissionDir: exampleDir, referenceCache: cache });
+      rawMs.push(Date.now() - t);
+    }
+    const raw = percentile(rawMs, 50);
+    const ideal = (runs) => Math.round((runs * raw) / slots);
+    const figures = {
+      students: o.students,
+      pushes: o.students * 3,
+      window_s: o.windowS,
+      first_p50_ms: percentile(loaded.latencies, 50),
+      first_p95_ms: percentile(loaded.latencies, 95),
+      first_p99_ms: percentile(loaded.latencies, 99),
+      quiet_p50_ms: percentile(quiet.latencies, 50),
+      quiet_p95_ms: percentile(quiet.latencies, 95),
+      quiet_p99_ms: percentile(quiet.latencies, 99),
+      ideal_ms: ideal(loaded.gradedRuns),
+      regrade_p95_increase: Number((percentile(loaded.latencies, 95) / percentile(quiet.latencies, 95) - 1).toFixed(3)),
+      lost: loaded.lost + quiet.lost,
+      duplicate: loaded.duplicate + quiet.duplicate,
+      lock_max_ms: Math.max(loaded.lockMaxMs, quiet.lockMaxMs),
+    };
+    const details = { raw_hand_in_ms: raw, slots, regrade_hand_ins: o.regrade, loaded, quiet: { ...quiet, latencies: undefined }, ideal_quiet_ms: ideal(quiet.gradedRuns) };
+    delete details.loaded.latencies;
+    const file = writeResults('deadline', { ...figures, details });
+    console.log(JSON.stringify({ ...figures, details }, null, 2));
+    console.log(`written to ${file}`);
+  } finally {
+    server.close();
+    for (const w of workers) await w.kill('SIGTERM');
+    await gitlab.close();
+    await db.$disconnect();
+    storage.destroy();
+    await connection.close();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
