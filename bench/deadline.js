@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, uploadExampleFixture } = require('@computor/test-support');
+const { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, until, uploadExampleFixture } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
 const { api, parseOptions, percentile, upload, writeResults } = require('./common');
@@ -23,15 +23,8 @@ const META = `slug: burst\nversion: '1.0'\ntitle: Burst\nproperties:\n  studentS
 const TEST_YAML = 'type: python\nname: burst\nproperties:\n  tests:\n  - name: Variables\n    type: variable\n    entryPoint: main.py\n    tests:\n    - name: x\n    - name: y\n';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what, probe, timeoutMs = 1_200_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+/** Benchmarks wait long: the whole burst. */
+const wait = (what, probe) => until(what, probe, 1_200_000);
 
 async function main() {
   const o = parseOptions({ students: 200, windowS: 30, regrade: 60 });
@@ -79,14 +72,9 @@ async function main() {
     };
     const commit = async (s, dir, text) => {
       const file = `${dir}/main.py`;
-      const res = await fetch(`${gitlab.url}/api/v4/projects/${s.projectId}/repository/commits`, {
-        method: 'POST',
-        headers: { 'PRIVATE-TOKEN': gitlab.token, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ branch: 'main', commit_message: 'work', actions: [{ action: s.files.has(file) ? 'update' : 'create', file_path: file, content: text }] }),
-      });
-      if (res.status !== 201) throw new Error(`commit answered ${res.status}: ${await res.text()}`);
+      const sha = await commitFiles(gitlab, s.projectId, { [file]: text }, { existing: s.files });
       s.files.add(file);
-      return (await res.json()).id;
+      return sha;
     };
 
     // The regrade's content: hand-ins already graded, uploaded through the API.
@@ -122,7 +110,7 @@ async function main() {
         }
       }));
       const firsts = pushes.filter((p) => p.k === 0);
-      const rows = await until('every first push graded or superseded', async () => {
+      const rows = await wait('every first push graded or superseded', async () => {
         const out = [];
         for (const p of firsts) {
           // Forks of one template can share a commit id for identical work: always by student.
@@ -150,7 +138,7 @@ async function main() {
       const lost = pushes.filter((p) => !perPush.has(`${p.s.memberId}:${p.sha}`)).length;
       const duplicate = [...perPush.values()].filter((n) => n > 1).length;
       // Wait for the last results, then the lock.
-      await until('all pushes settled', async () => (await db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } })) === 0);
+      await wait('all pushes settled', async () => (await db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } })) === 0);
       const gradedRuns = await db.result.count({ where: { courseContentId: target.id, status: 'completed' } });
       await sleep(Math.max(0, dueAt.getTime() - Date.now()) + 6000);
       const members = await db.courseMember.findMany({ where: { id: { in: students.map((s) => s.memberId) } } });

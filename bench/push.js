@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, uploadExampleFixture } = require('@computor/test-support');
+const { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, until, uploadExampleFixture } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
 const { api, parseOptions, percentile, upload, writeResults } = require('./common');
@@ -19,19 +19,10 @@ const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
 const { createApiToken } = require(path.join(ROOT, 'packages/db/dist/index.js'));
 const LAMBDA = path.resolve(ROOT, '../shared/conformance/computor-examples/itpcp.pgph.py/itpcp.pgph.py.lambda');
 
-/* global fetch */
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SINGLE_ROUNDS = 3;
 
-async function until(what, probe, timeoutMs = 600_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** Benchmarks wait long: the whole burst. */
+const wait = (what, probe) => until(what, probe, 600_000);
 
 async function main() {
   const o = parseOptions({ students: 50, latencyMs: 0 });
@@ -71,16 +62,12 @@ async function main() {
     const contentId = (await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId })).id;
     const solution = fs.readFileSync(path.join(LAMBDA, 'localTests/correctSolution/lambda.py'), 'utf8');
 
-    const commit = (s, text) =>
-      fetch(`${gitlab.url}/api/v4/projects/${s.projectId}/repository/commits`, {
-        method: 'POST',
-        headers: { 'PRIVATE-TOKEN': gitlab.token, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ branch: 'main', commit_message: 'hand-in', actions: [{ action: s.pushed ? 'update' : 'create', file_path: `${identifier}/lambda.py`, content: text }] }),
-      }).then(async (res) => {
-        if (res.status !== 201) throw new Error(`commit answered ${res.status}: ${await res.text()}`);
-        s.pushed = true;
-        return (await res.json()).id;
-      });
+    const commit = async (s, text) => {
+      const file = `${identifier}/lambda.py`;
+      const sha = await commitFiles(gitlab, s.projectId, { [file]: text }, { existing: s.pushed ? [file] : [] });
+      s.pushed = true;
+      return sha;
+    };
     const resultOf = async (sha) => {
       const artifact = await db.submissionArtifact.findFirst({ where: { commitSha: sha }, include: { results: true } });
       return artifact?.results.find((r) => r.status !== 'superseded') ?? null;
@@ -90,12 +77,12 @@ async function main() {
     // Warm-up (not measured): the example's download and reference values, as in steady state.
     process.stderr.write('warming up...\n');
     const warm = await commit(students[0], `${solution}\n# warm-up\n`);
-    await until('the warm-up graded', async () => graded(await resultOf(warm)));
+    await wait('the warm-up graded', async () => graded(await resultOf(warm)));
 
     process.stderr.write(`${o.students} students push at once\n`);
     const pushStarted = Date.now();
     const shas = await Promise.all(students.map((s, i) => commit(s, `${solution}\n# push ${i}\n`)));
-    const pushRows = await until('every push graded', async () => {
+    const pushRows = await wait('every push graded', async () => {
       const rows = await Promise.all(shas.map(resultOf));
       return rows.every(graded) && rows;
     });
@@ -117,7 +104,7 @@ async function main() {
       const t = await api(base, s.token, 'POST', `/submissions/${a.id}/test`);
       return { requestedAt, resultId: t.result_id };
     }));
-    const uploadRows = await until('every upload graded', async () => {
+    const uploadRows = await wait('every upload graded', async () => {
       const rows = await db.result.findMany({ where: { id: { in: uploads.map((u) => u.resultId) } } });
       return rows.length === uploads.length && rows.every(graded) && new Map(rows.map((r) => [r.id, r]));
     });
@@ -131,13 +118,13 @@ async function main() {
     for (let round = 0; round < SINGLE_ROUNDS; round++) {
       const s = students[round % students.length];
       const sha = await commit(s, `${solution}\n# single ${round}\n`);
-      const row = await until('the single push graded', async () => graded(await resultOf(sha)));
+      const row = await wait('the single push graded', async () => graded(await resultOf(sha)));
       const d = gitlab.deliveries().find((x) => x.after === sha);
       singlePush.push(row.finishedAt.getTime() - new Date(d.startedAt).getTime());
       const requestedAt = Date.now();
       const a = await upload(base, s.token, contentId, zlib.gzipSync(writeTar([{ name: 'lambda.py', data: Buffer.from(`${solution}\n# single upload ${round}\n`) }])));
       const t = await api(base, s.token, 'POST', `/submissions/${a.id}/test`);
-      const up = await until('the single upload graded', async () => graded(await db.result.findUnique({ where: { id: t.result_id } })));
+      const up = await wait('the single upload graded', async () => graded(await db.result.findUnique({ where: { id: t.result_id } })));
       singleUpload.push(up.finishedAt.getTime() - requestedAt);
     }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
-import { createContentFixture, createCourseFixture, repoRoot, stackControl, startWorkerProcess, uniq, uploadExampleFixture, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
+import { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackControl, startWorkerProcess, uniq, until, uploadExampleFixture, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
 import type { Client } from '@temporalio/client';
 import request from 'supertest';
 import type { ApiDeps } from './deps';
@@ -36,29 +36,12 @@ const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 /** The student's access level on their own repository in GitLab (40 open, 20 locked). */
 const accessOf = (s: (typeof students)[number]) => gitlab.state().projects.find((p) => p.id === s.projectId)!.members.find((m) => m.username === s.username)?.access_level;
 
 async function push(s: (typeof students)[number], text: string): Promise<string> {
   const files = gitlab.state().projects.find((p) => p.id === s.projectId)!.branches.main!.files;
-  const filePath = `${identifier}/lambda.py`;
-  const res = await fetch(`${gitlab.url}/api/v4/projects/${s.projectId}/repository/commits`, {
-    method: 'POST',
-    headers: { 'PRIVATE-TOKEN': gitlab.token, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ branch: 'main', commit_message: 'work', actions: [{ action: files.includes(filePath) ? 'update' : 'create', file_path: filePath, content: text }] }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
+  return commitFiles(gitlab, s.projectId, { [`${identifier}/lambda.py`]: text }, { existing: files });
 }
 
 /** A content with an example of its own: each has its own directory in the repositories. */

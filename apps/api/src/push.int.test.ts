@@ -6,8 +6,10 @@ import {
   createContentFixture,
   createCourseFixture,
   repoRoot,
+  commitFiles,
   startWorkerProcess,
   uniq,
+  until,
   uploadExampleFixture,
   type CourseFixture,
   type SpawnedProcess,
@@ -49,32 +51,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startTesting = () =>
   startWorkerProcess({ namespace, queues: ['computor-testing'], env: { GRADER_WORK_DIR: workDir, GRADER_MAX_WALL_SECONDS: '10', GRADER_UID_BASE: '62800', WORKER_METRICS_PORT: '0' } });
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 /** A commit to the student's repository through GitLab's Commits API: a push, as far as hooks go. */
 async function push(files: Record<string, string>, branch = 'main'): Promise<string> {
   const branches = gitlab.state().projects.find((p) => p.id === projectId)!.branches;
-  const existing = new Set((branches[branch] ?? branches.main)?.files ?? []);
-  const res = await fetch(`${gitlab.url}/api/v4/projects/${projectId}/repository/commits`, {
-    method: 'POST',
-    headers: { 'PRIVATE-TOKEN': gitlab.token, 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      branch,
-      ...(branches[branch] ? {} : { start_branch: 'main' }),
-      commit_message: 'work',
-      actions: Object.entries(files).map(([file_path, content]) => ({ action: existing.has(file_path) ? 'update' : 'create', file_path, content })),
-    }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
+  return commitFiles(gitlab, projectId, files, { branch, newBranch: !branches[branch], existing: (branches[branch] ?? branches.main)?.files ?? [] });
 }
 
 const artifactsOf = (sha: string) => deps.db.submissionArtifact.findMany({ where: { commitSha: sha }, include: { results: true } });

@@ -6,3 +6,4 @@ export { createCourseFixture, startWorkerProcess, type CourseFixture, type Role,
 /** Module path of the test-only workflows (for `computor worker start --workflows`). */
 export const TEST_WORKFLOWS_PATH = require.resolve('./workflows');
 export { createContentFixture, uploadExampleFixture, type ExampleFixture } from './examples';
+export { commitFiles, until } from './wait';

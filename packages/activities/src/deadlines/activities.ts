@@ -2,8 +2,9 @@ import { effectiveDeadline, GITLAB_ACCESS, type TEffectiveDeadline } from '@comp
 import { heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { step } from '../failures';
-import { gitlabForCourse, loadCourse } from '../gitlab/context';
-import { gitlabUserId, loadMember } from '../gitlab/members';
+import type { GitlabClient } from '@computor/gitlab';
+import { gitlabForCourse, loadCourse, type LoadedCourse } from '../gitlab/context';
+import { gitlabUserId, type LoadedMember } from '../gitlab/members';
 
 export interface TDeadlinePass {
   /** The content is gone or archived: the workflow ends. */
@@ -56,11 +57,8 @@ function isClosed(deadline: TEffectiveDeadline, state: TState, now: Date): boole
 
 export function deadlineActivities(deps: ActivityDeps) {
   /** Push access on GitLab: Maintainer (open) or Reporter (locked: can read, cannot push). */
-  async function setPushAccess(courseId: string, courseMemberId: string, open: boolean): Promise<boolean> {
-    const course = await loadCourse(deps, courseId);
-    const member = await loadMember(deps, courseId, courseMemberId);
+  async function setPushAccess(course: LoadedCourse, gitlab: GitlabClient, member: LoadedMember, open: boolean): Promise<boolean> {
     if (!member.gitlabProjectId) return false;
-    const gitlab = gitlabForCourse(deps, course);
     return step(`${open ? 'unlock' : 'lock'} the repository of ${member.user.username}`, async () => {
       const userId = await gitlabUserId(deps, gitlab, course, member);
       await gitlab.ensureProjectMember(member.gitlabProjectId!, userId, open ? GITLAB_ACCESS.maintainer : GITLAB_ACCESS.reporter);
@@ -81,7 +79,10 @@ export function deadlineActivities(deps: ActivityDeps) {
       const content = await deps.db.courseContent.findUnique({ where: { id: input.courseContentId }, include: { course: true } });
       if (!content || content.archivedAt || content.course.archivedAt) return { closed: true, nextDueAt: null, locked: [], unlocked: [] };
       const now = new Date();
-      const students = await deps.db.courseMember.findMany({ where: { courseId: content.courseId, role: 'student', removedAt: null }, orderBy: { createdAt: 'asc' } });
+      // The course and its GitLab client once per pass, not once per repository.
+      const course = await loadCourse(deps, content.courseId);
+      const gitlab = gitlabForCourse(deps, course);
+      const students = await deps.db.courseMember.findMany({ where: { courseId: content.courseId, role: 'student', removedAt: null }, include: { user: true }, orderBy: { createdAt: 'asc' } });
       const contents = await courseDeadlines(deps, content.courseId);
       let nextDueAt: number | null = null;
       const locked: string[] = [];
@@ -106,12 +107,12 @@ export function deadlineActivities(deps: ActivityDeps) {
           }
         }
         if (!open && !member.repositoryLockedAt) {
-          if (await setPushAccess(content.courseId, member.id, false)) {
+          if (await setPushAccess(course, gitlab, member, false)) {
             await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: new Date() } });
             locked.push(member.id);
           }
         } else if (open && member.repositoryLockedAt) {
-          await setPushAccess(content.courseId, member.id, true);
+          await setPushAccess(course, gitlab, member, true);
           await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: null } });
           unlocked.push(member.id);
         }

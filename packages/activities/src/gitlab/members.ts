@@ -34,12 +34,12 @@ const COURSE_GROUP_ACCESS: Record<TCourseRole, number | null> = {
   student: null,
 };
 
-export async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
+async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
   const member = await deps.db.courseMember.findUnique({ where: { id: courseMemberId }, include: { user: true } });
   if (!member || member.courseId !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
   return member;
 }
-type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
+export type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
 
 /** The member's user id on the course's GitLab instance, looked up by username once and cached. */
 export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
