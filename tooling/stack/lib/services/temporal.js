@@ -97,9 +97,13 @@ const temporal = {
       '--sqlite-pragma', 'synchronous=normal',
       // Activities scheduled by a workflow task start on the same worker without a matching round trip.
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-      // Task priorities and fairness keys (grading: regrades behind hand-ins, courses shared fairly).
+      // Task priorities and fairness keys (grading: regrades behind hand-ins, courses shared fairly),
+      // which hold within one task queue partition: one, not the default four (measured in
+      // apps/api/src/grading-usage.int.test.ts). Same keys as docker/temporal/dynamicconfig.yaml.
       '--dynamic-config-value', 'matching.useNewMatcher=true',
       '--dynamic-config-value', 'matching.enableFairness=true',
+      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ];
     const pid = spawnDetached(bin, args, { env: cliEnv(ctx.env), cwd: dir, logFile: ctx.l.logFile('temporal') });
     return { pid };
