@@ -249,6 +249,15 @@ describe('branches and members', () => {
     expect(await gl.removeProjectMember(project.id, aliceId)).toBe(false);
     expect(await gl.listProjectMembers(project.id)).toEqual([]);
 
+    // A lock at a deadline: one PUT for a member, a POST after GitLab's 404 for a non-member.
+    const before = { ...emu.stats().byRoute };
+    expect(await gl.setProjectMemberAccess(project.id, aliceId, 30)).toMatchObject({ userId: aliceId, accessLevel: 30 });
+    expect(await gl.setProjectMemberAccess(project.id, aliceId, 20)).toMatchObject({ userId: aliceId, accessLevel: 20 });
+    const after = emu.stats().byRoute;
+    const count = (route: string) => (after[route] ?? 0) - (before[route] ?? 0);
+    expect([count('PUT /projects/:id/members/:user_id'), count('POST /projects/:id/members')]).toEqual([2, 1]);
+    expect((await gl.listProjectMembers(project.id)).map((m) => [m.username, m.accessLevel])).toEqual([['alice', 20]]);
+
     const bobId = users[1]?.id as number;
     expect((await gl.ensureGroupMember(course.id, bobId, 30)).outcome).toBe('added');
     expect((await gl.ensureGroupMember(course.id, bobId, 40)).outcome).toBe('updated');

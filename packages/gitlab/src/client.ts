@@ -187,6 +187,8 @@ export interface GitlabClient {
 
   ensureGroupMember(groupId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
   ensureProjectMember(projectId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
+  /** Sets a project member's access level in one request when they are a member (edit; adds them otherwise): locking at a deadline. */
+  setProjectMemberAccess(projectId: number | string, userId: number, accessLevel: number): Promise<TGitlabMember>;
   removeGroupMember(groupId: number | string, userId: number): Promise<boolean>;
   removeProjectMember(projectId: number | string, userId: number): Promise<boolean>;
   listGroupMembers(groupId: number | string): Promise<TGitlabMember[]>;
@@ -312,6 +314,16 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       const current = toMember(await resource.show(sourceId, userId));
       if (current.accessLevel === accessLevel) return { member: current, outcome: 'unchanged' };
       return { member: toMember(await resource.edit(sourceId, userId, level(accessLevel))), outcome: 'updated' };
+    });
+
+  const setProjectMemberAccess = (projectId: number | string, userId: number, accessLevel: number) =>
+    op(`setProjectMemberAccess ${projectId} user ${userId}`, async (): Promise<TGitlabMember> => {
+      try {
+        return toMember(await api.ProjectMembers.edit(projectId, userId, level(accessLevel)));
+      } catch (err) {
+        if (!is(err, 404)) throw err;
+      }
+      return toMember(await api.ProjectMembers.add(projectId, level(accessLevel), { userId }));
     });
 
   const removeMember = (kind: 'group' | 'project', sourceId: number | string, userId: number) =>
@@ -597,6 +609,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
 
     ensureGroupMember: (groupId, userId, accessLevel) => ensureMember('group', groupId, userId, accessLevel),
     ensureProjectMember: (projectId, userId, accessLevel) => ensureMember('project', projectId, userId, accessLevel),
+    setProjectMemberAccess,
     removeGroupMember: (groupId, userId) => removeMember('group', groupId, userId),
     removeProjectMember: (projectId, userId) => removeMember('project', projectId, userId),
     listGroupMembers: (groupId) => listMembers('group', groupId),
