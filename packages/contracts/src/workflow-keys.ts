@@ -39,6 +39,8 @@ export const gradingWorkflowIds = {
  * student handing in during a regrade waits for running tests only.
  */
 export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
+/** The deadline pass (locking repositories at the due time) goes ahead of the hand-ins a deadline brings on the same queue. */
+export const DEADLINE_PRIORITY = 1;
 
 /** One deadline workflow per course content: locks each student's repository at their effective due time. */
 export const deadlineWorkflowIds = {

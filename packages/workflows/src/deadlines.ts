@@ -1,14 +1,20 @@
 import type { Activities } from '@computor/activities';
 import type { TContentDeadlineParams, TReopenSignal } from '@computor/contracts';
-import { DEADLINE_CHANGED_SIGNAL, DEADLINE_REOPEN_SIGNAL } from '@computor/contracts/workflow-keys';
+import { DEADLINE_CHANGED_SIGNAL, DEADLINE_PRIORITY, DEADLINE_REOPEN_SIGNAL } from '@computor/contracts/workflow-keys';
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import { GITLAB_RETRY, validParams } from './steps';
 
 export const deadlineChangedSignal = defineSignal(DEADLINE_CHANGED_SIGNAL);
 export const reopenSignal = defineSignal<[TReopenSignal]>(DEADLINE_REOPEN_SIGNAL);
 
-// Locking many repositories is GitLab work: heartbeating, retried with backoff.
-const gitlab = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry: GITLAB_RETRY });
+// Locking many repositories is GitLab work: heartbeating, retried with backoff. At a due time the
+// task queue fills with the pushes of the last minutes: the pass goes first.
+const gitlab = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: GITLAB_RETRY,
+  priority: { priorityKey: DEADLINE_PRIORITY },
+});
 
 /** Passes before the history is handed to a fresh run (continue-as-new). */
 const PASSES_PER_RUN = 200;

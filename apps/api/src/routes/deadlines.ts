@@ -1,6 +1,7 @@
 import {
   deadlineWorkflowIds,
   DEADLINE_CHANGED_SIGNAL,
+  DEADLINE_PRIORITY,
   DEADLINE_REOPEN_SIGNAL,
   effectiveDeadline,
   roleSatisfies,
@@ -66,6 +67,8 @@ export async function notifyDeadline(db: Db, temporal: Client, content: { id: st
     args: [{ courseContentId: content.id }],
     signal: signal.name,
     signalArgs: signal.args,
+    // Its workflow tasks (a timer firing at the due time) go ahead of the burst of pushes on the queue.
+    priority: { priorityKey: DEADLINE_PRIORITY },
   });
   await db.workflowRun.upsert({
     where: { id: workflowId },

@@ -2,7 +2,6 @@ import { effectiveDeadline, GITLAB_ACCESS, type TEffectiveDeadline } from '@comp
 import { heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { step } from '../failures';
-import type { GitlabClient } from '@computor/gitlab';
 import { gitlabForCourse, loadCourse, type LoadedCourse } from '../gitlab/context';
 import { gitlabUserId, type LoadedMember } from '../gitlab/members';
 
@@ -37,14 +36,22 @@ async function courseDeadlines(deps: ActivityDeps, courseId: string, courseMembe
   });
 }
 
-/** The last on-time hand-in of a student for a content (by when it was stored). */
-async function finalHandIn(deps: ActivityDeps, courseContentId: string, courseMemberId: string): Promise<string | null> {
-  const artifact = await deps.db.submissionArtifact.findFirst({
-    where: { late: false, submissionGroup: { courseContentId, members: { some: { courseMemberId } } } },
-    orderBy: { createdAt: 'desc' },
-    select: { id: true },
+/** The last on-time hand-in (by when it arrived) of each of the students for a content. */
+async function finalHandIns(deps: ActivityDeps, courseContentId: string, courseMemberIds: string[]): Promise<Map<string, string>> {
+  const finals = new Map<string, string>();
+  if (!courseMemberIds.length) return finals;
+  const artifacts = await deps.db.submissionArtifact.findMany({
+    where: { late: false, submissionGroup: { courseContentId, members: { some: { courseMemberId: { in: courseMemberIds } } } } },
+    orderBy: { receivedAt: 'desc' },
+    select: { id: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } } },
   });
-  return artifact?.id ?? null;
+  const wanted = new Set(courseMemberIds);
+  for (const artifact of artifacts) {
+    for (const { courseMemberId } of artifact.submissionGroup.members) {
+      if (wanted.has(courseMemberId) && !finals.has(courseMemberId)) finals.set(courseMemberId, artifact.id);
+    }
+  }
+  return finals;
 }
 
 const sameTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
@@ -57,13 +64,41 @@ function isClosed(deadline: TEffectiveDeadline, state: TState, now: Date): boole
 
 export function deadlineActivities(deps: ActivityDeps) {
   /** Push access on GitLab: Maintainer (open) or Reporter (locked: can read, cannot push). */
-  async function setPushAccess(course: LoadedCourse, gitlab: GitlabClient, member: LoadedMember, open: boolean): Promise<boolean> {
-    if (!member.gitlabProjectId) return false;
-    return step(`${open ? 'unlock' : 'lock'} the repository of ${member.user.username}`, async () => {
-      const userId = await gitlabUserId(deps, gitlab, course, member);
-      await gitlab.ensureProjectMember(member.gitlabProjectId!, userId, open ? GITLAB_ACCESS.maintainer : GITLAB_ACCESS.reporter);
-      return true;
+  async function setPushAccess(course: LoadedCourse, access: { member: LoadedMember; open: boolean }[]) {
+    const locked: string[] = [];
+    const unlocked: string[] = [];
+    if (!access.length) return { locked, unlocked };
+    const gitlab = gitlabForCourse(deps, course);
+    const gitlabUrl = course.family.organization.gitlabUrl;
+    const known = new Map(
+      (await deps.db.gitlabIdentity.findMany({ where: { gitlabUrl, userId: { in: access.map((a) => a.member.user.id) } } })).map((i) => [i.userId, i.gitlabUserId]),
+    );
+    await forEachBounded(access, LOCK_CONCURRENCY, async ({ member, open }) => {
+      heartbeat({ member: member.id });
+      await step(`${open ? 'unlock' : 'lock'} the repository of ${member.user.username}`, async () => {
+        const userId = known.get(member.user.id) ?? (await gitlabUserId(deps, gitlab, course, member));
+        await gitlab.setProjectMemberAccess(member.gitlabProjectId!, userId, open ? GITLAB_ACCESS.maintainer : GITLAB_ACCESS.reporter);
+      });
+      await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: open ? null : new Date() } });
+      (open ? unlocked : locked).push(member.id);
     });
+    return { locked, unlocked };
+  }
+
+  /** Closes the content for students whose due time passed (with their last on-time hand-in as final) and opens it where it moved ahead. */
+  async function recordDeadlineStates(courseContentId: string, closing: { member: LoadedMember; dueAt: Date }[], reopening: LoadedMember[], now: Date) {
+    const finals = await finalHandIns(deps, courseContentId, closing.map((c) => c.member.id));
+    await forEachBounded(closing, LOCK_CONCURRENCY, async ({ member, dueAt }) => {
+      const data = { dueAt, closedAt: now, reopenedAt: null, finalArtifactId: finals.get(member.id) ?? null };
+      await deps.db.deadlineState.upsert({
+        where: { courseContentId_courseMemberId: { courseContentId, courseMemberId: member.id } },
+        create: { courseContentId, courseMemberId: member.id, ...data },
+        update: data,
+      });
+    });
+    if (reopening.length) {
+      await deps.db.deadlineState.updateMany({ where: { courseContentId, courseMemberId: { in: reopening.map((m) => m.id) } }, data: { closedAt: null } });
+    }
   }
 
   return {
@@ -79,17 +114,14 @@ export function deadlineActivities(deps: ActivityDeps) {
       const content = await deps.db.courseContent.findUnique({ where: { id: input.courseContentId }, include: { course: true } });
       if (!content || content.archivedAt || content.course.archivedAt) return { closed: true, nextDueAt: null, locked: [], unlocked: [] };
       const now = new Date();
-      // The course and its GitLab client once per pass, not once per repository.
       const course = await loadCourse(deps, content.courseId);
-      const gitlab = gitlabForCourse(deps, course);
       const students = await deps.db.courseMember.findMany({ where: { courseId: content.courseId, role: 'student', removedAt: null }, include: { user: true }, orderBy: { createdAt: 'asc' } });
       const contents = await courseDeadlines(deps, content.courseId);
       let nextDueAt: number | null = null;
-      const locked: string[] = [];
-      const unlocked: string[] = [];
-      // Students in parallel (bounded): at a due time every repository of the course locks at once.
-      await forEachBounded(students, LOCK_CONCURRENCY, async (member) => {
-        heartbeat({ member: member.id });
+      const closing: { member: LoadedMember; dueAt: Date }[] = [];
+      const reopening: LoadedMember[] = [];
+      const access: { member: LoadedMember; open: boolean }[] = [];
+      for (const member of students) {
         let open = false;
         for (const c of contents) {
           const state = c.deadlineStates.find((s) => s.courseMemberId === member.id) ?? null;
@@ -98,25 +130,16 @@ export function deadlineActivities(deps: ActivityDeps) {
           open ||= !closed;
           if (c.id !== content.id) continue;
           if (deadline.dueAt && deadline.dueAt > now) nextDueAt = Math.min(nextDueAt ?? Infinity, deadline.dueAt.getTime());
-          const key = { courseContentId_courseMemberId: { courseContentId: c.id, courseMemberId: member.id } };
-          if (closed && !state?.closedAt) {
-            const data = { dueAt: deadline.dueAt!, closedAt: now, reopenedAt: null, finalArtifactId: await finalHandIn(deps, c.id, member.id) };
-            await deps.db.deadlineState.upsert({ where: key, create: { courseContentId: c.id, courseMemberId: member.id, ...data }, update: data });
-          } else if (!closed && state?.closedAt) {
-            await deps.db.deadlineState.update({ where: key, data: { closedAt: null } });
-          }
+          if (closed && !state?.closedAt) closing.push({ member, dueAt: deadline.dueAt! });
+          else if (!closed && state?.closedAt) reopening.push(member);
         }
-        if (!open && !member.repositoryLockedAt) {
-          if (await setPushAccess(course, gitlab, member, false)) {
-            await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: new Date() } });
-            locked.push(member.id);
-          }
-        } else if (open && member.repositoryLockedAt) {
-          await setPushAccess(course, gitlab, member, true);
-          await deps.db.courseMember.update({ where: { id: member.id }, data: { repositoryLockedAt: null } });
-          unlocked.push(member.id);
-        }
-      });
+        if (open === Boolean(member.repositoryLockedAt) && member.gitlabProjectId) access.push({ member, open });
+      }
+
+      // Push access first, the bookkeeping after it: at a due time every repository of the course
+      // locks at once, one GitLab request each, so that none stays open for long.
+      const { locked, unlocked } = await setPushAccess(course, access);
+      await recordDeadlineStates(content.id, closing, reopening, now);
       if (locked.length || unlocked.length) deps.logger.info('deadlines applied', { courseContentId: input.courseContentId, locked: locked.length, unlocked: unlocked.length });
       return { closed: false, nextDueAt, locked, unlocked };
     },
