@@ -141,6 +141,20 @@ describe('grade on push', () => {
     expect(newer).toMatchObject({ status: 'pending', workflowId: queued.workflowId });
     expect(newer.queuedAt.getTime()).toBe(queued.queuedAt.getTime());
 
+    // In a burst, fetches finish out of order: a push that arrived before the queued one but is
+    // stored after it is superseded by it at once, and never takes the newer one's place.
+    const older = await push({ [`${identifier}/lambda.py`]: 'older = 1\n' }, 'side');
+    const studentUser = course.users.student!;
+    const late = await client.workflow.execute('handInCommitWorkflow', {
+      workflowId: uniq('hand-in-older-'),
+      taskQueue: 'computor-tasks',
+      args: [{ courseMemberId: studentUser.memberId, courseContentId: contentId, commit: older, source: 'push', requestedById: studentUser.id, maxBytes: 1024 * 1024, receivedAt: new Date(Date.now() - 60_000).toISOString() }],
+    });
+    expect(late).toMatchObject({ test: 'joined', test_workflow_id: queued.workflowId });
+    const olderResult = (await artifactsOf(older))[0]!.results[0]!;
+    expect(olderResult).toMatchObject({ status: 'superseded', supersededById: newer.id, workflowId: null });
+    expect(await deps.db.result.findUniqueOrThrow({ where: { id: newer.id } })).toMatchObject({ status: 'pending', workflowId: queued.workflowId });
+
     testingWorker = await startTesting();
     const done = await until('the newer push graded', async () => {
       const row = await deps.db.result.findUniqueOrThrow({ where: { id: newer.id } });

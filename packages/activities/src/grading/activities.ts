@@ -105,6 +105,20 @@ export function gradingActivities(deps: ActivityDeps) {
     return version;
   }
 
+  /**
+   * The result a run grades now, with its artifact and example version. A newer push can supersede
+   * the head between two reads: it is followed, never reported as the run's failure.
+   */
+  async function activeHead(resultId: string) {
+    for (let round = 0; round < 100; round++) {
+      const head = await headResult(deps.db, resultId);
+      if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${resultId} not found`);
+      const result = await deps.db.result.findUniqueOrThrow({ where: { id: head.id }, include: { artifact: true, courseContent: { include: { exampleVersion: true } } } });
+      if (result.status !== 'superseded' || !result.supersededById) return result;
+    }
+    throw new Error(`Result ${resultId} kept changing while it was read`);
+  }
+
   return {
     /**
      * Loads the result's artifact and example version and downloads both into this worker's work
@@ -112,9 +126,7 @@ export function gradingActivities(deps: ActivityDeps) {
      * (queued) until its first collection starts on a grading worker.
      */
     async prepareSubmissionTest(input: { resultId: string }): Promise<TSubmissionTestPlan> {
-      const head = await headResult(deps.db, input.resultId);
-      if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.resultId} not found`);
-      const result = await deps.db.result.findUniqueOrThrow({ where: { id: head.id }, include: { artifact: true, courseContent: { include: { exampleVersion: true } } } });
+      const result = await activeHead(input.resultId);
       if (!ACTIVE_RESULT.includes(result.status as (typeof ACTIVE_RESULT)[number])) {
         throw nonRetryable(NON_RETRYABLE.precondition, `Result ${result.id} is ${result.status}; only pending or running results are graded`);
       }
@@ -235,11 +247,20 @@ export function gradingActivities(deps: ActivityDeps) {
 
     /** Ends a result that will not complete (or the one that superseded it): `failed` (infrastructure, for good) or `cancelled`; stores no report. */
     async closeResult(input: { resultId: string; artifactId?: string; status: 'failed' | 'cancelled'; message: string }): Promise<void> {
-      const head = (await headResult(deps.db, input.resultId)) ?? { id: input.resultId, artifactId: undefined };
-      await deps.db.result.updateMany({
-        where: { id: head.id, status: { in: [...ACTIVE_RESULT] } },
-        data: { status: input.status, message: input.message.slice(0, 2000), finishedAt: new Date() },
-      });
+      // A newer push may take this run's place between reading the head and closing it: closing
+      // follows it, or that hand-in would wait for a run that has ended (pending for ever).
+      let head: { id: string; artifactId?: string } = { id: input.resultId };
+      for (let round = 0; round < 100; round++) {
+        const current = await headResult(deps.db, input.resultId);
+        if (!current) break;
+        head = current;
+        if (!ACTIVE_RESULT.includes(current.status as (typeof ACTIVE_RESULT)[number])) break;
+        const closed = await deps.db.result.updateMany({
+          where: { id: current.id, status: { in: [...ACTIVE_RESULT] } },
+          data: { status: input.status, message: input.message.slice(0, 2000), finishedAt: new Date() },
+        });
+        if (closed.count === 1) break;
+      }
       for (const id of new Set([input.artifactId, head.artifactId])) if (id) await files.releaseSubmission(id);
     },
 

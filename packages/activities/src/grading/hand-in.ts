@@ -43,7 +43,8 @@ export function handInActivities(deps: ActivityDeps) {
       const directory = content.directory ?? content.exampleVersion.example.identifier;
 
       // On time or late by when the push or request arrived, not by when it is fetched.
-      const timing = await handInTimingOf(deps.db, content.id, member.id, input.receivedAt ? new Date(input.receivedAt) : new Date());
+      const receivedAt = input.receivedAt ? new Date(input.receivedAt) : new Date();
+      const timing = await handInTimingOf(deps.db, content.id, member.id, receivedAt);
       if (timing.refused) throw nonRetryable(NON_RETRYABLE.precondition, `Not handed in: ${timing.refused}.`);
       const commit = await step(`resolve ${input.commit} in ${member.gitlabProjectPath ?? projectId}`, () => gitlab.getCommit(projectId, input.commit));
       if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
@@ -77,6 +78,7 @@ export function handInActivities(deps: ActivityDeps) {
             uploadedById: input.requestedById,
             source: input.source,
             late: timing.late,
+            receivedAt,
             commitSha: sha,
             objectPrefix: prefix,
             contentHash: exampleContentHash(data),

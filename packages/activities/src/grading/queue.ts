@@ -73,9 +73,30 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
     }
     const resultId = randomUUID();
     if (input.supersede) {
-      const queued = await tx.result.findFirst({ where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } }, orderBy: { queuedAt: 'asc' } });
+      const queued = await tx.result.findFirst({
+        where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } },
+        orderBy: { queuedAt: 'asc' },
+        include: { artifact: { select: { receivedAt: true } } },
+      });
       // The grading activity marks a result running under the same row lock: a run that started is never superseded.
       const locked = queued && (await tx.$queryRaw<Array<{ status: string }>>`SELECT status::text FROM results WHERE id = ${queued.id}::uuid FOR UPDATE`);
+      if (queued && locked?.[0]?.status === 'pending' && queued.artifact.receivedAt > artifact.receivedAt) {
+        // A newer push got to the queue first (fetches finish out of order): this older one is
+        // superseded by it at once and never graded.
+        await tx.result.create({
+          data: {
+            id: resultId,
+            artifactId: artifact.id,
+            submissionGroupId: group.id,
+            courseContentId: content.id,
+            status: 'superseded',
+            supersededById: queued.id,
+            finishedAt: new Date(),
+            message: 'Superseded by a newer hand-in before it was graded.',
+          },
+        });
+        return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [resultId], start: false };
+      }
       if (queued && locked?.[0]?.status === 'pending') {
         await tx.result.update({
           where: { id: queued.id },
