@@ -137,8 +137,18 @@ async function main() {
       }
       const lost = pushes.filter((p) => !perPush.has(`${p.s.memberId}:${p.sha}`)).length;
       const duplicate = [...perPush.values()].filter((n) => n > 1).length;
-      // Wait for the last results, then the lock.
-      await wait('all pushes settled', async () => (await db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } })) === 0);
+      // Wait for the last results (a run that never ends is counted, not waited for), then the lock.
+      const open = () => db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } });
+      await until('all pushes settled', async () => (await open()) === 0, 300_000).catch(() => undefined);
+      const stuck = await open();
+      const failed = await db.result.count({ where: { courseContentId: target.id, status: 'failed' } });
+      // Each student's last push must end graded: a failed or never-ending run of it is a lost hand-in.
+      const lastPushes = new Map(pushes.map((p) => [p.s.memberId, p]));
+      let lastUngraded = 0;
+      for (const p of lastPushes.values()) {
+        const a = await db.submissionArtifact.findFirst({ where: { commitSha: p.sha, submissionGroup: { members: { some: { courseMemberId: p.s.memberId } } } }, include: { results: true } });
+        if (!a?.results.some((r) => r.status === 'completed')) lastUngraded++;
+      }
       const gradedRuns = await db.result.count({ where: { courseContentId: target.id, status: 'completed' } });
       await sleep(Math.max(0, dueAt.getTime() - Date.now()) + 6000);
       const members = await db.courseMember.findMany({ where: { id: { in: students.map((s) => s.memberId) } } });
@@ -147,7 +157,7 @@ async function main() {
       // Unlock for the next round: the content's deadline is removed.
       await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'DELETE', headers: { Authorization: `Bearer ${lecturer}` } });
       await db.courseContent.update({ where: { id: target.id }, data: { archivedAt: new Date() } });
-      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000 };
+      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000 };
     };
 
     process.stderr.write(`burst with a regrade of ${o.regrade} hand-ins running...\n`);
@@ -181,6 +191,7 @@ async function main() {
       ideal_ms: ideal(loaded.gradedRuns),
       regrade_p95_increase: Number((percentile(loaded.latencies, 95) / percentile(quiet.latencies, 95) - 1).toFixed(3)),
       lost: loaded.lost + quiet.lost,
+      failed: loaded.failed + quiet.failed,
       duplicate: loaded.duplicate + quiet.duplicate,
       lock_max_ms: Math.max(loaded.lockMaxMs, quiet.lockMaxMs),
     };
