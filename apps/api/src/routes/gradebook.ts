@@ -88,8 +88,8 @@ async function cellsOf(db: Db, memberIds: string[], contentIds: string[]): Promi
     ), a AS (
       SELECT g.content_id, g.member_id,
              count(sa.id)::int AS hand_ins,
-             (array_agg(sa.id ORDER BY sa.received_at DESC, sa.id DESC) FILTER (WHERE NOT sa.late))[1] AS on_time_id,
-             (array_agg(sa.id ORDER BY sa.received_at DESC, sa.id DESC) FILTER (WHERE sa.late))[1] AS late_id
+             (array_agg(sa.id ORDER BY sa.handed_in_at DESC, sa.id DESC) FILTER (WHERE NOT sa.late))[1] AS on_time_id,
+             (array_agg(sa.id ORDER BY sa.handed_in_at DESC, sa.id DESC) FILTER (WHERE sa.late))[1] AS late_id
         FROM g LEFT JOIN submission_artifacts sa ON sa.submission_group_id = g.group_id
        GROUP BY g.content_id, g.member_id
     ), f AS (

@@ -36,13 +36,13 @@ async function courseDeadlines(deps: ActivityDeps, courseId: string, courseMembe
   });
 }
 
-/** The last on-time hand-in (by when it arrived) of each of the students for a content. */
+/** The last on-time hand-in (by when it was handed in) of each of the students for a content. */
 async function finalHandIns(deps: ActivityDeps, courseContentId: string, courseMemberIds: string[]): Promise<Map<string, string>> {
   const finals = new Map<string, string>();
   if (!courseMemberIds.length) return finals;
   const artifacts = await deps.db.submissionArtifact.findMany({
     where: { late: false, submissionGroup: { courseContentId, members: { some: { courseMemberId: { in: courseMemberIds } } } } },
-    orderBy: { receivedAt: 'desc' },
+    orderBy: { handedInAt: 'desc' },
     select: { id: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } } },
   });
   const wanted = new Set(courseMemberIds);

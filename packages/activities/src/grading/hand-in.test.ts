@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readArchive } from '@computor/archive';
-import { assignmentFiles } from './hand-in';
+import { assignmentFiles, handedInAt } from './hand-in';
 
 // GitLab's repository archive is `git archive` output: a pax global header (the commit id) and
 // every entry under one top folder, the requested `path` kept below it.
@@ -36,5 +36,19 @@ describe('assignmentFiles', () => {
   it('takes nothing from a neighbouring directory that merely shares the prefix, or from the root', () => {
     const entry = (p: string) => ({ path: p, data: Buffer.from(''), mode: 0o644 });
     expect(assignmentFiles([entry('top/a.b/x.py'), entry('top/a.bc/y.py'), entry('top/a.b'), entry('a.b/z.py')], 'a.b').map((f) => f.path)).toEqual(['x.py']);
+  });
+});
+
+describe('handedInAt', () => {
+  const arrived = new Date('2026-12-06T10:00:05Z');
+  it('orders a push by its commit time: hooks of two quick pushes may arrive the other way round', () => {
+    expect(handedInAt('push', '2026-12-06T10:00:01Z', arrived)).toEqual(new Date('2026-12-06T10:00:01Z'));
+  });
+  it('never later than the push arrived (a commit date in the future is the student\'s own setting)', () => {
+    expect(handedInAt('push', '2027-01-01T00:00:00Z', arrived)).toEqual(arrived);
+    expect(handedInAt('push', 'not a date', arrived)).toEqual(arrived);
+  });
+  it('a hand-in asked for by commit counts from the request, however old the commit', () => {
+    expect(handedInAt('commit', '2026-11-01T00:00:00Z', arrived)).toEqual(arrived);
   });
 });

@@ -24,6 +24,16 @@ export function assignmentFiles(files: TArchiveFile[], directory: string): TArch
   });
 }
 
+/**
+ * When a hand-in was made, which orders a student's hand-ins: a push's commit time, never later
+ * than the push arrived (hooks arrive out of order; a commit date is the student's to set, and the
+ * late flag stays with the arrival); a hand-in the student asked for by commit, when they asked.
+ */
+export function handedInAt(source: string, committedDate: string, receivedAt: Date): Date {
+  const committed = Date.parse(committedDate);
+  return source === 'push' && Number.isFinite(committed) && committed < receivedAt.getTime() ? new Date(committed) : receivedAt;
+}
+
 export function handInActivities(deps: ActivityDeps) {
   return {
     /**
@@ -78,7 +88,7 @@ export function handInActivities(deps: ActivityDeps) {
             uploadedById: input.requestedById,
             source: input.source,
             late: timing.late,
-            receivedAt,
+            handedInAt: handedInAt(input.source, commit.committedDate, receivedAt),
             commitSha: sha,
             objectPrefix: prefix,
             contentHash: exampleContentHash(data),

@@ -76,11 +76,11 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
       const queued = await tx.result.findFirst({
         where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } },
         orderBy: { queuedAt: 'asc' },
-        include: { artifact: { select: { receivedAt: true } } },
+        include: { artifact: { select: { handedInAt: true } } },
       });
       // The grading activity marks a result running under the same row lock: a run that started is never superseded.
       const locked = queued && (await tx.$queryRaw<Array<{ status: string }>>`SELECT status::text FROM results WHERE id = ${queued.id}::uuid FOR UPDATE`);
-      if (queued && locked?.[0]?.status === 'pending' && queued.artifact.receivedAt > artifact.receivedAt) {
+      if (queued && locked?.[0]?.status === 'pending' && queued.artifact.handedInAt > artifact.handedInAt) {
         // A newer push got to the queue first (fetches finish out of order): this older one is
         // superseded by it at once and never graded.
         await tx.result.create({

@@ -16,7 +16,7 @@ export async function currentResult(db: Db, artifactId: string): Promise<Prisma.
 async function targets(db: Db, courseContentId: string, of: string): Promise<string[]> {
   const groups = await db.submissionGroup.findMany({
     where: { courseContentId, members: { some: { courseMember: { removedAt: null, role: 'student' } } } },
-    include: { members: true, artifacts: { where: { purgedAt: null }, orderBy: { receivedAt: 'desc' }, select: { id: true, late: true } } },
+    include: { members: true, artifacts: { where: { purgedAt: null }, orderBy: { handedInAt: 'desc' }, select: { id: true, late: true } } },
   });
   const states = await db.deadlineState.findMany({ where: { courseContentId, closedAt: { not: null } } });
   const out: string[] = [];
