@@ -1,6 +1,7 @@
-// Shared helpers of the benchmarks: argument parsing, results file, percentiles.
+// Shared helpers of the benchmarks: argument parsing, results file, percentiles, progress lines.
 const fs = require('node:fs');
 const path = require('node:path');
+const { formatProgress } = require('@computor/contracts');
 
 function parseOptions(defaults) {
   const out = { ...defaults };
@@ -48,4 +49,30 @@ async function upload(base, token, contentId, archive) {
   return api(base, token, 'POST', '/submissions', form);
 }
 
-module.exports = { api, parseOptions, percentile, upload, writeResults };
+/**
+ * Progress of `total` items on stderr as they finish (`12/200 graded (6 %)`): about 20 lines in a
+ * log, one line redrawn on a terminal. stdout stays the figures.
+ */
+function progress(total, what, stream = process.stderr) {
+  let done = 0;
+  let printed = 0;
+  const step = Math.max(1, Math.ceil(total / 20));
+  const show = (n) => {
+    if (n === done && n !== 0) return;
+    done = n;
+    const line = formatProgress(n, total, what);
+    if (stream.isTTY) stream.write(`\r${line}${n >= total ? '\n' : ''}`);
+    else if (n >= total || n >= printed + step) {
+      stream.write(`${line}\n`);
+      printed = n;
+    }
+  };
+  return {
+    /** One more item finished. */
+    tick: () => show(done + 1),
+    /** `n` items finished so far (a poll's count). */
+    set: (n) => show(Math.min(n, total)),
+  };
+}
+
+module.exports = { api, parseOptions, percentile, progress, upload, writeResults };

@@ -12,7 +12,7 @@ const zlib = require('node:zlib');
 const { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, until, uploadExampleFixture } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
-const { api, parseOptions, percentile, upload, writeResults } = require('./common');
+const { api, parseOptions, percentile, progress, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -85,7 +85,8 @@ async function main() {
       const a = await upload(base, s.token, regraded.id, archive);
       return api(base, s.token, 'POST', `/submissions/${a.id}/test`);
     }));
-    await Promise.all(tests.map((t) => client.workflow.getHandle(t.workflow_id).result()));
+    const warmGraded = progress(tests.length, 'graded');
+    await Promise.all(tests.map((t) => client.workflow.getHandle(t.workflow_id).result().then(() => warmGraded.tick())));
     // Its due time long past: a repository locks once the burst's content closes too.
     await db.courseContent.update({ where: { id: regraded.id }, data: { dueAt: new Date(Date.now() - 3_600_000) } });
 

@@ -23,7 +23,7 @@ const {
   uploadExampleFixture,
 } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
-const { api, parseOptions, percentile, upload, writeResults } = require('./common');
+const { api, parseOptions, percentile, progress, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -91,7 +91,12 @@ async function main() {
       const t = await api(base, token, 'POST', `/submissions/${a.id}/test`);
       return { ...t, requestedAt };
     }));
-    const outcomes = await Promise.all(runs.map((r) => client.workflow.getHandle(r.workflow_id).result()));
+    const graded = progress(runs.length, 'graded');
+    const outcomes = await Promise.all(runs.map(async (r) => {
+      const outcome = await client.workflow.getHandle(r.workflow_id).result();
+      graded.tick();
+      return outcome;
+    }));
     const wallMs = Date.now() - started;
     const rows = await db.result.findMany({ where: { id: { in: runs.map((r) => r.result_id) } } });
     const finished = new Map(rows.map((r) => [r.id, r]));
@@ -111,11 +116,15 @@ async function main() {
     const tasks = plan.flatMap((h, s) => loaded.get(h.name).collections.map((c) => ({ s, h, index: c.index })));
     const remaining = plan.map((h) => loaded.get(h.name).collections.length);
     const rawLatencies = new Array(plan.length);
+    const rawGraded = progress(plan.length, 'graded raw');
     const rawStarted = Date.now();
     await pool(tasks, concurrency, async (t) => {
       const example = loaded.get(t.h.name);
       await grader.gradeCollection({ exampleDir: example.dir, example, submissionDir: t.h.submissionDir, collectionIndex: t.index, referenceCache: cache });
-      if (--remaining[t.s] === 0) rawLatencies[t.s] = Date.now() - rawStarted;
+      if (--remaining[t.s] === 0) {
+        rawLatencies[t.s] = Date.now() - rawStarted;
+        rawGraded.tick();
+      }
     });
     const rawWallMs = Date.now() - rawStarted;
 

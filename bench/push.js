@@ -12,7 +12,7 @@ const zlib = require('node:zlib');
 const { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, until, uploadExampleFixture } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
-const { api, parseOptions, percentile, upload, writeResults } = require('./common');
+const { api, parseOptions, percentile, progress, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -82,8 +82,10 @@ async function main() {
     process.stderr.write(`${o.students} students push at once\n`);
     const pushStarted = Date.now();
     const shas = await Promise.all(students.map((s, i) => commit(s, `${solution}\n# push ${i}\n`)));
+    const pushesGraded = progress(shas.length, 'pushes graded');
     const pushRows = await wait('every push graded', async () => {
       const rows = await Promise.all(shas.map(resultOf));
+      pushesGraded.set(rows.filter(graded).length);
       return rows.every(graded) && rows;
     });
     const pushWallMs = Date.now() - pushStarted;
@@ -104,8 +106,10 @@ async function main() {
       const t = await api(base, s.token, 'POST', `/submissions/${a.id}/test`);
       return { requestedAt, resultId: t.result_id };
     }));
+    const uploadsGraded = progress(uploads.length, 'uploads graded');
     const uploadRows = await wait('every upload graded', async () => {
       const rows = await db.result.findMany({ where: { id: { in: uploads.map((u) => u.resultId) } } });
+      uploadsGraded.set(rows.filter(graded).length);
       return rows.length === uploads.length && rows.every(graded) && new Map(rows.map((r) => [r.id, r]));
     });
     const uploadWallMs = Date.now() - uploadStarted;

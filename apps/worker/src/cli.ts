@@ -105,6 +105,7 @@ async function grade(argv: string[]): Promise<number> {
       testSummary: flag(args, 'test-summary') === 'true',
       // Progress goes to stderr so stdout stays the report, also when piped.
       showProgress: flag(args, 'progress') === 'true' || process.stdout.isTTY === true,
+      ...(process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {}),
       config: settings.config,
       signal: controller.signal,
       out,

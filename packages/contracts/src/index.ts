@@ -7,3 +7,4 @@ export * from './grading';
 export * from './workflows';
 export * from './api';
 export * from './deadlines';
+export * from './format';

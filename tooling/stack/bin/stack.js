@@ -2,6 +2,7 @@
 'use strict';
 // `pnpm stack <command>`: the local development stack (see tooling/stack/README.md).
 const fs = require('node:fs');
+const path = require('node:path');
 const { spawn } = require('node:child_process');
 const stack = require('../lib/index');
 const { layout, resolveStackDir } = require('../lib/state');
@@ -12,7 +13,8 @@ Commands:
   up [--only svc,...] [--json]   start what is not running, health-check, write stack.env
   status [--only svc,...] [--json]
                                  state of each service; exit 0 only when all enabled ones are healthy
-  down [--purge]                 stop every process the stack started (--purge: delete the stack dir)
+  down [--purge]                 stop every process the stack started (--purge: delete the stack dir,
+                                 and a PostgreSQL cluster kept outside it)
   stop <svc>                     stop one service (data kept)
   restart <svc>                  stop and start one service (e.g. the GitLab emulator after a rebuild)
   logs <svc> [-n N] [-f]         print the last N (100) lines of a service's log; -f follows it
@@ -54,6 +56,8 @@ function printServices(result, notes = {}) {
   for (const s of result.services) {
     console.log(`  ${row(s, notes[s.name])}`);
     if (s.log && s.state !== 'disabled') console.log(`  ${''.padEnd(9)} log ${s.log}`);
+    // Said only when it is not where the README says (a cluster outside a stack dir the postgres user cannot enter).
+    if (s.dataDir && !s.dataDir.startsWith(`${result.stackDir}${path.sep}`)) console.log(`  ${''.padEnd(9)} data ${s.dataDir}`);
   }
 }
 
@@ -95,7 +99,8 @@ async function main(argv) {
       else {
         for (const s of result.stopped) console.log(`stopped ${s.name} (pid ${s.pid})`);
         if (result.stopped.length === 0) console.log('nothing was running');
-        console.log(result.purged ? `deleted ${result.stackDir}` : `data kept in ${result.stackDir} (down --purge deletes it)`);
+        if (result.purged) for (const dir of result.deleted) console.log(`deleted ${dir}`);
+        else console.log(`data kept in ${result.stackDir} (down --purge deletes it)`);
       }
       return 0;
     }

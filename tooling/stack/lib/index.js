@@ -2,6 +2,7 @@
 // The stack's JS API: up, down, status, startService, stopService, readStackEnv.
 // Every function takes opts: { stackDir?, env? (default process.env), log? (progress lines), only? }.
 const fs = require('node:fs');
+const path = require('node:path');
 const { isOurProcess, isAlive, stopPid, sleep, tailFile } = require('./proc');
 const { isPortFree, freePort } = require('./net');
 const state = require('./state');
@@ -27,6 +28,8 @@ function selected(only) {
   for (const name of names) if (!SERVICES[name]) throw new Error(`unknown service "${name}" (known: ${SERVICE_NAMES.join(', ')})`);
   return SERVICE_NAMES.filter((n) => names.includes(n));
 }
+
+const isInside = (dir, root) => dir === root || dir.startsWith(`${root}${path.sep}`);
 
 function serviceFor(name) {
   const svc = SERVICES[name];
@@ -164,6 +167,8 @@ async function upLocked(ctx, names, { explicit }) {
       ctx.log(`${svc.name}: healthy (pid ${res.pid}, ${(res.ms / 1000).toFixed(1)} s)`);
     }),
   );
+  // A start may record where it put things (postgres: a cluster outside the stack dir).
+  const placed = toStart.length > 0 && state.saveState(ctx.l, ctx.state);
   const envChanged = state.writeStackEnv(ctx.l, stackEnv(ctx));
   const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
   if (failures.length > 0) {
@@ -175,7 +180,7 @@ async function upLocked(ctx, names, { explicit }) {
   return {
     stackDir: ctx.l.root,
     envFile: ctx.l.envFile,
-    changed: toStart.length > 0 || stateChanged || envChanged,
+    changed: toStart.length > 0 || stateChanged || placed || envChanged,
     actions,
     services: after,
   };
@@ -197,20 +202,26 @@ async function status(opts = {}) {
   return { stackDir: ctx.l.root, envFile: ctx.l.envFile, healthy, services };
 }
 
-/** Stops every process the stack started (data kept); opts.purge also deletes the stack dir. */
+/** Stops every process the stack started (data kept); opts.purge also deletes the stack dir and the dirs it keeps elsewhere. */
 async function down(opts = {}) {
   const ctx = context(opts);
-  if (!fs.existsSync(ctx.l.root)) return { stackDir: ctx.l.root, stopped: [], purged: false };
+  if (!fs.existsSync(ctx.l.root)) return { stackDir: ctx.l.root, stopped: [], purged: false, deleted: [] };
   const stopped = await state.withLock(ctx.l, async () => {
     const pids = await Promise.all(SERVICE_NAMES.map((n) => stopOne(ctx, SERVICES[n])));
     return SERVICE_NAMES.map((name, i) => ({ name, pid: pids[i] })).filter((s) => s.pid);
   });
+  const deleted = [];
   if (opts.purge) {
-    const socketDir = ctx.state.ports.postgres ? postgres.describe(ctx).socketDir : null;
+    const outside = SERVICE_NAMES.flatMap((n) => (SERVICES[n].outsideDirs ? SERVICES[n].outsideDirs(ctx) : []));
     fs.rmSync(ctx.l.root, { recursive: true, force: true });
-    if (socketDir && !socketDir.startsWith(ctx.l.root)) fs.rmSync(socketDir, { recursive: true, force: true });
+    deleted.push(ctx.l.root);
+    for (const dir of outside) {
+      if (isInside(dir, ctx.l.root) || !fs.existsSync(dir)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      deleted.push(dir);
+    }
   }
-  return { stackDir: ctx.l.root, stopped, purged: Boolean(opts.purge) };
+  return { stackDir: ctx.l.root, stopped, purged: Boolean(opts.purge), deleted };
 }
 
 /** Stops one service (e.g. tests stopping PostgreSQL to see how the app copes); returns its new status. */

@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
+import { formatDuration, formatPercent, formatProgress, formatScore } from '@computor/contracts';
 import { flag, requiredFlag, UsageError, type ParsedArgs } from './args';
-import { formatDuration, formatScore } from '../format';
 
 interface Credentials {
   admin: { token: string };
@@ -53,7 +53,7 @@ class Api {
       const { body } = await this.call(token, 'GET', `/workflows/${encodeURIComponent(workflowId)}/result?wait=2`);
       if (body.progress && JSON.stringify(body.progress) !== lastProgress) {
         lastProgress = JSON.stringify(body.progress);
-        this.say(`      progress ${body.progress.done}/${body.progress.total}`);
+        this.say(`      progress ${formatProgress(body.progress.done, body.progress.total, 'done')}`);
       }
       if (body.status === 'COMPLETED') return body.result;
       if (body.status !== 'RUNNING') throw new Error(`workflow ${workflowId} ended ${body.status}: ${body.failure?.message ?? ''}`);
@@ -141,7 +141,8 @@ export async function demoCommand(args: ParsedArgs, out: (line: string) => void)
   out(`      ${uploaded.status === 201 ? 'stored' : 'already stored'}: version ${version.versionTag} (${version.fileCount} files)`);
   const verify = await api.call(lecturer, 'POST', `/examples/${uploaded.body.examples[0].id}/versions/${encodeURIComponent(version.versionTag)}/verify`, {});
   const verification = await api.wait(lecturer, verify.body.workflow_id);
-  out(`      verification: ${JSON.stringify(verification).slice(0, 160)}`);
+  out(`      verification: ${verification.status}: ${verification.message}`);
+  for (const h of verification.handIns ?? []) out(`        ${h.handIn}: ${formatPercent(h.score)}, ${h.summary.passed}/${h.summary.total} checks passed`);
 
   stepLine(3, 'create the assignment, release it into student-template');
   const contents = await api.call(lecturer, 'GET', `/courses/${courseId}/contents`);

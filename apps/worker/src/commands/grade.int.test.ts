@@ -58,6 +58,12 @@ test('without --json: a table and a formatted score on stdout, progress per coll
   expect(stdout).toMatch(/^first\s+a\s+passed$/m);
   expect(stdout).toMatch(/^first\s+b\s+failed\s+\S.*$/m);
   expect(stdout).toMatch(/^out\s+greeting\s+passed$/m);
+  // Columns line up: each row's status starts where the header's does; piped, no line is wider than 80.
+  const table = lines.slice(0, lines.indexOf(''));
+  expect(table).toHaveLength(5);
+  const statusAt = lines[0]!.indexOf('status');
+  for (const row of table.slice(1)) expect(row.slice(statusAt)).toMatch(/^(passed|failed)( {2}\S|$)/);
+  for (const row of table) expect(row.length).toBeLessThanOrEqual(80);
   expect(lines.at(-1)).toMatch(/^score 3\/4 \(75\.0 %\) · 1 failed · collections 2\/3 passed · \d+(\.\d\d)? m?s$/);
   // One line per collection, in the order they finished.
   const progress = stderr.trimEnd().split('\n');

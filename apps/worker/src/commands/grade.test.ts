@@ -23,11 +23,32 @@ describe('formatGradeReport', () => {
     expect(lines[0]).toMatch(/^collection\s+check\s+status\s+message$/);
     expect(lines[1]).toMatch(/^variables\s+x\s+passed$/);
     expect(lines[2]).toMatch(/^variables\s+y\s+failed\s+Variable `y` is wrong: expected 1 .*…$/);
-    expect(lines[2]!.length).toBeLessThan(100);
+    expect(lines[2]!.length).toBeLessThanOrEqual(80);
     expect(lines[4]).toMatch(/^io\s+julia\s+skipped\s+no runtime$/);
     expect(lines).toHaveLength(7);
     // The score counts only scored checks: 2 of 3.
     expect(lines[6]).toBe('score 2/3 (66.7 %) · 1 failed · 1 skipped · collections 1/2 passed · 1.23 s');
+  });
+
+  it('prints the table exactly: aligned columns, two spaces apart, no trailing blanks', () => {
+    const small = {
+      ...report,
+      collections: [{ name: 'io', checks: [check('stdout', 'passed', 'ok'), check('exit code', 'failed', 'expected 0,\n got 1')] }],
+    } as unknown as TGradingReport;
+    expect(formatGradeReport(small).split('\n').slice(0, 3)).toEqual([
+      'collection  check      status  message',
+      'io          stdout     passed',
+      'io          exit code  failed  expected 0, got 1',
+    ]);
+  });
+
+  it('cuts messages to the line width (80 by default), never below 24 characters', () => {
+    const widest = (width?: number) => Math.max(...formatGradeReport(report, width ? { width } : {}).split('\n').slice(0, 5).map((l) => l.length));
+    expect(widest()).toBe(80);
+    expect(widest(120)).toBe(120);
+    // 'collection' (10) + 'stdout' (6) + 'skipped' (7) + gaps (6) = 29 columns before the message.
+    expect(widest(30)).toBe(29 + 24);
+    expect(formatGradeReport(report, { width: 60 }).split('\n')[2]).toBe('variables   y       failed   Variable `y` is wrong: expecte…');
   });
 
   it('names a status other than completed and spells statuses in words', () => {

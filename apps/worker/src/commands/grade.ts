@@ -1,4 +1,4 @@
-import { toTestSummary, type TCollectionResult, type TGradingReport } from '@computor/contracts';
+import { formatDuration, formatScore, toTestSummary, type TCollectionResult, type TGradingReport } from '@computor/contracts';
 import {
   aggregateReport,
   ExampleValidationError,
@@ -9,7 +9,7 @@ import {
   resolveSandboxLimits,
   type TGraderConfigInput,
 } from '@computor/grader';
-import { formatDuration, formatScore, formatTable, oneLine } from '../format';
+import { formatTable, oneLine } from '../format';
 
 export interface TGradeCliOptions {
   example: string;
@@ -20,31 +20,39 @@ export interface TGradeCliOptions {
   testSummary?: boolean;
   /** A line per graded collection through `progress`. */
   showProgress?: boolean;
+  /** Line width of the table (the terminal's); DEFAULT_WIDTH otherwise. */
+  width?: number;
   config?: TGraderConfigInput;
   signal?: AbortSignal;
   out: (line: string) => void;
   progress?: (line: string) => void;
 }
 
-const MESSAGE_WIDTH = 60;
+/** Line width of the table when stdout is not a terminal. */
+export const DEFAULT_WIDTH = 80;
 const NAME_WIDTH = 30;
+// However narrow the terminal, a message keeps this much (the line wraps instead).
+const MIN_MESSAGE_WIDTH = 24;
+const GAPS = 3 * 2;
 
-/** A check's line in the table: passed checks need no message. */
+/** A check's message cell: passed checks need none. */
 function checkMessage(check: TGradingReport['collections'][number]['checks'][number]): string {
   if (check.status === 'passed') return '';
-  return oneLine(`${check.message}${check.detail ? ` (${check.detail})` : ''}`, MESSAGE_WIDTH);
+  return `${check.message}${check.detail ? ` (${check.detail})` : ''}`;
 }
 
-/** The human view of a report: one row per check, then the score and counts. */
-export function formatGradeReport(report: TGradingReport): string {
-  const rows = report.collections.flatMap((collection) =>
-    collection.checks.map((check) => [
-      oneLine(collection.name, NAME_WIDTH),
-      oneLine(check.name, NAME_WIDTH),
-      check.status.replace(/_/g, ' '),
-      checkMessage(check),
-    ]),
+/**
+ * The human view of a report: one row per check (collection, check, status, message; messages on
+ * one line, cut to what is left of `width` columns), then the score and counts.
+ */
+export function formatGradeReport(report: TGradingReport, { width = DEFAULT_WIDTH }: { width?: number } = {}): string {
+  const cells = report.collections.flatMap((collection) =>
+    collection.checks.map((check) => [oneLine(collection.name, NAME_WIDTH), oneLine(check.name, NAME_WIDTH), check.status.replace(/_/g, ' '), checkMessage(check)] as const),
   );
+  const header = ['collection', 'check', 'status', 'message'] as const;
+  const used = ([0, 1, 2] as const).reduce((sum, i) => sum + Math.max(header[i].length, ...cells.map((c) => c[i].length)), GAPS);
+  const messageWidth = Math.max(MIN_MESSAGE_WIDTH, width - used);
+  const rows = cells.map(([collection, check, status, message]) => [collection, check, status, oneLine(message, messageWidth)]);
   const checks = report.collections.flatMap((c) => c.checks);
   // The score's denominator: checks left out for want of a runtime (scored: false) do not count.
   const scored = checks.filter((c) => c.scored !== false).length;
@@ -57,7 +65,7 @@ export function formatGradeReport(report: TGradingReport): string {
     ...(report.status === 'completed' ? [] : [report.status.replace(/_/g, ' ')]),
     formatDuration(report.durationMs),
   ];
-  return [formatTable(['collection', 'check', 'status', 'message'], rows), '', parts.join(' · ')].join('\n');
+  return [formatTable(header, rows), '', parts.join(' · ')].join('\n');
 }
 
 function progressLine(done: number, total: number, result: TCollectionResult): string {
@@ -119,7 +127,7 @@ export async function gradeCommand(options: TGradeCliOptions): Promise<number> {
   }
   if (options.testSummary) out(JSON.stringify(toTestSummary(report), null, 2));
   else if (options.json) out(JSON.stringify(report, null, 2));
-  else out(formatGradeReport(report));
+  else out(formatGradeReport(report, options.width ? { width: options.width } : {}));
   if (report.status === 'infra_error') return 3;
   return report.passed ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 import {
+  formatPercent,
   gradingStorageKeys,
   tallyByVisibility,
   toTestSummary,
@@ -289,7 +290,7 @@ export function gradingActivities(deps: ActivityDeps) {
         status: ok ? 'verified' : 'failed',
         message: ok
           ? 'The reference solution passes every check.'
-          : `The reference solution scores ${reference?.score ?? 0} (${reference?.notPassed.length ?? 0} checks not passed${reference?.summary.skipped ? `, ${reference.summary.skipped} of them skipped` : ''}).`,
+          : `The reference solution scores ${formatPercent(reference?.score ?? 0)} (${reference?.notPassed.length ?? 0} checks not passed${reference?.summary.skipped ? `, ${reference.summary.skipped} of them skipped` : ''}).`,
         handIns,
         verifiedAt: verifiedAt.toISOString(),
       };

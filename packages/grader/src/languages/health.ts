@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TSandboxLimitsInput } from '@computor/contracts';
+import { formatPercent, type TSandboxLimitsInput } from '@computor/contracts';
 import type { TGraderConfig } from '../config';
 import type { TLanguagePlugin } from './plugin';
 import { resetRuntimeProbes, runtimeStatus } from './probe';
@@ -31,12 +31,12 @@ async function gradeCanary(plugin: TLanguagePlugin, config: TGraderConfig, limit
   const reference = await gradeSubmission({ ...options, submissionDir: dir });
   const unexpected = (report: typeof reference) =>
     report.collections.flatMap((c) => c.checks.filter((k) => k.status !== 'passed').map((k) => `${c.name} / ${k.name}: ${k.status}: ${k.message}`));
-  if (reference.score !== 1) return `canary reference scored ${reference.score}, expected 1 (${unexpected(reference).slice(0, 3).join('; ')})`;
+  if (reference.score !== 1) return `canary reference scored ${formatPercent(reference.score)}, expected 100 % (${unexpected(reference).slice(0, 3).join('; ')})`;
   if (fs.existsSync(wrongDir)) {
     const wrong = await gradeSubmission({ ...options, submissionDir: wrongDir });
     const infra = wrong.collections.flatMap((c) => c.checks.filter((k) => k.status === 'infra_error').map((k) => `${c.name} / ${k.name}: ${k.message}`));
     if (infra.length > 0) return `canary wrong solution hit infrastructure errors (${infra.slice(0, 3).join('; ')})`;
-    if (wrong.score >= 1) return 'canary wrong solution scored 1, expected below 1';
+    if (wrong.score >= 1) return 'canary wrong solution scored 100 %, expected less';
   }
   return undefined;
 }

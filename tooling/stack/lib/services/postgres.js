@@ -1,7 +1,8 @@
 'use strict';
 // A project-local PostgreSQL cluster (initdb/pg_ctl on <stack>/postgres/data), or an external one
 // when DATABASE_URL is set. As root, the cluster runs as the `postgres` system user because initdb
-// and postgres refuse to run as root.
+// and postgres refuse to run as root; when that user cannot enter the stack dir (a checkout under a
+// 0700 home), the cluster lives in /var/lib/computor-stack/pg-<hash of the stack dir> instead.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -14,6 +15,8 @@ const ROLE = 'computor';
 const PASSWORD = 'computor';
 const DATABASE = 'computor';
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+/** Parent of the clusters of stack dirs the postgres system user cannot enter (root only). */
+const OUTSIDE_ROOT = '/var/lib/computor-stack';
 
 // Tuned for tests: durability is traded for speed, which is fine for throwaway dev data.
 const tuning = (ctx, port) => `# Written by tooling/stack on every start; edit tooling/stack/lib/services/postgres.js instead.
@@ -78,14 +81,24 @@ async function ensureBin(ctx) {
   return findPostgresBin(ctx.env) || installPostgres(ctx);
 }
 
+// state.json's postgresDir, once set, is where the cluster lives (see placeCluster).
 function paths(ctx) {
-  const dir = ctx.l.serviceDir('postgres');
-  return { dir, data: path.join(dir, 'data'), conf: path.join(dir, 'data', 'computor-stack.conf') };
+  const outside = ctx.state.postgresDir;
+  const dir = outside || ctx.l.serviceDir('postgres');
+  // pg_ctl opens the log as the postgres user: outside, it sits next to the cluster and <stack>/logs links to it.
+  const log = outside ? path.join(dir, 'postgres.log') : ctx.l.logFile('postgres');
+  return { dir, data: path.join(dir, 'data'), conf: path.join(dir, 'data', 'computor-stack.conf'), log };
+}
+
+/** The cluster dir for a stack dir the postgres user cannot enter: one per stack dir, stable across purges of state.json. */
+function outsideClusterDir(stackDir) {
+  const hash = crypto.createHash('sha256').update(fs.realpathSync(stackDir)).digest('hex').slice(0, 16);
+  return path.join(OUTSIDE_ROOT, `pg-${hash}`);
 }
 
 // Unix socket paths are limited to 107 bytes; a deep stack dir falls back to a short tmp path.
 function socketDir(ctx) {
-  const preferred = path.join(ctx.l.serviceDir('postgres'), 'run');
+  const preferred = path.join(paths(ctx).dir, 'run');
   if (preferred.length <= 80) return preferred;
   const hash = crypto.createHash('sha256').update(ctx.l.root).digest('hex').slice(0, 12);
   return path.join(os.tmpdir(), `computor-pg-${hash}`);
@@ -145,9 +158,44 @@ function postmasterPid(ctx) {
   }
 }
 
+/**
+ * As root, a new cluster goes outside the stack dir when the postgres user cannot enter it (every
+ * parent must be searchable by others; Debian 12 home dirs are 0700). The choice is kept in
+ * state.json; a cluster already in <stack>/postgres stays there.
+ */
+async function placeCluster(ctx) {
+  if (!IS_ROOT || ctx.state.postgresDir) return;
+  if (fs.existsSync(path.join(ctx.l.serviceDir('postgres'), 'data', 'PG_VERSION'))) return;
+  const probe = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', ctx.l.root], { env: ctx.env, cwd: '/' });
+  if (probe.code === 0) return;
+  const dir = outsideClusterDir(ctx.l.root);
+  ctx.log(`postgres: the postgres system user cannot enter ${ctx.l.root} (a parent directory is not searchable by others); the cluster lives in ${dir}`);
+  fs.mkdirSync(OUTSIDE_ROOT, { recursive: true, mode: 0o755 });
+  await ownDir(ctx, dir, 0o700);
+  // Tells whoever finds the dir which stack it belongs to (`pnpm stack down --purge` there deletes it).
+  fs.writeFileSync(path.join(dir, 'stack-dir'), `${fs.realpathSync(ctx.l.root)}\n`);
+  ctx.state.postgresDir = dir;
+}
+
+/** Points <stack>/logs/postgres.log at the log of a cluster outside the stack dir, so `stack logs postgres` finds it. */
+function linkLog(ctx) {
+  const p = paths(ctx);
+  const link = ctx.l.logFile('postgres');
+  if (p.log === link) return;
+  try {
+    if (fs.readlinkSync(link) === p.log) return;
+  } catch {
+    // missing, or a plain file from an earlier start: replaced
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(p.log, link);
+}
+
 async function initCluster(ctx, bin) {
   const p = paths(ctx);
-  await ownDir(ctx, p.dir, 0o755);
+  // A cluster outside the stack dir keeps its dir to the postgres user; the local one is inside a dir of yours anyway.
+  await ownDir(ctx, p.dir, ctx.state.postgresDir ? 0o700 : 0o755);
   if (IS_ROOT) {
     const probe = await run('runuser', ['-u', 'postgres', '--', 'test', '-w', p.dir], { env: ctx.env });
     if (probe.code !== 0) throw new Error(`the postgres system user cannot write ${p.dir}: every parent directory of the stack dir must be searchable by others (chmod o+x), or set COMPUTOR_STACK_DIR elsewhere`);
@@ -219,6 +267,7 @@ const postgres = {
 
   async start(ctx) {
     const bin = await ensureBin(ctx);
+    await placeCluster(ctx);
     const p = paths(ctx);
     await initCluster(ctx, bin);
     const versionFile = path.join(p.data, 'PG_VERSION');
@@ -233,8 +282,9 @@ const postgres = {
       const { uid, gid } = await postgresIds(ctx);
       fs.chownSync(p.conf, uid, gid);
     }
-    const logFile = ctx.l.logFile('postgres');
+    const logFile = p.log;
     await ownFile(ctx, logFile);
+    linkLog(ctx);
     fs.appendFileSync(logFile, `\n--- ${new Date().toISOString()} starting: pg_ctl -D ${p.data} start\n`);
     await asPostgresOk(ctx, path.join(bin, 'pg_ctl'), ['-D', p.data, '-l', logFile, '-w', '-t', '60', '-s', 'start'], { timeoutMs: 90_000 });
     await ensureRoleAndDatabase(ctx, bin);
@@ -278,6 +328,14 @@ const postgres = {
     if (external) return { url: external.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') };
     return { address: `${HOST}:${ctx.state.ports.postgres}`, url: localUrl(ctx), dataDir: paths(ctx).data, socketDir: socketDir(ctx) };
   },
+
+  /** Dirs outside the stack dir that `down --purge` deletes: a tmp socket dir, a cluster in /var/lib/computor-stack. */
+  outsideDirs(ctx) {
+    const dirs = [socketDir(ctx)];
+    // Only a dir this code would have chosen: state.json is a file people edit.
+    if (ctx.state.postgresDir && path.dirname(ctx.state.postgresDir) === OUTSIDE_ROOT) dirs.push(ctx.state.postgresDir);
+    return dirs;
+  },
 };
 
-module.exports = { postgres, findPostgresBin };
+module.exports = { postgres, findPostgresBin, outsideClusterDir, OUTSIDE_ROOT };
