@@ -48,5 +48,8 @@ if [[ "${CI:-}" == "true" ]]; then pnpm install --frozen-lockfile; else pnpm ins
 step "grader Python environment"
 bash tooling/python/setup-grader-venv.sh
 
+step "test clients' Python environment (python-gitlab)"
+bash tooling/python/setup-test-venv.sh
+
 step "build"
 pnpm turbo run build --output-logs=errors-only

@@ -1,7 +1,6 @@
 import { alertStatus, deliveryView, emptyHookStats, HookDispatcher, type THookConfig, type THookDelivery, type THookLog, type THookStats } from './hooks';
 import { createPrng } from './prng';
 import { Store, type TNamespace, type TProject, type TUser, type TVisibility } from './store';
-import { protectDefaultBranch } from './routes/projects';
 
 export const FAULT_KINDS = ['500', '502', '503', '429', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
 export type TFaultKind = (typeof FAULT_KINDS)[number];
@@ -32,6 +31,16 @@ export interface TForkConfig {
   disabled: boolean;
 }
 
+/**
+ * What DELETE does while `deletionDelayMs` runs. `rename` (default, GitLab 18's delayed deletion):
+ * the group or project is archived and renamed to `<path>-deletion_scheduled-<id>`, freeing its path
+ * at once, and a project's old full path redirects to it. `rename-deleted`: the same with the suffix
+ * `-deleted-<id>` of earlier releases. `hold` (legacy, GitLab 16/17 Premium): the path stays taken
+ * and nothing is renamed or archived until the removal.
+ */
+export const DELETION_MODES = ['rename', 'rename-deleted', 'hold'] as const;
+export type TDeletionMode = (typeof DELETION_MODES)[number];
+
 export interface TRuntimeConfig {
   latencyMs: number;
   latencyJitterMs: number;
@@ -41,6 +50,7 @@ export interface TRuntimeConfig {
   fork: TForkConfig;
   /** Delay before a group or project answered 202 on DELETE disappears; 0 removes it at once. */
   deletionDelayMs: number;
+  deletionMode: TDeletionMode;
   hooks: THookConfig;
 }
 
@@ -137,6 +147,7 @@ export const DEFAULT_CONFIG: TRuntimeConfig = {
   faults: { rate: 0, kinds: ['500', '502', '503'], retryAfterSeconds: 1, slowMs: 2000, mutatingOnly: false, pathPattern: null },
   fork: { importDelayMs: 100, failRate: 0, failPathPattern: null, importError: 'Fork import failed: the repository could not be copied', disabled: false },
   deletionDelayMs: 0,
+  deletionMode: 'rename',
   hooks: { deliveryDelayMs: 0, deliveryJitterMs: 0, timeoutMs: 10_000, autoDisabling: true, resendRateLimitPerMinute: 5, maxLogsPerHook: 500 },
 };
 
@@ -158,6 +169,10 @@ export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): T
   if (patch.latencyMs !== undefined) next.latencyMs = assertNumber(patch.latencyMs, 'latencyMs', 0);
   if (patch.latencyJitterMs !== undefined) next.latencyJitterMs = assertNumber(patch.latencyJitterMs, 'latencyJitterMs', 0);
   if (patch.deletionDelayMs !== undefined) next.deletionDelayMs = assertNumber(patch.deletionDelayMs, 'deletionDelayMs', 0);
+  if (patch.deletionMode !== undefined) {
+    if (!(DELETION_MODES as readonly string[]).includes(patch.deletionMode)) throw new Error(`deletionMode must be one of ${DELETION_MODES.join(', ')}`);
+    next.deletionMode = patch.deletionMode;
+  }
   if (patch.seed !== undefined) next.seed = patch.seed === null ? null : assertNumber(patch.seed, 'seed', 0);
   const f = patch.faults ?? {};
   if (f.rate !== undefined) next.faults.rate = assertNumber(f.rate, 'faults.rate', 0, 1);
@@ -321,11 +336,25 @@ export class EmulatorCore {
     }
     const today = new Date(this.now()).toISOString().slice(0, 10);
     const target = kind === 'group' ? this.store.namespaces.get(id) : this.store.projects.get(id);
-    if (target) target.markedForDeletionOn = today;
+    if (target && !target.markedForDeletionOn) {
+      target.markedForDeletionOn = today;
+      if (this.config.deletionMode !== 'hold') this.renameForDeletion(kind, target);
+    }
     if (!this.store.pendingDeletions.some((d) => d.kind === kind && d.id === id)) {
       this.store.pendingDeletions.push({ kind, id, at: this.now() + this.config.deletionDelayMs });
     }
     this.arm();
+  }
+
+  // Projects::MarkForDeletionService / Groups::MarkForDeletionService of GitLab 18: archive, rename
+  // name and path so the old ones are free, keep a redirect from a project's old full path.
+  private renameForDeletion(kind: 'group' | 'project', target: TNamespace | TProject): void {
+    const suffix = `-${this.config.deletionMode === 'rename-deleted' ? 'deleted' : 'deletion_scheduled'}-${target.id}`;
+    const old = kind === 'group' ? this.store.projectPathsBelow(target.id) : [[this.store.projectFullPath(target as TProject).toLowerCase(), target.id] as [string, number]];
+    target.name = `${target.name}${suffix}`;
+    target.path = `${target.path}${suffix}`;
+    target.archived = true;
+    this.store.addRedirects(old);
   }
 
   /** Applies every due background transition (fork imports, deletions). Returns whether state changed. */
@@ -345,7 +374,7 @@ export class EmulatorCore {
         } else {
           project.repo = pending.repo;
           project.importStatus = 'finished';
-          if (project.repo.branches.has(project.defaultBranch)) protectDefaultBranch(this, project);
+          if (project.repo.branches.has(project.defaultBranch)) this.store.protectDefaultBranch(project);
         }
         this.store.pendingImports.delete(pending.projectId);
         changed = true;

@@ -66,7 +66,7 @@ export function groupEntity(ctx: TEntityContext, g: TNamespace): TJson {
     ldap_access: null,
     wiki_access_level: 'enabled',
     marked_for_deletion_on: g.markedForDeletionOn,
-    archived: false,
+    archived: g.archived ?? false,
   };
 }
 

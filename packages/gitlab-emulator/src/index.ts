@@ -1,8 +1,10 @@
 export { startGitlabEmulator, DEFAULT_TOKEN, EMULATOR_NOTICE, type TGitlabEmulator, type TGitlabEmulatorOptions } from './server';
 export {
   DEFAULT_CONFIG,
+  DELETION_MODES,
   FAULT_KINDS,
   mergeConfig,
+  type TDeletionMode,
   type TFaultConfig,
   type TFaultKind,
   type TForkConfig,

@@ -1,4 +1,4 @@
-import { FAULT_KINDS, type TFaultKind, type TRuntimeConfigPatch, type TTokenConfig } from './emulator';
+import { DELETION_MODES, FAULT_KINDS, type TDeletionMode, type TFaultKind, type TRuntimeConfigPatch, type TTokenConfig } from './emulator';
 import type { TGitlabEmulatorOptions } from './server';
 
 export const CLI_USAGE = `Usage: gitlab-emulator [options]   (an emulator of GitLab's REST API v4, not GitLab)
@@ -21,6 +21,7 @@ export const CLI_USAGE = `Usage: gitlab-emulator [options]   (an emulator of Git
   --fork-fail-rate <f>       probability that a fork import fails         env GITLAB_EMULATOR_FORK_FAIL_RATE
   --forking-disabled         the fork endpoint answers 404                env GITLAB_EMULATOR_FORKING_DISABLED=1
   --deletion-delay-ms <n>    delay before deleted groups/projects vanish  env GITLAB_EMULATOR_DELETION_DELAY_MS
+  --deletion-mode <m>        ${DELETION_MODES.join('|')} meanwhile (default rename)   env GITLAB_EMULATOR_DELETION_MODE
   --hook-delay-ms <n>        delay before a webhook delivery              env GITLAB_EMULATOR_HOOK_DELAY_MS
   --hook-jitter-ms <n>       random extra delivery delay up to n ms       env GITLAB_EMULATOR_HOOK_JITTER_MS
   --hook-timeout-ms <n>      webhook timeout (GitLab: 10000)              env GITLAB_EMULATOR_HOOK_TIMEOUT_MS
@@ -74,11 +75,14 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
 
   const kinds = get('fault-kinds')?.split(',').filter(Boolean);
   if (kinds?.some((k) => !(FAULT_KINDS as readonly string[]).includes(k))) throw new Error(`--fault-kinds accepts ${FAULT_KINDS.join(', ')}`);
+  const deletionMode = get('deletion-mode');
+  if (deletionMode !== undefined && !(DELETION_MODES as readonly string[]).includes(deletionMode)) throw new Error(`--deletion-mode accepts ${DELETION_MODES.join(', ')}`);
   const config: TRuntimeConfigPatch = {
     latencyMs: num('latency-ms', get('latency-ms')),
     latencyJitterMs: num('latency-jitter-ms', get('latency-jitter-ms')),
     seed: num('seed', get('seed')),
     deletionDelayMs: num('deletion-delay-ms', get('deletion-delay-ms')),
+    deletionMode: deletionMode as TDeletionMode | undefined,
     faults: {
       rate: num('fault-rate', get('fault-rate')),
       kinds: kinds as TFaultKind[] | undefined,

@@ -50,3 +50,29 @@ export function paginate<T>(req: IncomingMessage, baseUrl: string, input: TInput
     },
   };
 }
+
+/**
+ * Keyset pagination (`pagination=keyset`, GitLab's `Gitlab::Pagination::Keyset` for `GET /projects`
+ * ordered by id): `id_after`/`id_before` select the page, `Link` has `rel="next"` only while more
+ * rows follow, and no x-total/x-page headers are sent. `all` must already be sorted by id.
+ */
+export function keysetPaginate<T extends { id: number }>(req: IncomingMessage, baseUrl: string, input: TInput, all: T[], desc: boolean): TPage<T> {
+  let perPage = int(input, 'per_page') ?? DEFAULT_PER_PAGE;
+  if (perPage < 1) perPage = DEFAULT_PER_PAGE;
+  if (perPage > MAX_PER_PAGE) perPage = MAX_PER_PAGE;
+  const after = int(input, 'id_after');
+  const before = int(input, 'id_before');
+  const rest = all.filter((x) => (after === undefined || x.id > after) && (before === undefined || x.id < before));
+  const items = rest.slice(0, perPage);
+  const headers: Record<string, string> = { 'x-per-page': String(perPage) };
+  const last = items[items.length - 1];
+  if (rest.length > perPage && last) {
+    const url = new URL(req.url ?? '/', baseUrl);
+    const u = new URL(url.pathname, baseUrl);
+    for (const [k, v] of url.searchParams) if (k !== 'id_after' && k !== 'id_before' && k !== 'per_page') u.searchParams.append(k, v);
+    u.searchParams.set('per_page', String(perPage));
+    u.searchParams.set(desc ? 'id_before' : 'id_after', String(last.id));
+    headers.link = `<${u.toString()}>; rel="next"`;
+  }
+  return { items, headers };
+}

@@ -20,11 +20,20 @@ export function int(input: TInput, key: string): number | undefined {
   return n;
 }
 
+// Grape coerces Boolean parameters with dry-types' Params::Bool, case-insensitively.
+const TRUE_WORDS = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+const FALSE_WORDS = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
+
 export function bool(input: TInput, key: string): boolean | undefined {
   const v = input[key];
   if (v === undefined || v === null || v === '') return undefined;
-  if (v === true || v === 'true' || v === '1' || v === 1) return true;
-  if (v === false || v === 'false' || v === '0' || v === 0) return false;
+  if (v === true || v === 1) return true;
+  if (v === false || v === 0) return false;
+  if (typeof v === 'string') {
+    const word = v.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+  }
   throw paramError(`${key} is invalid`);
 }
 

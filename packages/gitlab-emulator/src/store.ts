@@ -26,6 +26,8 @@ export interface TNamespace {
   members: TMember[];
   ownerId: number | null;
   markedForDeletionOn: string | null;
+  /** Set by delayed deletion (GitLab 18 archives what it schedules); absent in older state files. */
+  archived?: boolean;
 }
 
 export interface TProtectedBranch {
@@ -99,6 +101,8 @@ export interface TSerializedStore {
   projects: TSerializedProject[];
   pendingImports: Array<Omit<TPendingImport, 'repo'> & { repo: TSerializedRepository }>;
   pendingDeletions: TPendingDeletion[];
+  /** Old full path (lower case) -> project id; absent in state files written before redirects were emulated. */
+  redirects?: Array<[string, number]>;
   /** Absent in state files written before webhooks were emulated. */
   hooks?: TProjectHook[];
   hookLogs?: THookLog[];
@@ -125,6 +129,8 @@ export class Store {
   hooks = new Map<number, TProjectHook>();
   /** Delivery attempts (web hook logs), oldest first. */
   hookLogs: THookLog[] = [];
+  /** Redirect routes of projects: old full path (lower case) -> project id, as GitLab keeps after a rename or move. */
+  redirects = new Map<string, number>();
   private hookLogCounts = new Map<number, number>();
   private counters: TCounters = emptyCounters();
   private nsPathIndex: Map<string, number> | undefined;
@@ -186,14 +192,36 @@ export class Store {
     return ns?.kind === 'group' ? ns : undefined;
   }
 
+  /** A project by id or full path; an old full path follows its redirect (GitLab's `find_by_full_path(follow_redirects: true)`). */
   findProject(idOrPath: string | number): TProject | undefined {
     if (typeof idOrPath === 'number' || /^\d+$/.test(idOrPath)) return this.projects.get(Number(idOrPath));
     if (!this.projectPathIndex) {
       this.projectPathIndex = new Map();
       for (const p of this.projects.values()) this.projectPathIndex.set(this.projectFullPath(p).toLowerCase(), p.id);
     }
-    const id = this.projectPathIndex.get(idOrPath.toLowerCase());
+    const lower = idOrPath.toLowerCase();
+    const id = this.projectPathIndex.get(lower) ?? this.redirects.get(lower);
     return id === undefined ? undefined : this.projects.get(id);
+  }
+
+  /** Full paths of every project at or below a namespace, for redirects before the namespace changes. */
+  projectPathsBelow(namespaceId: number): Array<[string, number]> {
+    const ids = new Set([namespaceId, ...this.descendantGroupIds(namespaceId)]);
+    return [...this.projects.values()].filter((p) => ids.has(p.namespaceId)).map((p) => [this.projectFullPath(p).toLowerCase(), p.id]);
+  }
+
+  /** Records redirects from old full paths, then drops every redirect that a live project's path now claims. */
+  addRedirects(old: Array<[string, number]>): void {
+    this.invalidatePaths();
+    for (const [path, id] of old) if (this.projects.get(id) && this.projectFullPath(this.projects.get(id) as TProject).toLowerCase() !== path) this.redirects.set(path, id);
+    this.pruneRedirects();
+  }
+
+  /** A new route replaces a redirect of the same path (GitLab deletes conflicting redirect routes). */
+  pruneRedirects(): void {
+    const live = new Set([...this.projects.values()].map((p) => this.projectFullPath(p).toLowerCase()));
+    for (const ns of this.namespaces.values()) live.add(this.namespaceFullPath(ns).toLowerCase());
+    for (const [path, id] of this.redirects) if (live.has(path) || !this.projects.has(id)) this.redirects.delete(path);
   }
 
   findUser(idOrUsername: string | number): TUser | undefined {
@@ -241,6 +269,20 @@ export class Store {
     return false;
   }
 
+  /** GitLab's default branch protection (fully protected: Maintainers push and merge). */
+  protectDefaultBranch(project: TProject): void {
+    if (project.protectedBranches.some((b) => b.name === project.defaultBranch)) return;
+    project.protectedBranches.push({
+      id: this.nextId('protectedBranch'),
+      name: project.defaultBranch,
+      pushAccessLevel: 40,
+      mergeAccessLevel: 40,
+      unprotectAccessLevel: null,
+      allowForcePush: false,
+      codeOwnerApprovalRequired: false,
+    });
+  }
+
   removeGroup(id: number): void {
     const ids = [id, ...this.descendantGroupIds(id)];
     for (const gid of ids) {
@@ -275,6 +317,7 @@ export class Store {
   removeProject(id: number): void {
     for (const h of this.hooksOf(id)) this.removeHook(h.id);
     this.projects.delete(id);
+    for (const [path, target] of this.redirects) if (target === id) this.redirects.delete(path);
     this.pendingImports.delete(id);
     this.pendingDeletions = this.pendingDeletions.filter((d) => !(d.kind === 'project' && d.id === id));
     // GitLab keeps forks when their source is deleted; they lose the link.
@@ -291,6 +334,7 @@ export class Store {
     this.hooks.clear();
     this.hookLogs = [];
     this.hookLogCounts.clear();
+    this.redirects.clear();
     this.counters = emptyCounters();
     this.invalidatePaths();
   }
@@ -306,6 +350,7 @@ export class Store {
       pendingDeletions: [...this.pendingDeletions],
       hooks: [...this.hooks.values()],
       hookLogs: [...this.hookLogs],
+      redirects: [...this.redirects],
     };
   }
 
@@ -319,6 +364,7 @@ export class Store {
     this.pendingDeletions = [...data.pendingDeletions];
     for (const h of data.hooks ?? []) this.hooks.set(h.id, h);
     this.hookLogs = [...(data.hookLogs ?? [])];
+    for (const [path, id] of data.redirects ?? []) this.redirects.set(path, id);
     for (const l of this.hookLogs) this.hookLogCounts.set(l.hookId, (this.hookLogCounts.get(l.hookId) ?? 0) + 1);
   }
 }

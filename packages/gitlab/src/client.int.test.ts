@@ -184,34 +184,85 @@ describe('projects and forks', () => {
 });
 
 describe('delayed deletion', () => {
-  it('refuses to adopt a group, project or fork that GitLab is about to delete', async () => {
-    emu.configure({ deletionDelayMs: 60_000 });
-    try {
-      const course = await courseGroup();
-      const { project: template } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'student-template', name: 'T', initializeWithReadme: true });
-      const { group: students } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'students', name: 'Students' });
-      const fork = { sourceProjectId: template.id, namespaceId: students.id, namespaceFullPath: students.fullPath, path: 'u-1', name: 'u-1' };
-      const { project: forked } = await gl.forkProject(fork);
-      const { project: assignments } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' });
-      const { group: tutors } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' });
-      await gl.deleteProject(forked.id);
-      await gl.deleteProject(assignments.id);
-      await gl.deleteGroup(tutors.id);
-      expect((await gl.getGroup(tutors.id))?.markedForDeletionOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  async function deletedCourse() {
+    const course = await courseGroup();
+    const { project: template } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'student-template', name: 'T', initializeWithReadme: true });
+    const { group: students } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'students', name: 'Students' });
+    const fork = { sourceProjectId: template.id, namespaceId: students.id, namespaceFullPath: students.fullPath, path: 'u-1', name: 'u-1' };
+    const { project: forked } = await gl.forkProject(fork);
+    const { project: assignments } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' });
+    const { group: tutors } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' });
+    await gl.deleteProject(forked.id);
+    await gl.deleteProject(assignments.id);
+    await gl.deleteGroup(tutors.id);
+    expect((await gl.getGroup(tutors.id))?.markedForDeletionOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    return { course, fork, forked, assignments, tutors };
+  }
 
-      const refusals = [
-        await caught(gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' })),
-        await caught(gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' })),
-        await caught(gl.forkProject(fork)),
-      ];
-      for (const e of refusals) {
-        expect(e).toMatchObject({ kind: 'pending_deletion', retryable: false });
-        expect(e.message).toMatch(/is scheduled for deletion \(marked on \d{4}-\d{2}-\d{2}\)/);
-      }
-      expect(emu.state().projects.filter((p) => p.path === 'u-1')).toHaveLength(1);
-    } finally {
-      emu.configure({ deletionDelayMs: 0 });
+  afterEach(() => emu.configure({ deletionDelayMs: 0, deletionMode: 'rename' }));
+
+  it('re-provisions at once where GitLab 18 renamed the deleted group, project and fork and freed their paths', async () => {
+    emu.configure({ deletionDelayMs: 60_000, deletionMode: 'rename' });
+    const { course, fork, forked, assignments, tutors } = await deletedCourse();
+    // The old full path redirects to the renamed fork: that is not the project asked for.
+    expect((await gl.getProject(`${fork.namespaceFullPath}/u-1`))?.pathWithNamespace).toBe(`${fork.namespaceFullPath}/u-1-deletion_scheduled-${forked.id}`);
+
+    const group = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' });
+    const project = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' });
+    const again = await gl.forkProject(fork);
+    expect(group).toMatchObject({ created: true, group: { fullPath: `${course.fullPath}/tutors` } });
+    expect(group.group.id).not.toBe(tutors.id);
+    expect(project).toMatchObject({ created: true, project: { pathWithNamespace: `${course.fullPath}/assignments` } });
+    expect(project.project.id).not.toBe(assignments.id);
+    expect(again).toMatchObject({ created: true, project: { pathWithNamespace: `${fork.namespaceFullPath}/u-1`, forkedFromProjectId: fork.sourceProjectId } });
+    expect(again.project.id).not.toBe(forked.id);
+  });
+
+  it('refuses to adopt a group, project or fork whose path the legacy mode holds until removal', async () => {
+    emu.configure({ deletionDelayMs: 60_000, deletionMode: 'hold' });
+    const { course, fork } = await deletedCourse();
+    const refusals = [
+      await caught(gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' })),
+      await caught(gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' })),
+      await caught(gl.forkProject(fork)),
+    ];
+    for (const e of refusals) {
+      expect(e).toMatchObject({ kind: 'pending_deletion', type: 'GitlabPendingDeletionError', retryable: false });
+      expect(e.message).toMatch(/is scheduled for deletion \(marked on \d{4}-\d{2}-\d{2}\)/);
     }
+    expect(emu.state().projects.filter((p) => p.path === 'u-1')).toHaveLength(1);
+  });
+});
+
+describe('redirects, archive and import status', () => {
+  it('does not adopt a renamed project that answers at the old path', async () => {
+    const course = await courseGroup();
+    const { project } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'old', name: 'Old' });
+    await fetch(`${emu.url}/api/v4/projects/${project.id}`, { method: 'PUT', headers: { 'PRIVATE-TOKEN': TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ path: 'new', name: 'New' }) });
+    expect((await gl.getProject(`${course.fullPath}/old`))?.id).toBe(project.id);
+    const again = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'old', name: 'Old' });
+    expect(again.created).toBe(true);
+    expect(again.project.id).not.toBe(project.id);
+    expect(again.project.pathWithNamespace).toBe(`${course.fullPath}/old`);
+  });
+
+  it('reports a commit to an archived project as archived, not as a token problem', async () => {
+    const course = await courseGroup();
+    const { project } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'arch', name: 'arch', initializeWithReadme: true });
+    await fetch(`${emu.url}/api/v4/projects/${project.id}/archive`, { method: 'POST', headers: { 'PRIVATE-TOKEN': TOKEN } });
+    const e = await caught(gl.commit(project.id, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'x', content: Buffer.from('x') }] }));
+    expect(e).toMatchObject({ kind: 'archived', type: 'GitlabArchivedError', status: 403, retryable: false });
+    expect(e.message).toMatch(/is archived/);
+    expect((await gl.getProject(project.id))?.archived).toBe(true);
+  });
+
+  it('takes an absent import status as finished only when the repository has content', async () => {
+    const course = await courseGroup();
+    const { project: empty } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'empty', name: 'empty' });
+    const { project: full } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'full', name: 'full', initializeWithReadme: true });
+    expect(await gl.getImportStatus(empty.id)).toEqual({ importStatus: 'unknown', importError: null });
+    expect(await gl.getImportStatus(full.id)).toEqual({ importStatus: 'finished', importError: null });
+    expect(await gl.waitForImport(empty.id, { timeoutMs: 100, intervalMs: 20 })).toEqual({ importStatus: 'unknown', importError: null });
   });
 });
 

@@ -299,6 +299,19 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
 
   const fetchGroup = (id: number | string) => nullOn404(async () => toGroup(await api.Groups.show(id, { withProjects: false })));
   const fetchProject = (id: number | string) => nullOn404(async () => toProject(await api.Projects.show(id)));
+  /**
+   * The project or group that is at `fullPath` now. GitLab answers a project's old full path (after a
+   * rename, a move, or delayed deletion renaming it to `<path>-deletion_scheduled-<id>`) with the
+   * project at its new path: that one is not at `fullPath` and must not be adopted.
+   */
+  const projectAt = async (fullPath: string) => {
+    const found = await fetchProject(fullPath);
+    return found && found.pathWithNamespace.toLowerCase() === fullPath.toLowerCase() ? found : null;
+  };
+  const groupAt = async (fullPath: string) => {
+    const found = await fetchGroup(fullPath);
+    return found && found.fullPath.toLowerCase() === fullPath.toLowerCase() ? found : null;
+  };
 
   const members = (kind: 'group' | 'project') => (kind === 'group' ? api.GroupMembers : api.ProjectMembers);
   const level = (n: number) => n as Parameters<typeof api.ProjectMembers.add>[1];
@@ -372,11 +385,20 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           ? { action: a.action, filePath: a.filePath }
           : { action: a.action, filePath: a.filePath, content: (a.content as Buffer).toString('base64'), encoding: 'base64' };
       });
-      const raw: unknown = await api.Commits.create(projectId, input.branch, input.message, actions, {
-        startBranch: input.startBranch,
-        authorName: input.author?.name,
-        authorEmail: input.author?.email,
-      });
+      let raw: unknown;
+      try {
+        raw = await api.Commits.create(projectId, input.branch, input.message, actions, {
+          startBranch: input.startBranch,
+          authorName: input.author?.name,
+          authorEmail: input.author?.email,
+        });
+      } catch (err) {
+        // GitLab answers an archived project's commit with the same 403 as a missing push right.
+        if (is(err, 403) && (await fetchProject(projectId).catch(() => null))?.archived) {
+          throw new GitlabError({ operation: '', kind: 'archived', status: 403, detail: `project ${projectId} is archived: unarchive it in GitLab to commit`, gitlabMessage: err.gitlabMessage });
+        }
+        throw err;
+      }
       return toCommit(raw).id;
     }, { retry: false });
 
@@ -431,6 +453,11 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
   const getImportStatus = (projectId: number | string) =>
     op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportStatus> => {
       const p = toProject(await api.Projects.show(projectId));
+      // No import state (absent or `none`) says nothing about a fork's copy: finished only once the
+      // repository has content, otherwise `unknown` (still to be waited for).
+      if (p.importStatus === null || p.importStatus === 'none') {
+        return { importStatus: p.emptyRepo === false ? 'finished' : 'unknown', importError: p.importError };
+      }
       return { importStatus: p.importStatus, importError: p.importError };
     });
 
@@ -450,7 +477,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           parentPath = parent.fullPath;
         }
         const fullPath = parentPath ? `${parentPath}/${input.path}` : input.path;
-        const existing = await fetchGroup(fullPath);
+        const existing = await groupAt(fullPath);
         if (existing) return { group: adoptable(operation, fullPath, existing), created: false };
         try {
           const raw: unknown = await api.Groups.create(input.name, input.path, {
@@ -462,7 +489,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         } catch (err) {
           if (!is(err, 400, TAKEN)) throw err;
           // Someone else (or our own earlier attempt whose answer was lost) created it: adopt.
-          const adopted = await fetchGroup(fullPath);
+          const adopted = await groupAt(fullPath);
           if (adopted) return { group: adoptable(operation, fullPath, adopted), created: false };
           throw conflict(operation, `no group at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
         }
@@ -485,7 +512,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       op(`ensureProject ${input.namespaceFullPath}/${input.path}`, async () => {
         const operation = `ensureProject ${input.namespaceFullPath}/${input.path}`;
         const fullPath = `${input.namespaceFullPath}/${input.path}`;
-        const existing = await fetchProject(fullPath);
+        const existing = await projectAt(fullPath);
         if (existing) return { project: adoptable(operation, fullPath, existing), created: false };
         try {
           const raw: unknown = await api.Projects.create({
@@ -500,7 +527,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           return { project: toProject(raw), created: true };
         } catch (err) {
           if (!is(err, 400, TAKEN)) throw err;
-          const adopted = await fetchProject(fullPath);
+          const adopted = await projectAt(fullPath);
           if (adopted) return { project: adoptable(operation, fullPath, adopted), created: false };
           throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
         }
@@ -520,7 +547,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           }
           return { project: p, created: false };
         };
-        const existing = await fetchProject(fullPath);
+        const existing = await projectAt(fullPath);
         if (existing) return adopt(existing);
         try {
           const raw: unknown = await api.Projects.fork(input.sourceProjectId, {
@@ -533,7 +560,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         } catch (err) {
           // GitLab answers 409 (older versions 400) when the name or path is taken in the namespace.
           if (!(is(err, 409, TAKEN) || is(err, 400, TAKEN))) throw err;
-          const adopted = await fetchProject(fullPath);
+          const adopted = await projectAt(fullPath);
           if (adopted) return adopt(adopted);
           throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
         }
@@ -549,9 +576,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       for (;;) {
         const status = await getImportStatus(projectId);
         o.onPoll?.(status);
-        if (status.importStatus === 'finished' || status.importStatus === 'failed' || status.importStatus === 'none' || status.importStatus === null) {
-          return status;
-        }
+        if (status.importStatus === 'finished' || status.importStatus === 'failed') return status;
         // Time is up: the caller sees the import still running and decides (e.g. a durable timer).
         if (Date.now() + intervalMs > deadline) return status;
         try {

@@ -62,7 +62,7 @@ describe('parseRetryAfter', () => {
 
 describe('GitlabError', () => {
   it('derives retryable from the kind and keeps the type list consistent', () => {
-    expect(GITLAB_NON_RETRYABLE_TYPES).toEqual(['GitlabAuthError', 'GitlabNotFoundError', 'GitlabConflictError', 'GitlabPendingDeletionError', 'GitlabInvalidError']);
+    expect(GITLAB_NON_RETRYABLE_TYPES).toEqual(['GitlabAuthError', 'GitlabNotFoundError', 'GitlabConflictError', 'GitlabPendingDeletionError', 'GitlabArchivedError', 'GitlabInvalidError']);
     for (const kind of Object.keys(GITLAB_ERROR_TYPES) as Array<keyof typeof GITLAB_ERROR_TYPES>) {
       const e = new GitlabError({ operation: 'op', kind, status: null, detail: 'd' });
       expect(e.type).toBe(GITLAB_ERROR_TYPES[kind]);

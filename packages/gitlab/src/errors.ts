@@ -1,6 +1,6 @@
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 
-export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'pending_deletion', 'invalid', 'unknown'] as const;
+export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'pending_deletion', 'archived', 'invalid', 'unknown'] as const;
 export type TGitlabErrorKind = (typeof GITLAB_ERROR_KINDS)[number];
 
 /** Error type names, as Temporal retry policies and `ApplicationFailure.type` see them. */
@@ -11,6 +11,7 @@ export const GITLAB_ERROR_TYPES = {
   not_found: 'GitlabNotFoundError',
   conflict: 'GitlabConflictError',
   pending_deletion: 'GitlabPendingDeletionError',
+  archived: 'GitlabArchivedError',
   invalid: 'GitlabInvalidError',
   unknown: 'GitlabUnknownError',
 } as const satisfies Record<TGitlabErrorKind, string>;
@@ -25,6 +26,8 @@ const RETRYABLE: Record<TGitlabErrorKind, boolean> = {
   conflict: false,
   // A group or project GitLab will delete later: adopting it would lose what we put there.
   pending_deletion: false,
+  // An archived project refuses commits until someone unarchives it: not a token problem, not transient.
+  archived: false,
   invalid: false,
   unknown: true,
 };

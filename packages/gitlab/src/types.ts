@@ -35,6 +35,10 @@ export interface TGitlabProject {
   forkedFromProjectId: number | null;
   /** Set (a date) when GitLab will delete the project later (delayed deletion). */
   markedForDeletionOn: string | null;
+  /** Read-only: GitLab refuses pushes and commits. */
+  archived: boolean;
+  /** Whether the repository has no commits; null when GitLab did not say. */
+  emptyRepo: boolean | null;
 }
 
 export interface TGitlabImportStatus {
@@ -142,6 +146,8 @@ export function toProject(raw: unknown): TGitlabProject {
     importError: strOrNull(o, 'import_error'),
     forkedFromProjectId: forkedFrom ? num(forkedFrom, 'id') : null,
     markedForDeletionOn: strOrNull(o, 'marked_for_deletion_on') ?? strOrNull(o, 'marked_for_deletion_at'),
+    archived: o.archived === true,
+    emptyRepo: typeof o.empty_repo === 'boolean' ? o.empty_repo : null,
   };
 }
 

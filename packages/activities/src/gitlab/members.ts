@@ -74,8 +74,9 @@ async function existingStudentProject(gitlab: GitlabClient, course: LoadedCourse
     if (byId && byId.pathWithNamespace === fullPath && !byId.markedForDeletionOn) return byId;
   }
   const byPath = await gitlab.getProject(fullPath);
+  // GitLab answers an old full path with the renamed project (a redirect): that is not this student's.
   // One pending deletion is left to forkProject / ensureProject, which refuse it with a clear error.
-  return byPath && !byPath.markedForDeletionOn ? byPath : null;
+  return byPath && byPath.pathWithNamespace.toLowerCase() === fullPath.toLowerCase() && !byPath.markedForDeletionOn ? byPath : null;
 }
 
 export type TForkOutcome = { state: 'finalized' | 'importing'; project: TStudentProject };

@@ -84,20 +84,30 @@ export function byString<T>(key: (t: T) => string | number, desc = false): (a: T
   };
 }
 
-// GitLab's path rules for groups and projects (Gitlab::PathRegex).
+// GitLab's path rules for groups and projects (Gitlab::PathRegex, and Gitlab::Regex's
+// oci_repository_path_regex that new and changed paths must also match).
 const PATH_REGEX = /^[a-zA-Z0-9_.][a-zA-Z0-9_\-.]*$/;
+const SLUG_REGEX = /^[a-zA-Z0-9]+(?:[._-][a-zA-Z0-9]+)*$/;
 export const PATH_MESSAGE =
   "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'";
+export const SLUG_MESSAGE = 'must not start or end with a special character and must not contain consecutive special characters.';
 
-export function validPath(path: string): boolean {
-  return PATH_REGEX.test(path) && !/\.(git|atom)$/i.test(path) && !path.endsWith('.') && !path.includes('..');
+/** The first rule a new group or project path breaks, as GitLab words it, or null when it is valid. */
+export function pathError(path: string): string | null {
+  if (!PATH_REGEX.test(path) || /\.(git|atom)$/i.test(path)) return PATH_MESSAGE;
+  if (!SLUG_REGEX.test(path)) return SLUG_MESSAGE;
+  return null;
 }
 
-/** GitLab's `parameterize` for a path derived from a name. */
+export function validPath(path: string): boolean {
+  return pathError(path) === null;
+}
+
+/** GitLab's `parameterize` for a path derived from a name: runs of other characters become one '-'. */
 export function pathFromName(name: string): string {
   return name
     .trim()
     .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 }

@@ -9,8 +9,7 @@ import {
   json,
   nowIso,
   paged,
-  PATH_MESSAGE,
-  validPath,
+  pathError,
   type TRequestContext,
   type TRoute,
 } from './common';
@@ -107,7 +106,7 @@ function createGroup(ctx: TRequestContext) {
   const errors: Record<string, string[]> = {};
   const siblings = [...ctx.store.namespaces.values()].filter((n) => n.kind === 'group' && n.parentId === (parent?.id ?? null));
   if (parent && siblings.some((s) => s.name.toLowerCase() === name.toLowerCase())) addError(errors, 'name', 'has already been taken');
-  if (!validPath(path)) addError(errors, 'path', PATH_MESSAGE);
+  if (pathError(path)) addError(errors, 'path', pathError(path) as string);
   else if (ctx.store.pathTaken(parent?.id ?? null, path)) addError(errors, 'path', 'has already been taken');
   if (parent) {
     const vErr = visibilityError(visibility, parent);
@@ -132,6 +131,7 @@ function createGroup(ctx: TRequestContext) {
   };
   ctx.store.namespaces.set(group.id, group);
   ctx.store.invalidatePaths();
+  ctx.store.pruneRedirects();
   return json(201, groupDetailEntity(ctx.entity, group, true));
 }
 
@@ -142,7 +142,7 @@ function updateGroup(ctx: TRequestContext) {
   const path = str(ctx.input, 'path');
   const visibility = oneOf(ctx.input, 'visibility', VISIBILITIES);
   if (path !== undefined && path !== group.path) {
-    if (!validPath(path)) addError(errors, 'path', PATH_MESSAGE);
+    if (pathError(path)) addError(errors, 'path', pathError(path) as string);
     else if (ctx.store.pathTaken(group.parentId, path)) addError(errors, 'path', 'has already been taken');
   }
   if (visibility && group.parentId !== null) {
@@ -150,12 +150,14 @@ function updateGroup(ctx: TRequestContext) {
     if (vErr) addError(errors, 'visibility_level', vErr);
   }
   if (Object.keys(errors).length > 0) throw badRequest(errors);
+  // The group's own old path does not redirect in the API; its projects' old paths do.
+  const oldProjectPaths = ctx.store.projectPathsBelow(group.id);
   if (name !== undefined) group.name = name;
   if (path !== undefined) group.path = path;
   if (visibility) group.visibility = visibility;
   const description = str(ctx.input, 'description');
   if (description !== undefined) group.description = description;
-  ctx.store.invalidatePaths();
+  ctx.store.addRedirects(oldProjectPaths);
   return json(200, groupDetailEntity(ctx.entity, group, true));
 }
 

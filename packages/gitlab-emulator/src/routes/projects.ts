@@ -1,5 +1,6 @@
 import { basicProjectEntity, projectEntity, projectWithAccessEntity, protectedBranchEntity } from '../entities';
-import { badRequest, conflict, notFound, paramError, recordNotFound } from '../errors';
+import { ApiError, badRequest, conflict, forbidden, notFound, paramError, recordNotFound } from '../errors';
+import { keysetPaginate } from '../pagination';
 import { bool, int, oneOf, str } from '../params';
 import { Repository } from '../repository';
 import { VISIBILITY_LEVELS, type TNamespace, type TProject, type TProtectedBranch, type TVisibility } from '../store';
@@ -10,14 +11,14 @@ import {
   noContent,
   nowIso,
   paged,
-  PATH_MESSAGE,
+  pathError,
   pathFromName,
   projectOr404,
   touch,
-  validPath,
   type TRequestContext,
   type TRoute,
 } from './common';
+import { accessLevel } from './access';
 
 const VISIBILITIES = ['private', 'internal', 'public'] as const;
 const VISIBILITY_BY_LEVEL: Record<number, TVisibility> = { 0: 'private', 10: 'internal', 20: 'public' };
@@ -35,7 +36,7 @@ function validateNewProject(ctx: TRequestContext, ns: TNamespace, name: string, 
   const siblings = ctx.store.projectsIn(ns.id);
   const nameTaken = siblings.some((p) => p.name.toLowerCase() === name.toLowerCase());
   if (nameTaken) errors.name = ['has already been taken'];
-  if (!validPath(path)) errors.path = [PATH_MESSAGE];
+  if (pathError(path)) errors.path = [pathError(path) as string];
   else if (ctx.store.pathTaken(ns.id, path)) errors.path = ['has already been taken'];
   if (nameTaken) errors['project_namespace.name'] = ['has already been taken'];
   if (ns.kind === 'group' && VISIBILITY_LEVELS[visibility] > VISIBILITY_LEVELS[ns.visibility]) {
@@ -80,6 +81,7 @@ export function newProject(ctx: TRequestContext, attrs: Omit<TProject, 'id' | 'c
   };
   ctx.store.projects.set(project.id, project);
   ctx.store.invalidatePaths();
+  ctx.store.pruneRedirects();
   return project;
 }
 
@@ -120,24 +122,11 @@ function createProject(ctx: TRequestContext) {
       committerEmail: ctx.user.email,
       now: nowIso(ctx),
     });
-    protectDefaultBranch(ctx, project);
+    ctx.store.protectDefaultBranch(project);
   }
   return json(201, projectEntity(ctx.entity, project));
 }
 
-/** GitLab's default branch protection (fully protected: Maintainers push and merge). */
-export function protectDefaultBranch(ctx: TRequestContext | { store: TRequestContext['store'] }, project: TProject): void {
-  if (project.protectedBranches.some((b) => b.name === project.defaultBranch)) return;
-  project.protectedBranches.push({
-    id: ctx.store.nextId('protectedBranch'),
-    name: project.defaultBranch,
-    pushAccessLevel: 40,
-    mergeAccessLevel: 40,
-    unprotectAccessLevel: null,
-    allowForcePush: false,
-    codeOwnerApprovalRequired: false,
-  });
-}
 
 function updateProject(ctx: TRequestContext) {
   const project = projectOr404(ctx, ctx.params.id);
@@ -151,7 +140,7 @@ function updateProject(ctx: TRequestContext) {
     errors.name = ['has already been taken'];
   }
   if (path !== undefined && path.toLowerCase() !== project.path.toLowerCase()) {
-    if (!validPath(path)) errors.path = [PATH_MESSAGE];
+    if (pathError(path)) errors.path = [pathError(path) as string];
     else if (ctx.store.pathTaken(ns.id, path)) errors.path = ['has already been taken'];
   }
   if (visibility && ns.kind === 'group' && VISIBILITY_LEVELS[visibility] > VISIBILITY_LEVELS[ns.visibility]) {
@@ -161,6 +150,7 @@ function updateProject(ctx: TRequestContext) {
   if (defaultBranch !== undefined && !project.repo.isEmpty() && !project.repo.branches.has(defaultBranch)) {
     throw badRequest("Could not change HEAD: branch '" + defaultBranch + "' does not exist");
   }
+  const oldPath = ctx.store.projectFullPath(project).toLowerCase();
   if (name !== undefined) project.name = name;
   if (path !== undefined) project.path = path;
   if (visibility) project.visibility = visibility;
@@ -172,8 +162,19 @@ function updateProject(ctx: TRequestContext) {
   const archived = bool(ctx.input, 'archived');
   if (archived !== undefined) project.archived = archived;
   touch(ctx, project);
-  ctx.store.invalidatePaths();
+  ctx.store.addRedirects([[oldPath, project.id]]);
   return json(200, projectEntity(ctx.entity, project));
+}
+
+// POST /projects/:id/archive|unarchive (lib/api/projects.rb): Maintainer+, 201 with the project.
+function setArchived(archived: boolean) {
+  return (ctx: TRequestContext) => {
+    const project = projectOr404(ctx, ctx.params.id);
+    if (!ctx.user.isAdmin && accessLevel(ctx, project) < 40) throw forbidden();
+    project.archived = archived;
+    touch(ctx, project);
+    return json(201, projectEntity(ctx.entity, project));
+  };
 }
 
 function forkProject(ctx: TRequestContext) {
@@ -295,7 +296,15 @@ export const projectRoutes: TRoute[] = [
     pattern: '/projects',
     handler: (ctx) => {
       const simple = bool(ctx.input, 'simple') ?? false;
-      return paged(ctx, listProjects(ctx), (p) => (simple ? basicProjectEntity(ctx.entity, p) : projectEntity(ctx.entity, p)));
+      const map = (p: TProject) => (simple ? basicProjectEntity(ctx.entity, p) : projectEntity(ctx.entity, p));
+      if (str(ctx.input, 'pagination') === 'keyset') {
+        // GitLab supports keyset pagination of projects only for some orders; the emulator for id.
+        if ((str(ctx.input, 'order_by') ?? 'id') !== 'id') throw new ApiError(405, { message: '405 Method Not Allowed - Keyset pagination is not supported for this order' });
+        const desc = (str(ctx.input, 'sort') ?? 'desc') === 'desc';
+        const page = keysetPaginate(ctx.req, ctx.requestBaseUrl, ctx.input, listProjects({ ...ctx, input: { ...ctx.input, order_by: 'id' } }), desc);
+        return json(200, page.items.map(map), page.headers);
+      }
+      return paged(ctx, listProjects(ctx), map);
     },
   },
   { method: 'POST', pattern: '/projects', handler: createProject },
@@ -311,6 +320,8 @@ export const projectRoutes: TRoute[] = [
     },
   },
   { method: 'POST', pattern: '/projects/:id/fork', handler: forkProject },
+  { method: 'POST', pattern: '/projects/:id/archive', handler: setArchived(true) },
+  { method: 'POST', pattern: '/projects/:id/unarchive', handler: setArchived(false) },
   {
     method: 'GET',
     pattern: '/projects/:id/forks',

@@ -5,7 +5,6 @@ import type { TPushInput } from '../hooks';
 import type { TActionKind, TCommit, TCommitAction } from '../repository';
 import type { TProject } from '../store';
 import { json, noContent, nowIso, paged, projectOr404, touch, type TRequestContext, type TRoute } from './common';
-import { protectDefaultBranch } from './projects';
 import { accessLevel } from './access';
 
 export { accessLevel };
@@ -20,6 +19,8 @@ export function branchMatches(pattern: string, branch: string): boolean {
 
 // Admins bypass; others need Developer to push and the branch's push level when it is protected.
 function authorizePush(ctx: TRequestContext, project: TProject, branch: string): void {
+  // An archived project is read-only for everyone, administrators included (push_code is prohibited).
+  if (project.archived) throw new ApiError(403, { message: 'You are not allowed to push into this branch' });
   if (ctx.user.isAdmin) return;
   const level = accessLevel(ctx, project);
   if (level < 30) throw forbidden();
@@ -89,7 +90,7 @@ function commitToProject(
   if (wasEmpty) {
     // The first pushed branch becomes HEAD, and GitLab protects the default branch on that first push.
     project.defaultBranch = input.branch;
-    protectDefaultBranch(ctx, project);
+    ctx.store.protectDefaultBranch(project);
   }
   touch(ctx, project);
   firePush(ctx, project, { branch: input.branch, before, after: commit.id });
