@@ -14,6 +14,8 @@ export interface ApiConfig {
   metricsToken?: string;
   /** Least time between two Temporal refreshes of the workflow gauge (default 30 s). */
   metricsRefreshSeconds?: number;
+  /** How long a tutor test run's state is served after it started (TUTOR_TEST_TTL_SECONDS; default 3600), then 410. */
+  tutorTestTtlSeconds?: number;
 }
 
 /** Everything the API talks to, injected so tests run it against the real stack. */

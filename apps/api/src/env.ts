@@ -1,4 +1,4 @@
-import { databaseEnv, logEnv, parseEnv, storageEnv, temporalEnv, withEnvFile, envFields, type RawEnv } from '@computor/config';
+import { databaseEnv, logEnv, parseEnv, storageEnv, temporalEnv, tutorTestEnv, withEnvFile, envFields, type RawEnv } from '@computor/config';
 import { z } from 'zod';
 
 const ZApiEnv = z.object({
@@ -6,6 +6,7 @@ const ZApiEnv = z.object({
   ...temporalEnv,
   ...storageEnv,
   ...logEnv,
+  ...tutorTestEnv,
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: envFields.port.default(8000),
   /** Largest accepted upload (submission or example archive), bytes. */

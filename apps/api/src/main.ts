@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       },
       metricsToken: env.METRICS_TOKEN,
       metricsRefreshSeconds: env.API_METRICS_REFRESH_SECONDS,
+      tutorTestTtlSeconds: env.TUTOR_TEST_TTL_SECONDS,
     },
   });
   const server = app.listen(env.API_PORT, env.API_HOST, () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { writeTar } from '@computor/archive';
 import { createContentFixture, createCourseFixture, uniq, type CourseFixture } from '@computor/test-support';
@@ -61,6 +62,8 @@ interface World {
   closedWorkflowId: string;
   /** A regrade in preview. */
   regradeId: string;
+  /** A tutor test run of the released content (its workflow on a queue nobody polls). */
+  tutorTestRunId: string;
 }
 
 async function probeWorkflow(courseId: string, requestedById: string, closed: boolean): Promise<string> {
@@ -69,6 +72,12 @@ async function probeWorkflow(courseId: string, requestedById: string, closed: bo
   await deps.db.workflowRun.create({ data: { id: workflowId, runId: handle.firstExecutionRunId, type: 'matrixProbeWorkflow', taskQueue: 'nobody', requestedById, courseId } });
   if (closed) await handle.terminate('probe');
   return workflowId;
+}
+
+async function tutorTestRun(courseId: string, courseContentId: string): Promise<string> {
+  const id = randomUUID();
+  await client.workflow.start('tutorTestWorkflow', { workflowId: `tutor-test-${id}`, taskQueue: uniq('nobody-'), args: [], memo: { courseId, courseContentId } });
+  return id;
 }
 
 async function world(): Promise<World> {
@@ -115,6 +124,7 @@ async function world(): Promise<World> {
     regradeId: (await db.regrade.create({ data: { courseContentId: released.id, mode: 'rerun', target: 'final', status: 'preview', workflowId: uniq('matrix-regrade-'), createdById: lecturer.id } })).id,
     runningWorkflowId: await probeWorkflow(a.courseId, lecturer.id, false),
     closedWorkflowId: await probeWorkflow(a.courseId, lecturer.id, true),
+    tutorTestRunId: await tutorTestRun(a.courseId, released.id),
   };
 }
 
@@ -174,6 +184,8 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   gitlabHook: () => ({ method: 'post', path: '/hooks/gitlab', json: { object_kind: 'push', project_id: 1, ref: 'refs/heads/main', after: 'a'.repeat(40), project: {}, commits: [] } }),
   testSubmission: (w) => ({ method: 'post', path: `/submissions/${w.artifactId}/test` }),
   getResult: (w) => ({ method: 'get', path: `/results/${w.resultId}` }),
+  startTutorTest: (w) => ({ method: 'post', path: `/tutors/course-contents/${w.releasedContentId}/test`, file: tarGz({ 'solve.py': 'x = 1\n' }) }),
+  getTutorTestRun: (w) => ({ method: 'get', path: `/tutors/test-runs/${w.tutorTestRunId}` }),
   listWorkflows: () => ({ method: 'get', path: '/workflows' }),
   cancelWorkflow: (w) => ({ method: 'post', path: `/workflows/${w.runningWorkflowId}/cancel` }),
   workflowEvents: (w) => ({ method: 'get', path: `/workflows/${w.closedWorkflowId}/events` }),

@@ -37,8 +37,11 @@ async function workerStart(argv: string[]): Promise<number> {
   const unknown = requested.filter((q) => !(TASK_QUEUES as readonly string[]).includes(q));
   if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')}; known: ${TASK_QUEUES.join(', ')}`);
   const logger = createLogger({ service: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
-  const [{ ensureRetentionSchedule }, { startWorkers }] = await Promise.all([import('./schedules'), import('./worker')]);
-  if (requested.includes(TASK_QUEUE_TASKS)) await ensureRetentionSchedule(env, logger);
+  const [{ ensureRetentionSchedule, ensureTutorTestExpiry }, { startWorkers }] = await Promise.all([import('./schedules'), import('./worker')]);
+  if (requested.includes(TASK_QUEUE_TASKS)) {
+    await ensureRetentionSchedule(env, logger);
+    await ensureTutorTestExpiry(env, logger);
+  }
   const running = await startWorkers({ env, logger, queues: [...new Set(requested)] as TTaskQueue[], workflowsPath: flag(args, 'workflows') });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,5 +1,7 @@
-import { RETENTION_SCHEDULE_ID, TASK_QUEUE_TASKS, WF_RETENTION_CLEANUP } from '@computor/contracts';
+import { storageConfigFrom } from '@computor/config';
+import { RETENTION_SCHEDULE_ID, TASK_QUEUE_TASKS, TUTOR_TEST_PREFIX, TUTOR_TEST_STORAGE_DAYS, WF_RETENTION_CLEANUP } from '@computor/contracts';
 import type { Logger } from '@computor/logger';
+import { Storage } from '@computor/storage';
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TWorkerEnv } from './env';
 
@@ -33,5 +35,22 @@ export async function ensureRetentionSchedule(env: TWorkerEnv, logger: Logger): 
     }
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * Tutor test runs expire from object storage after a day: by a lifecycle rule on their prefix where
+ * the S3 server has them (idempotent; every tasks worker sets it at start), else by the retention
+ * cleanup, which sweeps the prefix on every run. Failing to set the rule does not stop the worker.
+ */
+export async function ensureTutorTestExpiry(env: TWorkerEnv, logger: Logger): Promise<void> {
+  const storage = new Storage(storageConfigFrom(env));
+  try {
+    const outcome = await storage.ensurePrefixExpiry(TUTOR_TEST_PREFIX, TUTOR_TEST_STORAGE_DAYS);
+    logger.info('tutor test run expiry', { prefix: TUTOR_TEST_PREFIX, days: TUTOR_TEST_STORAGE_DAYS, by: outcome === 'applied' ? 'lifecycle rule' : 'retention cleanup (no lifecycle rules on this server)' });
+  } catch (error) {
+    logger.warn('tutor test run expiry: could not set the lifecycle rule; the retention cleanup deletes them', { error: (error as Error).message });
+  } finally {
+    storage.destroy();
   }
 }

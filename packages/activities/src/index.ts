@@ -11,7 +11,7 @@ import { workflowParamActivities } from './workflow-params';
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
 export type { TDeadlinePass } from './deadlines/activities';
 export { handInTimingOf, loadEffectiveDeadline } from './deadlines/effective';
-export { BURST_TRANSACTION, COUNTED_RESULT, currentResult, ensureSubmissionGroup, STUDENT_VISIBLE_RESULT, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan } from './grading';
+export { BURST_TRANSACTION, COUNTED_RESULT, currentResult, ensureSubmissionGroup, STUDENT_VISIBLE_RESULT, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan, type TTutorTestPlan } from './grading';
 export { NON_RETRYABLE } from './failures';
 export { exampleContentHash, exampleObjectPrefix } from './examples/content-hash';
 export { computeStudentView, type TStudentViewProperties, type TViewFile } from './examples/student-view';

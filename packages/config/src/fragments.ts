@@ -26,6 +26,11 @@ export const storageEnv = {
   S3_CHECKSUM_MODE: z.enum(['when_supported', 'when_required']).default('when_supported'),
 };
 
+/** Tutor test runs: how long the API serves a run's state (its objects expire after a day regardless). */
+export const tutorTestEnv = {
+  TUTOR_TEST_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+};
+
 export const logEnv = {
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),

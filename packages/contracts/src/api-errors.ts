@@ -7,6 +7,7 @@ export const API_ERROR_CODES = [
   'forbidden',
   'not_found',
   'conflict',
+  'gone',
   'payload_too_large',
   'unprocessable',
   'too_many_requests',

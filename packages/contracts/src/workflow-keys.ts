@@ -32,7 +32,24 @@ export const gradingWorkflowIds = {
   /** A hand-in of a branch or an abbreviated commit id (resolved by the worker; the stored hand-in is unique per commit). */
   handInRef: (memberId: string, contentId: string, requestId: string) => `hand-in-${memberId}-${contentId}-${requestId}`,
   regrade: (regradeId: string) => `regrade-${regradeId}`,
+  /** A tutor's test run: the workflow is its only state (no database rows). */
+  tutorTest: (testRunId: string) => `tutor-test-${testRunId}`,
 };
+
+/**
+ * Object keys of tutor test runs: everything under one prefix, which expires after
+ * `TUTOR_TEST_STORAGE_DAYS` (an S3 lifecycle rule where the server has them, else the retention sweep).
+ */
+export const TUTOR_TEST_PREFIX = 'tutor-test-runs/';
+export const TUTOR_TEST_STORAGE_DAYS = 1;
+export const tutorTestStorageKeys = {
+  runPrefix: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/`,
+  submissionPrefix: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/submission/`,
+  report: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/report.json`,
+  testSummary: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/testSummary.json`,
+};
+/** Query of a tutor test workflow: `queued`, `running` (grading) or `storing`. */
+export const TUTOR_TEST_STATE_QUERY = 'tutorTestState';
 
 /**
  * Temporal task priorities (1 = first, default 3): regrades queue behind first-time hand-ins, so a

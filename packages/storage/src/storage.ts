@@ -1,12 +1,15 @@
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchKey,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   S3Client,
+  type LifecycleRule,
 } from '@aws-sdk/client-s3';
 
 export interface StorageConfig {
@@ -32,6 +35,11 @@ export interface StoredObject {
   key: string;
   size: number;
   lastModified?: Date;
+}
+
+function notImplemented(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotImplemented' || e.Code === 'NotImplemented' || e.$metadata?.httpStatusCode === 501;
 }
 
 /** Object storage on the S3 protocol (MinIO, AWS S3, or the local stack's s3rver). */
@@ -135,6 +143,32 @@ export class Storage {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, work));
     return out;
+  }
+
+  /**
+   * Makes the bucket expire objects under `prefix` after `days` with a lifecycle rule (id
+   * `expire-<prefix>`), keeping the bucket's other rules. `unsupported`: the server has no
+   * lifecycle rules (s3rver answers NotImplemented), so something else must delete them.
+   */
+  async ensurePrefixExpiry(prefix: string, days: number): Promise<'applied' | 'unsupported'> {
+    const id = `expire-${prefix}`.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
+    let rules: LifecycleRule[] = [];
+    try {
+      rules = (await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }))).Rules ?? [];
+    } catch (error) {
+      if (notImplemented(error)) return 'unsupported';
+      if ((error as { name?: string }).name !== 'NoSuchLifecycleConfiguration') throw error;
+    }
+    const rule: LifecycleRule = { ID: id, Status: 'Enabled', Filter: { Prefix: prefix }, Expiration: { Days: days } };
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket: this.bucket, LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== id), rule] } }),
+      );
+    } catch (error) {
+      if (notImplemented(error)) return 'unsupported';
+      throw error;
+    }
+    return 'applied';
   }
 
   destroy(): void {

@@ -1,6 +1,16 @@
 import type { Activities, TCollectionPlan, TGradeTarget } from '@computor/activities';
-import type { TCollectionResult, THandInCommitParams, THandInCommitResult, TTestSubmissionParams, TTestSubmissionResult, TVerificationReport, TVerifyExampleParams } from '@computor/contracts';
-import { GRADING_PRIORITY, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
+import type {
+  TCollectionResult,
+  THandInCommitParams,
+  THandInCommitResult,
+  TTestSubmissionParams,
+  TTestSubmissionResult,
+  TTutorTestParams,
+  TTutorTestResult,
+  TVerificationReport,
+  TVerifyExampleParams,
+} from '@computor/contracts';
+import { GRADING_PRIORITY, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -8,7 +18,9 @@ import {
   isCancellation,
   proxyActivities,
   proxyActivities as proxyRemoteActivities,
+  defineQuery,
   proxyLocalActivities,
+  setHandler,
   sleep,
   startChild,
   TimeoutFailure,
@@ -119,6 +131,31 @@ export async function testSubmissionWorkflow(params: TTestSubmissionParams): Pro
     const message = `Grading failed: ${cause.message}`;
     await CancellationScope.nonCancellable(() => bookkeeping.closeResult({ resultId, artifactId, status: 'failed', message }));
     throw ApplicationFailure.create({ type: cause.type ?? 'GradingFailed', message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
+  }
+}
+
+export const tutorTestStateQuery = defineQuery<'queued' | 'running' | 'storing'>(TUTOR_TEST_STATE_QUERY);
+
+/**
+ * A tutor's test run: the uploaded files (in object storage under `tutor-test-runs/<id>/`) graded
+ * like a hand-in, by the same collection activity in the same sandbox, without any database row.
+ * The workflow is the run's state: its result (the staff view with a report key) or its failure.
+ */
+export async function tutorTestWorkflow(params: TTutorTestParams): Promise<TTutorTestResult> {
+  const input = await validParams('tutorTestWorkflow', params);
+  let state: 'queued' | 'running' | 'storing' = 'queued';
+  setHandler(tutorTestStateQuery, () => state);
+  try {
+    const plan = await bookkeeping.prepareTutorTest(input);
+    state = 'running';
+    const collections = await gradeAll(plan.example, { kind: 'stored', files: plan.files }, plan.collections);
+    state = 'storing';
+    return await bookkeeping.storeTutorTestResult({ plan, collections });
+  } catch (error) {
+    await CancellationScope.nonCancellable(() => bookkeeping.releaseTutorTest({ testRunId: input.testRunId }));
+    if (isCancellation(error)) throw error;
+    const cause = rootCause(error);
+    throw ApplicationFailure.create({ type: cause.type ?? 'GradingFailed', message: `Grading failed: ${cause.message}`, nonRetryable: true, cause: error instanceof Error ? error : undefined });
   }
 }
 

@@ -9,7 +9,7 @@ export {
   syncMemberPermissionsWorkflow,
 } from './provisioning';
 export { releaseAssignmentsWorkflow, releaseStudentTemplateWorkflow, updateStudentRepositoryWorkflow } from './release';
-export { handInCommitWorkflow, testSubmissionWorkflow, verifyExampleVersionWorkflow } from './grading';
+export { handInCommitWorkflow, testSubmissionWorkflow, tutorTestWorkflow, verifyExampleVersionWorkflow } from './grading';
 export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';
 export { contentDeadlineWorkflow } from './deadlines';
 export { regradeWorkflow } from './regrade';

@@ -28,12 +28,15 @@ export async function archiveCourseWorkflow(params: TArchiveCourseParams): Promi
   return { courseId, revoked, repositoriesRemoved, groupRemoved };
 }
 
-/** Deletes submission artifacts and reports older than the retention, in batches. Run by a Schedule. */
+/**
+ * Deletes submission artifacts and reports older than the retention, in batches, and tutor test
+ * runs older than a day (their storage expiry where the S3 server has no lifecycle rules). Run by a Schedule.
+ */
 export async function retentionCleanupWorkflow(params: TRetentionParams): Promise<TRetentionResult> {
-  const { retentionDays, batchSize } = await validParams('retentionCleanupWorkflow', params);
+  const { retentionDays, batchSize, tutorTestMaxAgeSeconds } = await validParams('retentionCleanupWorkflow', params);
   const total: TRetentionResult = { artifactsPurged: 0, reportsPurged: 0, objectsDeleted: 0 };
   for (let round = 0; round < 1000; round++) {
-    const r = await local.purgeExpired({ retentionDays, batchSize });
+    const r = await local.purgeExpired({ retentionDays, batchSize, tutorTestMaxAgeSeconds });
     total.artifactsPurged += r.artifactsPurged;
     total.reportsPurged += r.reportsPurged;
     total.objectsDeleted += r.objectsDeleted;

@@ -27,6 +27,8 @@ export const unauthorized = (message = 'A valid bearer token is required.') => n
 export const forbidden = (message = 'You do not have the role this action requires.') => new HttpError(403, 'forbidden', message);
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found.`);
 export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
+/** Existed, and expired: not found again (a tutor test run past its time-to-live). */
+export const gone = (message: string, details?: unknown) => new HttpError(410, 'gone', message, details);
 export const payloadTooLarge = (message: string, details?: unknown) => new HttpError(413, 'payload_too_large', message, details);
 export const unprocessable = (message: string, details?: unknown) => new HttpError(422, 'unprocessable', message, details);
 

@@ -42,7 +42,7 @@ function parseJson(body: JsonBody, raw: unknown): unknown {
 }
 
 async function readForm(deps: ApiDeps, body: MultipartBody, req: express.Request) {
-  const { fields, archive } = await readUploadForm(req, { maxBytes: deps.config.maxUploadBytes, fields: Object.keys(body.fields.shape), expected: body.expected });
+  const { fields, archive } = await readUploadForm(req, { maxBytes: deps.config.maxUploadBytes, fields: Object.keys(body.fields.shape), expected: body.expected, file: body.file.name });
   return { fields: parse(body.fields, fields, 'form'), archive };
 }
 

@@ -119,6 +119,7 @@ export const ERROR_TEXT: Record<number, string> = {
   403: 'The caller\'s role is too low for this action.',
   404: 'Not found, or not visible to the caller (the API does not reveal existence).',
   409: 'Conflicts with the current state.',
+  410: 'Existed, and expired.',
   413: 'The request body exceeds the configured limit.',
   422: 'Well-formed, but refused on its content; `details` says why.',
   429: 'A limit is used up; `details` says which.',

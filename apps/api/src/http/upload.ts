@@ -8,6 +8,8 @@ export interface UploadFormOptions {
   fields?: readonly string[];
   /** Says what the form must hold, for the 400 on a non-multipart body. */
   expected: string;
+  /** The file field's name, named in the 400 when the file is missing or repeated. */
+  file?: string;
 }
 
 /**
@@ -52,8 +54,9 @@ export function readUploadForm(req: Request, options: UploadFormOptions): Promis
         chunks.length = 0;
       });
     });
+    const oneFile = () => badRequest('Send exactly one archive file.', [{ path: options.file ?? 'file', message: 'exactly one file is required' }]);
     parser.on('filesLimit', () => {
-      failure ??= badRequest('Send exactly one archive file.');
+      failure ??= oneFile();
     });
     parser.on('fieldsLimit', () => {
       failure ??= badRequest('Too many form fields.');
@@ -64,7 +67,7 @@ export function readUploadForm(req: Request, options: UploadFormOptions): Promis
     parser.on('error', (error: Error) => reject(badRequest(`Malformed multipart body: ${error.message}`)));
     parser.on('close', () => {
       if (failure) reject(failure);
-      else if (files !== 1) reject(badRequest('Send exactly one archive file.'));
+      else if (files !== 1) reject(oneFile());
       else resolve({ fields, archive: Buffer.concat(chunks) });
     });
     req.pipe(parser);

@@ -285,3 +285,33 @@ export const ZWorkflowResultBody = ZWorkflowStatusBody.extend({ result: z.unknow
 export const ZCancelRequestedBody = z.object({ workflow_id: z.string(), status: z.literal('cancel_requested') });
 
 export { ZWorkflowStatusBody };
+
+export const ZTutorTestStartedBody = z.object({
+  test_run_id: ZId,
+  workflow_id: z.string(),
+  course_content_id: ZId,
+  status: z.literal('pending'),
+  /** Until then `GET /tutors/test-runs/:id` serves the run; after it 410. */
+  expires_at: ZDateTime,
+});
+
+/** The staff view of a result (as `GET /results/:id` gives staff), for a run that has no submission. */
+export const ZTutorTestRunBody = z.object({
+  id: ZId,
+  workflow_id: z.string(),
+  course_content_id: ZId,
+  status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']),
+  score: z.number().nullable(),
+  passed: z.boolean().nullable(),
+  summary: z.object({ total: z.number().int(), passed: ZNullableCount, failed: ZNullableCount, skipped: ZNullableCount }).nullable(),
+  message: z.string().nullable(),
+  report_key: z.string().nullable(),
+  provenance: ZResultProvenance.nullable(),
+  created_at: ZDateTime,
+  started_at: ZDateTime.nullable(),
+  finished_at: ZDateTime.nullable(),
+  expires_at: ZDateTime,
+  collectionSummary: ZSummary.nullable().optional(),
+  report: ZGradingReport.nullable().optional(),
+  testSummary: ZTestSummary.nullable().optional(),
+});

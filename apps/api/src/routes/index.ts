@@ -12,6 +12,7 @@ import { regradeRoutes } from './regrades';
 import { resourceRoutes } from './resources';
 import { resultRoutes } from './results';
 import { submissionRoutes } from './submissions';
+import { tutorTestRoutes } from './tutor-tests';
 import { usageRoutes } from './usage';
 import { verificationRoutes } from './verification';
 import { workflowRoutes } from './workflows';
@@ -33,6 +34,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...verificationRoutes,
   ...submissionRoutes,
   ...resultRoutes,
+  ...tutorTestRoutes,
   ...regradeRoutes,
   ...usageRoutes,
   ...workflowRoutes,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { BURST_TRANSACTION, COUNTED_RESULT, ensureSubmissionGroup, exampleContentHash, handInTimingOf, loadEffectiveDeadline, lockGroupTests, STUDENT_VISIBLE_RESULT } from '@computor/activities';
-import { httpStatusFor, isArchiveError, readArchive, stripCommonRoot, type TArchiveFile } from '@computor/archive';
 import {
   GRADING_PRIORITY,
   gradingStorageKeys,
@@ -15,33 +14,18 @@ import {
   type TCourseRole,
 } from '@computor/contracts';
 import type { Db } from '@computor/db';
-import { badRequest, conflict, forbidden, HttpError, notFound } from '../http/errors';
+import { conflict, forbidden, HttpError, notFound } from '../http/errors';
 import type { AuthUser } from '../http/request-context';
 import { access, errors, json, membersOfCourse, multipartBody, route, uuidParam } from '../http/route';
 import { ZHandInStartedBody, ZSubmissionBody, ZSubmissionCreatedBody, ZSubmissionListBody, ZTestStartedBody } from '../openapi/responses';
 import { courseRoleOf } from '../services/access';
+import { readHandInArchive } from '../services/hand-in-archive';
 import { startHandIn } from '../services/hand-ins';
 import { queueViews, type TQueueView } from '../services/queue';
 import { startWorkflow } from '../services/workflows';
 
 
 const MULTIPART_MAX = 'The archive may not exceed the configured upload limit (API_MAX_UPLOAD_BYTES).';
-
-/**
- * Hand-ins are often zipped with their folder (`project/main.py`): that one shared folder is
- * dropped unless the assignment's own submission files live under it.
- */
-function normaliseLayout(files: TArchiveFile[], submissionFiles: string[]): TArchiveFile[] {
-  const stripped = stripCommonRoot(files);
-  if (stripped === files || stripped.every((f, i) => f.path === files[i]!.path)) return files;
-  const root = files[0]!.path.split('/')[0]!;
-  return submissionFiles.some((p) => p.split('/')[0] === root) ? files : stripped;
-}
-
-function submissionFilesOf(meta: unknown): string[] {
-  const list = (meta as { properties?: { studentSubmissionFiles?: unknown } } | null)?.properties?.studentSubmissionFiles;
-  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
-}
 
 /**
  * Lifecycle gate of hand-ins and test runs: 409 (before anything is stored or started) when the
@@ -199,20 +183,7 @@ export const submissionRoutes = [
       }
       const { fields: body, archive } = await readForm();
       const { content, member, late } = await handInTarget(db, user, body.course_content_id);
-      let files: TArchiveFile[];
-      try {
-        files = await readArchive(archive, { maxArchiveBytes: config.maxUploadBytes });
-      } catch (error) {
-        if (isArchiveError(error)) {
-          throw new HttpError(httpStatusFor(error.code), httpStatusFor(error.code) === 413 ? 'payload_too_large' : 'validation_failed', `Archive refused: ${error.message}`, {
-            code: error.code,
-            ...(error.entry !== undefined ? { entry: error.entry } : {}),
-          });
-        }
-        throw error;
-      }
-      files = normaliseLayout(files, submissionFilesOf(content.exampleVersion!.meta));
-      if (files.length === 0) throw badRequest('The archive contains no files.');
+      const files = await readHandInArchive(archive, { maxBytes: config.maxUploadBytes, exampleMeta: content.exampleVersion!.meta, field: 'archive' });
 
       const group = await ensureSubmissionGroup(db, content.id, member.id);
 

@@ -17,6 +17,7 @@ import type { ActivityDeps } from '../deps';
 import { HEARTBEAT_INTERVAL_MS, NON_RETRYABLE, nonRetryable } from '../failures';
 import { GradingFiles, graderDefaults, type TArtifactRef, type TExampleRef } from './local-files';
 import { claimResult, headResult } from './queue';
+import { tutorTestActivities } from './tutor-test';
 
 /** Failure type of a grader that could not produce a trustworthy result (retried; never the student's failure). */
 export const GRADER_INFRA_ERROR = 'GraderInfraError';
@@ -24,9 +25,10 @@ export const GRADER_INFRA_ERROR = 'GraderInfraError';
 /**
  * What a collection activity grades: the hand-in of a result (`resultId`; the artifact is looked up
  * when the activity starts, so that a newer push that superseded the queued result is graded in its
- * place), or a hand-in of the example itself (verification).
+ * place), a hand-in of the example itself (verification), or files stored under a prefix with no
+ * row behind them (a tutor's test run).
  */
-export type TGradeTarget = { kind: 'artifact'; resultId: string } | { kind: 'hand-in'; handIn: string };
+export type TGradeTarget = { kind: 'artifact'; resultId: string } | { kind: 'hand-in'; handIn: string } | { kind: 'stored'; files: TArtifactRef };
 
 export interface TCollectionPlan {
   index: number;
@@ -76,7 +78,7 @@ function notPassed(report: TGradingReport): string[] {
 }
 
 /** What produced a result (TResultProvenance): hand-in, example version, grader, runtimes, workers. */
-function provenanceOf(plan: TSubmissionTestPlan, artifact: { id: string; contentHash: string; commitSha: string | null }, report: TGradingReport, collections: readonly TCollectionResult[]): TResultProvenance {
+function provenanceOf(plan: { example: TExampleRef }, artifact: { id: string; contentHash: string; commitSha: string | null }, report: TGradingReport, collections: readonly TCollectionResult[]): TResultProvenance {
   const distinct = (values: Array<string | undefined>) => [...new Set(values.filter((v): v is string => typeof v === 'string'))].sort();
   return {
     submission: { id: artifact.id, contentHash: artifact.contentHash, commit: artifact.commitSha },
@@ -121,6 +123,8 @@ export function gradingActivities(deps: ActivityDeps) {
   }
 
   return {
+    ...tutorTestActivities({ deps, files, operator, loadVersion, exampleRef, collectionPlans: (example) => collectionPlans(example, operator), provenanceOf }),
+
     /**
      * Loads the result's artifact and example version and downloads both into this worker's work
      * directory (warming the cache the collection activities use). The result stays `pending`
@@ -158,6 +162,8 @@ export function gradingActivities(deps: ActivityDeps) {
           if (head.status !== 'running') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${head.status}; not grading it`);
           if (head.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${head.artifactId} was purged by retention`);
           submissionDir = await files.submission({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix });
+        } else if (input.target.kind === 'stored') {
+          submissionDir = await files.submission(input.target.files);
         } else {
           submissionDir = await files.handIn(example, input.target.handIn);
         }

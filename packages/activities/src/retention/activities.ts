@@ -1,4 +1,4 @@
-import type { TRetentionResult } from '@computor/contracts';
+import { TUTOR_TEST_PREFIX, TUTOR_TEST_STORAGE_DAYS, type TRetentionResult } from '@computor/contracts';
 import { heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { step } from '../failures';
@@ -8,6 +8,24 @@ const DAY_MS = 86_400_000;
 
 export function retentionActivities(deps: ActivityDeps) {
   const { db, storage } = deps;
+
+  /** Deletes every tutor test run (its whole folder) whose oldest object predates the cutoff. */
+  async function purgeTutorTestRuns(cutoff: Date): Promise<number> {
+    const firstSeen = new Map<string, number>();
+    for (const o of await storage.list(TUTOR_TEST_PREFIX)) {
+      const run = o.key.slice(TUTOR_TEST_PREFIX.length).split('/')[0]!;
+      const at = o.lastModified?.getTime() ?? 0;
+      firstSeen.set(run, Math.min(at, firstSeen.get(run) ?? at));
+    }
+    let deleted = 0;
+    for (const [run, at] of firstSeen) {
+      if (at >= cutoff.getTime()) continue;
+      deleted += await storage.deletePrefix(`${TUTOR_TEST_PREFIX}${run}/`);
+      heartbeat({ tutorTestRunDeleted: run });
+    }
+    return deleted;
+  }
+
   return {
     async listCourseMemberIds(input: { courseId: string; role?: 'student' }): Promise<string[]> {
       const members = await db.courseMember.findMany({ where: { courseId: input.courseId, ...(input.role ? { role: input.role } : {}) }, select: { id: true } });
@@ -61,8 +79,10 @@ export function retentionActivities(deps: ActivityDeps) {
      * retentionDays wins over the default) and marks the rows purged; rows stay for the record.
      * Processes at most `batchSize` of each per call; `more` says whether to call again.
      */
-    async purgeExpired(input: { retentionDays: number; batchSize: number }): Promise<TRetentionResult & { more: boolean }> {
+    async purgeExpired(input: { retentionDays: number; batchSize: number; tutorTestMaxAgeSeconds?: number }): Promise<TRetentionResult & { more: boolean }> {
       const now = Date.now();
+      // Tutor test runs have no rows: their objects expire by age, here for servers without lifecycle rules.
+      let objectsDeleted = await purgeTutorTestRuns(new Date(now - (input.tutorTestMaxAgeSeconds ?? TUTOR_TEST_STORAGE_DAYS * 86_400) * 1000));
       const defaultCutoff = new Date(now - input.retentionDays * DAY_MS);
       const courses = await db.course.findMany({ where: { retentionDays: { not: null } }, select: { id: true, retentionDays: true } });
       // Rows older than the latest cutoff are candidates; each is checked against its course's own.
@@ -71,7 +91,6 @@ export function retentionActivities(deps: ActivityDeps) {
         return own ? new Date(now - own * DAY_MS) : defaultCutoff;
       };
       const latestCutoff = new Date(Math.max(defaultCutoff.getTime(), ...courses.map((c) => now - c.retentionDays! * DAY_MS)));
-      let objectsDeleted = 0;
 
       const artifacts = await db.submissionArtifact.findMany({
         where: { purgedAt: null, createdAt: { lt: latestCutoff } },

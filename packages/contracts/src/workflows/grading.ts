@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ZSummary } from '../grading';
+import { ZResultProvenance, ZSummary } from '../grading';
 import { ZUuid } from '../ids';
 
 export const WF_TEST_SUBMISSION = 'testSubmissionWorkflow';
 export const WF_VERIFY_EXAMPLE_VERSION = 'verifyExampleVersionWorkflow';
 export const WF_HAND_IN_COMMIT = 'handInCommitWorkflow';
+export const WF_TUTOR_TEST = 'tutorTestWorkflow';
 
 /**
  * A git commit id (7 to 64 hex digits) or a branch name as `git check-ref-format --branch` allows
@@ -82,6 +83,36 @@ export const ZTestSubmissionResult = z.object({
   score: z.number().min(0).max(1),
 });
 export type TTestSubmissionResult = z.infer<typeof ZTestSubmissionResult>;
+
+/**
+ * A tutor's test run: an archive graded against a content's example without a submission. Its
+ * state is the workflow (no database rows); archive and report live under `tutorTestStorageKeys`.
+ */
+export const ZTutorTestParams = z.object({
+  testRunId: ZUuid,
+  courseId: ZUuid,
+  courseContentId: ZUuid,
+  exampleVersionId: ZUuid,
+  /** Content hash of the uploaded files (provenance, worker cache key). */
+  contentHash: z.string().min(1),
+  requestedById: ZUuid,
+});
+export type TTutorTestParams = z.infer<typeof ZTutorTestParams>;
+
+/** What the tutor test workflow returns: the staff view of the result; the full report is in object storage. */
+export const ZTutorTestResult = z.object({
+  test_run_id: ZUuid,
+  score: z.number().min(0).max(1),
+  passed: z.boolean(),
+  summary: ZSummary,
+  collectionSummary: ZSummary,
+  message: z.string().nullable(),
+  reportKey: z.string(),
+  provenance: ZResultProvenance,
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type TTutorTestResult = z.infer<typeof ZTutorTestResult>;
 
 export const ZVerifyExampleParams = z.object({ exampleVersionId: ZUuid });
 export type TVerifyExampleParams = z.infer<typeof ZVerifyExampleParams>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZContentDeadlineParams, ZHandInCommitParams, ZRegradeParams, ZTestSubmissionParams, ZVerifyExampleParams } from './grading';
+import { ZContentDeadlineParams, ZHandInCommitParams, ZRegradeParams, ZTestSubmissionParams, ZTutorTestParams, ZVerifyExampleParams } from './grading';
 import { ZAddStudentsParams, ZCourseHierarchyParams, ZDeployHierarchyParams, ZMemberParams, ZProvisionStudentParams } from './provisioning';
 import { ZReleaseAssignmentsParams, ZReleaseStudentTemplateParams, ZUpdateStudentRepositoryParams } from './release';
 import { ZArchiveCourseParams, ZRetentionParams } from './retention';
@@ -26,6 +26,7 @@ export const WORKFLOW_PARAMS = {
   contentDeadlineWorkflow: ZContentDeadlineParams,
   regradeWorkflow: ZRegradeParams,
   verifyExampleVersionWorkflow: ZVerifyExampleParams,
+  tutorTestWorkflow: ZTutorTestParams,
   systemCheckWorkflow: ZSystemCheckParams,
 } as const;
 

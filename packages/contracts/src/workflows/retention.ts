@@ -32,6 +32,8 @@ export const ZRetentionParams = z.object({
   /** Default retention in days; a course's own retentionDays wins. */
   retentionDays: z.number().int().min(1).max(36_500),
   batchSize: z.number().int().min(1).max(1000).default(200),
+  /** Age (seconds) past which tutor test run objects are deleted; default TUTOR_TEST_STORAGE_DAYS. Servers with lifecycle rules delete them too. */
+  tutorTestMaxAgeSeconds: z.number().int().min(1).max(3_153_600_000).optional(),
 });
 export type TRetentionParams = z.input<typeof ZRetentionParams>;
 
