@@ -75,4 +75,45 @@ function progress(total, what, stream = process.stderr) {
   };
 }
 
-module.exports = { api, parseOptions, percentile, progress, upload, writeResults };
+/** CPU seconds of a process and its reaped children (utime + stime + cutime + cstime), 0 once it is gone. */
+function cpuOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), seconds: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 };
+  } catch {
+    return { ppid: 0, seconds: 0 };
+  }
+}
+
+/**
+ * CPU seconds used so far, by part: the local stack's PostgreSQL (the postmaster with its live
+ * backends) and Temporal, the given processes (name -> pid, with the children they reaped: the
+ * sandbox runs of a grading worker) and this process (`bench`: whatever the benchmark hosts in
+ * process, e.g. the API and the GitLab emulator). `since(before)` answers the difference.
+ */
+function cpuMeter(pids = {}) {
+  const state = require(path.join(__dirname, '../tooling/stack/lib/state.js'));
+  const l = state.layout(state.resolveStackDir());
+  const stack = { postgres: state.readPid(l, 'postgres'), temporal: state.readPid(l, 'temporal') };
+  const sample = () => {
+    const out = {};
+    const procs = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => ({ pid: Number(d), ...cpuOf(d) }));
+    for (const [name, pid] of Object.entries(stack)) {
+      out[name] = pid ? cpuOf(pid).seconds + procs.filter((p) => p.ppid === pid).reduce((sum, p) => sum + p.seconds, 0) : 0;
+    }
+    for (const [name, pid] of Object.entries(pids)) out[name] = cpuOf(pid).seconds;
+    const self = process.cpuUsage();
+    out.bench = (self.user + self.system) / 1e6;
+    return out;
+  };
+  return {
+    sample,
+    since(before) {
+      const now = sample();
+      return Object.fromEntries(Object.keys(now).map((k) => [k, Math.round((now[k] - (before[k] ?? 0)) * 10) / 10]));
+    },
+  };
+}
+
+module.exports = { api, cpuMeter, parseOptions, percentile, progress, upload, writeResults };

@@ -12,7 +12,7 @@ const zlib = require('node:zlib');
 const { commitFiles, createContentFixture, createCourseFixture, repoRoot, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, until, uploadExampleFixture } = require('@computor/test-support');
 const { writeTar } = require('@computor/archive');
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
-const { api, parseOptions, percentile, progress, upload, writeResults } = require('./common');
+const { api, cpuMeter, parseOptions, percentile, progress, upload, writeResults } = require('./common');
 
 const ROOT = repoRoot();
 const { createServer } = require(path.join(ROOT, 'apps/api/dist/app.js'));
@@ -23,8 +23,6 @@ const META = `slug: burst\nversion: '1.0'\ntitle: Burst\nproperties:\n  studentS
 const TEST_YAML = 'type: python\nname: burst\nproperties:\n  tests:\n  - name: Variables\n    type: variable\n    entryPoint: main.py\n    tests:\n    - name: x\n    - name: y\n';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Benchmarks wait long: the whole burst. */
-const wait = (what, probe) => until(what, probe, 1_200_000);
 
 async function main() {
   const o = parseOptions({ students: 200, windowS: 30, regrade: 60 });
@@ -49,6 +47,7 @@ async function main() {
     workers.push(await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '500', GITLAB_MAX_CONCURRENT: '20', COMPUTOR_HOOK_URL: `${base}/hooks/gitlab`, WORKER_METRICS_PORT: '0' } }));
     workers.push(await startWorkerProcess({ namespace, queues: ['computor-testing'], env: { GRADER_WORK_DIR: path.join(workDir, 'worker'), WORKER_METRICS_PORT: '0' } }));
     const slots = os.availableParallelism();
+    const cpu = cpuMeter({ tasks_worker: workers[0].child.pid, testing_worker: workers[1].child.pid });
 
     const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: ['lecturer'] });
     const lecturer = course.users.lecturer.token;
@@ -101,6 +100,7 @@ async function main() {
         regrade = await r.json();
       }
       const started = Date.now();
+      const cpuBefore = cpu.sample();
       const pushes = [];
       await Promise.all(students.map(async (s, i) => {
         for (let k = 0; k < 3; k++) {
@@ -111,17 +111,25 @@ async function main() {
         }
       }));
       const firsts = pushes.filter((p) => p.k === 0);
-      const rows = await wait('every first push graded or superseded', async () => {
+      // One query per poll, not one per student: the probe must not load the PostgreSQL it measures.
+      const byPush = async () => {
+        const artifacts = await db.submissionArtifact.findMany({
+          where: { submissionGroup: { courseContentId: target.id } },
+          select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { orderBy: { createdAt: 'asc' }, take: 1 } },
+        });
+        // Forks of one template can share a commit id for identical work: always by student.
+        return new Map(artifacts.map((a) => [`${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`, a.results[0]]));
+      };
+      const rows = await until('every first push graded or superseded', async () => {
+        const results = await byPush();
         const out = [];
         for (const p of firsts) {
-          // Forks of one template can share a commit id for identical work: always by student.
-          const a = await db.submissionArtifact.findFirst({ where: { commitSha: p.sha, submissionGroup: { members: { some: { courseMemberId: p.s.memberId } } } }, include: { results: true } });
-          const r = a?.results[0];
+          const r = results.get(`${p.s.memberId}:${p.sha}`);
           if (!r || !['completed', 'superseded', 'failed'].includes(r.status)) return null;
           out.push({ p, r: r.status === 'superseded' ? null : r });
         }
         return out;
-      });
+      }, 1_200_000, 500);
       const deliveries = gitlab.deliveries();
       const deliveredAt = (p) => new Date(deliveries.find((d) => d.after === p.sha && d.projectId === p.s.projectId && !d.resend).startedAt).getTime();
       const graded = rows.filter((x) => x.r);
@@ -140,17 +148,20 @@ async function main() {
       const duplicate = [...perPush.values()].filter((n) => n > 1).length;
       // Wait for the last results (a run that never ends is counted, not waited for), then the lock.
       const open = () => db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } });
-      await until('all pushes settled', async () => (await open()) === 0, 300_000).catch(() => undefined);
+      await until('all pushes settled', async () => (await open()) === 0, 300_000, 500).catch(() => undefined);
       const stuck = await open();
       const failed = await db.result.count({ where: { courseContentId: target.id, status: 'failed' } });
       // Each student's last push must end graded: a failed or never-ending run of it is a lost hand-in.
       const lastPushes = new Map(pushes.map((p) => [p.s.memberId, p]));
-      let lastUngraded = 0;
-      for (const p of lastPushes.values()) {
-        const a = await db.submissionArtifact.findFirst({ where: { commitSha: p.sha, submissionGroup: { members: { some: { courseMemberId: p.s.memberId } } } }, include: { results: true } });
-        if (!a?.results.some((r) => r.status === 'completed')) lastUngraded++;
-      }
+      const settled = await db.submissionArtifact.findMany({
+        where: { submissionGroup: { courseContentId: target.id } },
+        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { select: { status: true } } },
+      });
+      const gradedPushes = new Set(settled.filter((a) => a.results.some((r) => r.status === 'completed')).map((a) => `${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`));
+      const lastUngraded = [...lastPushes.values()].filter((p) => !gradedPushes.has(`${p.s.memberId}:${p.sha}`)).length;
       const gradedRuns = await db.result.count({ where: { courseContentId: target.id, status: 'completed' } });
+      const cpuSeconds = cpu.since(cpuBefore);
+      const settledS = (Date.now() - started) / 1000;
       await sleep(Math.max(0, dueAt.getTime() - Date.now()) + 6000);
       const members = await db.courseMember.findMany({ where: { id: { in: students.map((s) => s.memberId) } } });
       const lockDelays = members.map((m) => (m.repositoryLockedAt ? m.repositoryLockedAt.getTime() - dueAt.getTime() : Infinity));
@@ -158,7 +169,7 @@ async function main() {
       // Unlock for the next round: the content's deadline is removed.
       await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'DELETE', headers: { Authorization: `Bearer ${lecturer}` } });
       await db.courseContent.update({ where: { id: target.id }, data: { archivedAt: new Date() } });
-      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000 };
+      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000, settledS, cpuSeconds };
     };
 
     process.stderr.write(`burst with a regrade of ${o.regrade} hand-ins running...\n`);

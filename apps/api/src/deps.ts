@@ -14,6 +14,8 @@ export interface ApiConfig {
   metricsToken?: string;
   /** Least time between two Temporal refreshes of the workflow gauge (default 30 s). */
   metricsRefreshSeconds?: number;
+  /** Hand-ins a regrade grades at once (API_REGRADE_CONCURRENCY; default 1). */
+  regradeConcurrency?: number;
   /** How long a tutor test run's state is served after it started (TUTOR_TEST_TTL_SECONDS; default 3600), then 410. */
   tutorTestTtlSeconds?: number;
 }

@@ -13,6 +13,8 @@ const ZApiEnv = z.object({
   API_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024),
   /** Default wait of GET /workflows/:id/result, seconds. */
   API_RESULT_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+  /** Hand-ins a regrade grades at once (each holds one grading slot; first-time hand-ins go first in any case). */
+  API_REGRADE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Window of the per-user rate limits, seconds. */
   API_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Uploads (hand-ins and example archives) per user and window; 0 disables. */

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       metricsToken: env.METRICS_TOKEN,
       metricsRefreshSeconds: env.API_METRICS_REFRESH_SECONDS,
       tutorTestTtlSeconds: env.TUTOR_TEST_TTL_SECONDS,
+      regradeConcurrency: env.API_REGRADE_CONCURRENCY,
     },
   });
   const server = app.listen(env.API_PORT, env.API_HOST, () => {

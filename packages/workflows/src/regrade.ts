@@ -1,7 +1,7 @@
 import type { Activities } from '@computor/activities';
 import type { TRegradeParams, TRegradeProgress } from '@computor/contracts';
 import { GRADING_PRIORITY, PROGRESS_QUERY, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
-import { CancellationScope, defineQuery, executeChild, isCancellation, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, defineQuery, executeChild, isCancellation, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { testSubmissionWorkflow } from './grading';
 import { forEachBounded, rootCause, validParams } from './steps';
 
@@ -10,10 +10,13 @@ const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes
 export const regradeProgressQuery = defineQuery<TRegradeProgress>(PROGRESS_QUERY);
 
 /**
- * Hand-ins of a regrade queued at once. With the regrade's lower Temporal priority, a first-time
- * hand-in overtakes every queued regrade run; this bound keeps the queue short besides.
+ * Hand-ins of a regrade graded at once. With the regrade's lower Temporal priority, a first-time
+ * hand-in overtakes every queued regrade run; with one in flight, the regrade also holds at most
+ * one grading slot (and core) at a time by default (API_REGRADE_CONCURRENCY), so that hand-ins
+ * during it find the other free and CPU left for their hook, fetch and workflow tasks. Two before
+ * the patch.
  */
-const IN_FLIGHT = 2;
+const inFlight = (concurrency: number | undefined) => (patched('regrade-concurrency') ? (concurrency ?? 1) : 2);
 
 /**
  * Regrades one content (the Regrade row made by the API): each student's final or latest hand-in
@@ -28,10 +31,10 @@ export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeP
   const progress: TRegradeProgress = { total: 0, done: 0, failed: 0, running: 0 };
   setHandler(regradeProgressQuery, () => progress);
   try {
-    await validParams('regradeWorkflow', params);
+    const { concurrency } = await validParams('regradeWorkflow', params);
     const targets = await local.listRegradeTargets({ regradeId });
     progress.total = targets.length;
-    await forEachBounded(targets, IN_FLIGHT, async (artifactId) => {
+    await forEachBounded(targets, inFlight(concurrency), async (artifactId) => {
       progress.running++;
       let ok = false;
       try {

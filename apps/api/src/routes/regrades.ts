@@ -113,7 +113,7 @@ export const regradeRoutes = [
       202: json('Started.', z.object({ regrade_id: z.string(), workflow_id: z.string(), status: z.literal('running') })),
       ...errors({ 403: undefined, 404: undefined, 409: 'A regrade of this content is running.', 422: 'The content has no assignment (`details.fields`: contentId).' }),
     },
-    handler: async ({ res, deps: { db, temporal }, user, course, params, body }) => {
+    handler: async ({ res, deps: { db, temporal, config }, user, course, params, body }) => {
       const content = await db.courseContent.findUnique({ where: { id: params.contentId } });
       if (!content || content.courseId !== course.id || content.archivedAt) throw notFound('Course content');
       if (!content.exampleVersionId) throw unprocessable('A regrade needs an assignment: this content has no example assigned.', { fields: [{ path: 'contentId', message: 'has no example assigned' }] });
@@ -125,7 +125,7 @@ export const regradeRoutes = [
         await tx.regrade.create({ data: { id, courseContentId: content.id, mode: body.mode, target: body.of, workflowId, createdById: user.id } });
       });
       try {
-        await startWorkflow(db, temporal, { type: WF_REGRADE, workflowId, taskQueue: TASK_QUEUE_TASKS, args: [{ regradeId: id }], requestedById: user.id, courseId: course.id });
+        await startWorkflow(db, temporal, { type: WF_REGRADE, workflowId, taskQueue: TASK_QUEUE_TASKS, args: [{ regradeId: id, concurrency: config.regradeConcurrency ?? 1 }], requestedById: user.id, courseId: course.id });
       } catch (error) {
         await db.regrade.delete({ where: { id } }).catch(() => undefined);
         throw error;

@@ -151,7 +151,11 @@ export interface TReopenSignal {
 }
 
 export const WF_REGRADE = 'regradeWorkflow';
-export const ZRegradeParams = z.object({ regradeId: ZUuid });
+export const ZRegradeParams = z.object({
+  regradeId: ZUuid,
+  /** Hand-ins graded at once, each holding one grading slot (default 1). */
+  concurrency: z.number().int().min(1).max(64).optional(),
+});
 export type TRegradeParams = z.infer<typeof ZRegradeParams>;
 /** Progress of a regrade (query `progress`, and the Regrade row). */
 export interface TRegradeProgress {
