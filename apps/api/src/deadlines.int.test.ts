@@ -128,7 +128,12 @@ describe('deadlines', () => {
     expect(artifact.late).toBe(false);
 
     await until('both repositories locked', async () => accessOf(first) === 20 && accessOf(second) === 20, 30_000);
-    const states = await deps.db.deadlineState.findMany({ where: { courseContentId: contentId } });
+    // GitLab first, the bookkeeping right after it.
+    const states = await until('both closed and recorded', async () => {
+      const rows = await deps.db.deadlineState.findMany({ where: { courseContentId: contentId, closedAt: { not: null } } });
+      const locked = await deps.db.courseMember.count({ where: { id: { in: students.map((s) => s.memberId) }, repositoryLockedAt: { not: null } } });
+      return rows.length === students.length && locked === students.length && rows;
+    });
     for (const s of states) expect(s.closedAt!.getTime() - dueAt.getTime()).toBeLessThan(5_000);
     for (const s of students) expect((await deps.db.courseMember.findUniqueOrThrow({ where: { id: s.memberId } })).repositoryLockedAt!.getTime() - dueAt.getTime()).toBeLessThan(5_000);
     expect(states.find((s) => s.courseMemberId === first.memberId)!.finalArtifactId).toBe(artifact.id);
@@ -203,7 +208,7 @@ describe('deadlines', () => {
     // The later assignment is still open: students keep pushing to it.
     expect([accessOf(students[0]!), accessOf(students[1]!)]).toEqual([40, 40]);
     await until('locked with the last one', async () => accessOf(students[0]!) === 20 && accessOf(students[1]!) === 20, 30_000);
-    const lockedAt = (await deps.db.courseMember.findUniqueOrThrow({ where: { id: students[0]!.memberId } })).repositoryLockedAt!;
+    const lockedAt = await until('the lock recorded', async () => (await deps.db.courseMember.findUniqueOrThrow({ where: { id: students[0]!.memberId } })).repositoryLockedAt);
     expect(lockedAt.getTime() - laterDue.getTime()).toBeLessThan(5_000);
     expect(lockedAt.getTime()).toBeGreaterThanOrEqual(laterDue.getTime());
   });

@@ -164,7 +164,8 @@ describe('course hierarchy', () => {
   it('refuses to adopt a group GitLab is about to delete, failing typed and recording nothing new', async () => {
     const f = await fixture();
     const first = await setupCourse(f);
-    gitlab.configure({ deletionDelayMs: 60_000 });
+    // GitLab before the delayed-deletion rework (and the emulator's `hold` mode): the path stays taken.
+    gitlab.configure({ deletionDelayMs: 60_000, deletionMode: 'hold' });
     try {
       const del = await fetch(`${gitlab.url}/api/v4/groups/${first.tutorsGroupId}`, { method: 'DELETE', headers: { 'PRIVATE-TOKEN': gitlab.token } });
       expect(del.status).toBe(202);
@@ -178,6 +179,27 @@ describe('course hierarchy', () => {
       expect(course.gitlabTutorsGroupId).toBe(first.tutorsGroupId);
       const tutorsPath = gitlab.state().groups.find((g) => g.id === first.tutorsGroupId)!.full_path;
       expect(gitlab.state().groups.filter((g) => g.full_path === tutorsPath)).toHaveLength(1);
+    } finally {
+      gitlab.configure({ deletionDelayMs: 0, deletionMode: 'rename' });
+    }
+  });
+
+  it('re-creates a group GitLab has scheduled for deletion, at its path GitLab freed by renaming it', async () => {
+    const f = await fixture();
+    const first = await setupCourse(f);
+    // GitLab 18: the group is renamed to <path>-deletion_scheduled-<id>, and its path is free at once.
+    gitlab.configure({ deletionDelayMs: 60_000, deletionMode: 'rename' });
+    try {
+      const tutorsPath = gitlab.state().groups.find((g) => g.id === first.tutorsGroupId)!.full_path;
+      expect((await fetch(`${gitlab.url}/api/v4/groups/${first.tutorsGroupId}`, { method: 'DELETE', headers: { 'PRIVATE-TOKEN': gitlab.token } })).status).toBe(202);
+      const res = await request(app).post(`/courses/${f.courseId}/setup-gitlab`).set(auth(f.users.lecturer!.token));
+      expect(await outcome(res.body.workflow_id)).toMatchObject({ status: 'completed' });
+      const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+      expect(course.gitlabTutorsGroupId).not.toBe(first.tutorsGroupId);
+      expect(course.gitlabTutorsGroupFullPath).toBe(tutorsPath);
+      const atPath = gitlab.state().groups.filter((g) => g.full_path === tutorsPath);
+      expect(atPath.map((g) => g.id)).toEqual([course.gitlabTutorsGroupId]);
+      expect(gitlab.state().groups.find((g) => g.id === first.tutorsGroupId)!.full_path).toMatch(/-deletion_scheduled-\d+$/);
     } finally {
       gitlab.configure({ deletionDelayMs: 0 });
     }

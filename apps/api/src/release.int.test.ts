@@ -464,7 +464,8 @@ describe('course contents and release', () => {
     expect(await outcome(setup.body.workflow_id)).toMatchObject({ status: 'completed' });
     const template = (await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } })).studentTemplateProjectId!;
     const commitsBefore = commitCount(template);
-    gitlab.configure({ deletionDelayMs: 60_000 });
+    // GitLab before the delayed-deletion rework (the emulator's `hold` mode): the path stays taken.
+    gitlab.configure({ deletionDelayMs: 60_000, deletionMode: 'hold' });
     try {
       const del = await fetch(`${gitlab.url}/api/v4/projects/${template}`, { method: 'DELETE', headers: { 'PRIVATE-TOKEN': gitlab.token } });
       expect(del.status).toBe(202);
@@ -475,7 +476,7 @@ describe('course contents and release', () => {
       expect(commitCount(template)).toBe(commitsBefore);
       expect(await deps.db.deployment.findUniqueOrThrow({ where: { courseContentId: content.body.id } })).toMatchObject({ status: 'failed' });
     } finally {
-      gitlab.configure({ deletionDelayMs: 0 });
+      gitlab.configure({ deletionDelayMs: 0, deletionMode: 'rename' });
     }
   });
 });
