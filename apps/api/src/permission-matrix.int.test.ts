@@ -89,6 +89,11 @@ async function world(): Promise<World> {
   const other = await db.course.create({ data: { courseFamilyId: a.familyId, path: uniq('other-'), title: 'Other course' } });
   await db.courseMember.create({ data: { courseId: other.id, userId: a.users.outsider!.id, role: 'lecturer' } });
 
+  // A family with a synced documents project and one published file.
+  await db.courseFamily.update({ where: { id: a.familyId }, data: { documentsProjectId: 4, documentsProjectPath: 'org/prog/documents', documentsCommitSha: 'd'.repeat(40) } });
+  await storage.put(`documents/${a.familyId}/${'e'.repeat(64)}`, '# Notes\n', 'text/markdown; charset=utf-8');
+  await db.familyDocument.create({ data: { courseFamilyId: a.familyId, path: 'notes.md', sha256: 'e'.repeat(64), size: 8, contentType: 'text/markdown; charset=utf-8', commitSha: 'd'.repeat(40) } });
+
   const identifier = uniq('matrix.ex.');
   const example = await db.example.create({ data: { identifier, title: 'Matrix', courseId: a.courseId } });
   const prefix = `examples/${identifier}/1.0/`;
@@ -180,6 +185,9 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   discardRegrade: (w) => ({ method: 'post', path: `/regrades/${w.regradeId}/discard` }),
   getGradebook: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/gradebook?format=csv` }),
   listContentSubmissions: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/contents/${w.releasedContentId}/submissions` }),
+  syncFamilyDocuments: (w) => ({ method: 'post', path: `/course-families/${w.a.familyId}/documents/sync`, json: {} }),
+  listFamilyDocuments: (w) => ({ method: 'get', path: `/course-families/${w.a.familyId}/documents` }),
+  getFamilyDocument: (w) => ({ method: 'get', path: `/course-families/${w.a.familyId}/documents/notes.md` }),
   // GitLab's push hook: API tokens do not count, only the course's X-Gitlab-Token.
   gitlabHook: () => ({ method: 'post', path: '/hooks/gitlab', json: { object_kind: 'push', project_id: 1, ref: 'refs/heads/main', after: 'a'.repeat(40), project: {}, commits: [] } }),
   testSubmission: (w) => ({ method: 'post', path: `/submissions/${w.artifactId}/test` }),

@@ -127,7 +127,8 @@ describe('course hierarchy', () => {
     const coursePath = `${orgPath}/${f.paths.family}/${f.paths.course}`;
     const afterFirst = gitlabSnapshot(orgPath);
     expect(afterFirst.groups.map((g) => g.path).sort()).toEqual([orgPath, `${orgPath}/${f.paths.family}`, coursePath, `${coursePath}/students`, `${coursePath}/tutors`].sort());
-    expect(afterFirst.projects.map((p) => p.path).sort()).toEqual([`${coursePath}/assignments`, `${coursePath}/student-template`]);
+    // The family's documents project sits in the family group, beside the courses.
+    expect(afterFirst.projects.map((p) => p.path).sort()).toEqual([`${coursePath}/assignments`, `${coursePath}/student-template`, `${orgPath}/${f.paths.family}/documents`]);
     const courseRow = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
     expect(courseRow).toMatchObject({
       gitlabGroupId: result.courseGroupId,
@@ -138,6 +139,8 @@ describe('course hierarchy', () => {
       assignmentsProjectId: result.assignments.projectId,
     });
     expect(result.studentTemplate.webUrl).toMatch(/student-template$/);
+    const familyRow = await deps.db.courseFamily.findUniqueOrThrow({ where: { id: f.familyId } });
+    expect(familyRow).toMatchObject({ documentsProjectId: result.documents!.projectId, documentsProjectPath: `${orgPath}/${f.paths.family}/documents` });
 
     // Second run, through the batch path's workflow id this time.
     const rerun = await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('rerun-'), args: [{ courseId: f.courseId }] });
@@ -146,6 +149,9 @@ describe('course hierarchy', () => {
     const { updatedAt: _a, ...before } = courseRow;
     const { updatedAt: _b, ...after } = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
     expect(after).toEqual(before);
+    const { updatedAt: _c, ...familyAfter } = await deps.db.courseFamily.findUniqueOrThrow({ where: { id: f.familyId } });
+    const { updatedAt: _d, ...familyBefore } = familyRow;
+    expect(familyAfter).toEqual(familyBefore);
   });
 
   it('fails with a typed failure naming the step when the parent group is missing, and records nothing', async () => {

@@ -6,6 +6,7 @@ import { releaseActivities } from './release/activities';
 import { deadlineActivities } from './deadlines/activities';
 import { gradingActivities, handInActivities, regradeActivities } from './grading';
 import { retentionActivities } from './retention/activities';
+import { documentsActivities } from './documents/activities';
 import { workflowParamActivities } from './workflow-params';
 
 export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
@@ -18,6 +19,8 @@ export { computeStudentView, type TStudentViewProperties, type TViewFile } from 
 export { prepareExampleUpload, type TPreparedExample, type TPreparedUpload, type TUploadFile, type TUploadProblem } from './examples/prepare-upload';
 export { releaseDiff, renderRootReadme } from './release/root-readme';
 export { hookTokenHash } from './gitlab/hooks';
+export { contentTypeOf } from './documents/content-type';
+export { DOCUMENTS_SYNC_BUSY } from './documents/activities';
 export type { TPlannedContent, TReleaseTarget } from './release/activities';
 
 /** All activities, bound to their clients. The worker registers the whole object. */
@@ -33,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deadlineActivities(deps),
     ...regradeActivities(deps),
     ...retentionActivities(deps),
+    ...documentsActivities(deps),
   };
 }
 

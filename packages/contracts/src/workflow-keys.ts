@@ -67,6 +67,16 @@ export const deadlineWorkflowIds = {
 export const DEADLINE_CHANGED_SIGNAL = 'deadlineChanged';
 export const DEADLINE_REOPEN_SIGNAL = 'reopen';
 
+/**
+ * The documents sync of a course family. On demand: one per family at a time (a repeat meets the
+ * running one). On push: per family and commit, so GitLab's redeliveries meet the same execution;
+ * the sync activity itself holds a per-family lock, so two syncs of one family never overlap.
+ */
+export const documentsWorkflowIds = {
+  sync: (courseFamilyId: string) => `documents-sync-${courseFamilyId}`,
+  push: (courseFamilyId: string, sha: string) => `documents-sync-${courseFamilyId}-${sha.toLowerCase()}`,
+};
+
 /** Progress of a batch workflow is read with this query. */
 export const PROGRESS_QUERY = 'progress';
 

@@ -11,6 +11,7 @@ import {
   S3Client,
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 
 export interface StorageConfig {
   endpoint?: string;
@@ -85,6 +86,26 @@ export class Storage {
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
       throw error;
+    }
+  }
+
+  /** The object as a stream (for serving it without buffering), with its size; ObjectNotFoundError when absent. */
+  async getStream(key: string): Promise<{ body: Readable; size: number | undefined }> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!out.Body) throw new ObjectNotFoundError(key);
+      return { body: out.Body as Readable, size: out.ContentLength };
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+
+  /** Deletes the given keys (absent ones are no error). */
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
     }
   }
 

@@ -13,3 +13,4 @@ export { handInCommitWorkflow, testSubmissionWorkflow, tutorTestWorkflow, verify
 export { archiveCourseWorkflow, retentionCleanupWorkflow } from './retention';
 export { contentDeadlineWorkflow } from './deadlines';
 export { regradeWorkflow } from './regrade';
+export { syncFamilyDocumentsWorkflow } from './documents';

@@ -1,7 +1,7 @@
 import type { Activities } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
 import { PROGRESS_QUERY, workflowIds } from '@computor/contracts/workflow-keys';
-import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 // GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
@@ -19,13 +19,18 @@ const IMPORT_WAIT_IN_ACTIVITY_MS = 1_500;
 
 export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 
-/** Organization -> family -> course -> students/tutors -> student-template/assignments, each created or adopted. */
+/**
+ * Organization -> family (-> its documents project) -> course -> students/tutors ->
+ * student-template/assignments, each created or adopted.
+ */
 export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
   const { courseId } = await validParams('createCourseHierarchyWorkflow', params);
   const ensure = (node: Parameters<Activities['ensureHierarchyNode']>[0]['node']) =>
     runStep(`ensure ${node}`, () => gitlab.ensureHierarchyNode({ courseId, node }));
   const organization = await ensure('organization');
   const family = await ensure('family');
+  // Executions recorded before the documents project existed replay without it.
+  const documents = patched('documents-project') ? await ensure('documents') : undefined;
   const course = await ensure('course');
   const [students, tutors] = await Promise.all([ensure('students'), ensure('tutors')]);
   const [template, assignments] = await Promise.all([ensure('student-template'), ensure('assignments')]);
@@ -38,6 +43,7 @@ export async function createCourseHierarchyWorkflow(params: TCourseHierarchyPara
     tutorsGroupId: tutors.id,
     studentTemplate: { projectId: template.id, path: template.fullPath, webUrl: template.webUrl },
     assignments: { projectId: assignments.id, path: assignments.fullPath, webUrl: assignments.webUrl },
+    ...(documents ? { documents: { projectId: documents.id, path: documents.fullPath, webUrl: documents.webUrl } } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { requireCourseRole } from '../services/access';
 import { requireAdmin } from './auth';
+import { issuesToFields } from '@computor/contracts';
 import { badRequest, fromZod, notFound } from './errors';
 import { notFoundAs, pathParams, YAML_TYPES, type ApiRoute, type AppServices, type JsonBody, type MultipartBody } from './route';
 import { readUploadForm } from './upload';
@@ -15,14 +16,18 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where = 'r
   return result.data;
 }
 
-function parseParams(route: ApiRoute, raw: Record<string, string>): Record<string, unknown> {
+function parseParams(route: ApiRoute, raw: Record<string, string | string[]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(route.params ?? {})) {
-    const result = schema.safeParse(raw[name]);
+    // A wildcard (`*path`) arrives as its decoded segments; its schema sees them joined.
+    const value = raw[name];
+    const result = schema.safeParse(Array.isArray(value) ? value.join('/') : value);
     if (!result.success) {
       const what = notFoundAs(schema);
       // An id that cannot name anything names nothing: 404, like an unknown one.
-      throw what ? notFound(what) : fromZod(result.error, 'path');
+      if (what) throw notFound(what);
+      // Named by the parameter: a path parameter's schema sees a bare string.
+      throw badRequest('Invalid path.', issuesToFields(result.error.issues.map((issue) => ({ ...issue, path: [name, ...issue.path] }))));
     }
     out[name] = result.data;
   }
@@ -74,7 +79,7 @@ export function registerRoutes(app: Express, routes: readonly ApiRoute[], deps: 
     if (r.body?.kind === 'json' && r.body.yaml) chain.push(express.text({ type: YAML_TYPES, limit: '1mb' }));
     if (r.ownJsonBody) chain.push(express.json({ limit: r.ownJsonBody.limit, strict: true }));
     chain.push(async (req, res) => {
-      const params = parseParams(r, req.params as Record<string, string>);
+      const params = parseParams(r, req.params as Record<string, string | string[]>);
       const query = r.query ? parse(r.query, req.query, 'query') : {};
       const ctx: Record<string, unknown> = { req, res, deps, app: services, user: req.user, params, query };
       if (r.authorize === 'admin') requireAdmin(req);

@@ -210,5 +210,5 @@ export function route<P extends Params = Empty, Q extends z.ZodObject | undefine
   return spec as unknown as ApiRoute;
 }
 
-/** The `:name` parameters of an Express path. */
-export const pathParams = (path: string) => path.match(/:([A-Za-z0-9_]+)/g)?.map((m) => m.slice(1)) ?? [];
+/** The `:name` and wildcard `*name` parameters of an Express path. */
+export const pathParams = (path: string) => path.match(/[:*]([A-Za-z0-9_]+)/g)?.map((m) => m.slice(1)) ?? [];

@@ -4,7 +4,7 @@ import { errors, type ApiRoute, type Body, type Responses } from '../http/route'
 import { ROUTES } from '../routes';
 
 /** Express `/a/:id/b` -> OpenAPI `/a/{id}/b`. */
-export const openapiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+export const openapiPath = (expressPath: string) => expressPath.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}');
 
 const RATE_LIMITED = 'Too many of these requests: the per-user rate limit (`details.limit` per `details.windowSeconds`); `Retry-After` says when to retry.';
 

@@ -1,9 +1,11 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { handInTimingOf } from '@computor/activities';
+import { documentsWorkflowIds, TASK_QUEUE_TASKS, WF_SYNC_FAMILY_DOCUMENTS } from '@computor/contracts';
 import { HttpError } from '../http/errors';
 import { errors, json, route, type TAccess } from '../http/route';
 import { startHandIn } from '../services/hand-ins';
+import { startWorkflow } from '../services/workflows';
 
 /** Every caller without GitLab's token is refused alike: API tokens do not count here. */
 const HOOK_ACCESS: TAccess = { anonymous: 401, student: 401, tutor: 401, lecturer: 401, otherLecturer: 401, admin: 401 };
@@ -28,6 +30,8 @@ const ZHookAnswer = z.object({
   started: z.array(z.object({ course_content_id: z.string(), workflow_id: z.string(), duplicate: z.boolean() })),
   /** Why nothing (more) was started: the event is not a usable push, or a content accepts no hand-ins. */
   ignored: z.array(z.string()),
+  /** A push to a family's documents project: the documents sync started (or met again). */
+  documents: z.object({ course_family_id: z.string(), workflow_id: z.string(), duplicate: z.boolean() }).optional(),
 });
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -65,10 +69,11 @@ export const hookRoutes = [
     access: HOOK_ACCESS,
     public: true,
     tag: 'hooks',
-    summary: 'GitLab push events of student repositories (grade on push)',
+    summary: 'GitLab push events of student repositories (grade on push) and documents projects (sync on push)',
     description:
       'Authenticated by `X-Gitlab-Token` (the course\'s hook token, compared in constant time with its stored hash): a missing or wrong token gets 401 and nothing is stored. ' +
-      'A push to the default branch hands in, per released content whose directory it changed, the pushed commit (workflow id from project, commit and content, so a redelivery never grades twice) and answers 202. ' +
+      'A push to the default branch of a course family\'s documents project (with the family\'s token) starts its documents sync at the pushed commit (workflow id from family and commit, never re-run once done). ' +
+      'A push to the default branch of a student repository hands in, per released content whose directory it changed, the pushed commit (workflow id from project, commit and content, so a redelivery never grades twice) and answers 202. ' +
       'Events that cannot be used (other kinds, other branches, deleted branches, no assignment changed, content closed) answer 200 with the reasons in `ignored` and are logged: GitLab disables hooks that keep failing.',
     ownJsonBody: { limit: '10mb', description: 'A GitLab webhook event (push events are used).', schema: ZPushEvent },
     responses: {
@@ -81,11 +86,38 @@ export const hookRoutes = [
       const token = req.header('x-gitlab-token');
       const eventUuid = req.header('x-gitlab-event-uuid') ?? null;
       const projectId = projectIdOf(req.body);
+      // A family's documents project, with the family's token: publish the pushed commit.
+      // Project ids are unique per GitLab instance only: the token picks the family.
+      const families = projectId === null || !token ? [] : await db.courseFamily.findMany({ where: { documentsProjectId: projectId } });
+      const family = token ? families.find((f) => tokenMatches(token, f.gitlabHookTokenHash)) : undefined;
+      if (family) {
+        const ignoreDocs = (reason: string) => {
+          logger.info('gitlab hook ignored', { reason, projectId, eventUuid, event: req.header('x-gitlab-event'), courseFamilyId: family.id });
+          res.status(200).json({ event_uuid: eventUuid, started: [], ignored: [reason] });
+        };
+        const parsed = ZPushEvent.safeParse(req.body);
+        if (!parsed.success) return ignoreDocs(`not a push event (${req.header('x-gitlab-event') ?? 'no X-Gitlab-Event'})`);
+        const branch = parsed.data.project.default_branch ?? 'main';
+        if (parsed.data.ref !== `refs/heads/${branch}`) return ignoreDocs(`push to ${parsed.data.ref}, not to the default branch ${branch}`);
+        if (NO_COMMIT.test(parsed.data.after) || !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(parsed.data.after)) return ignoreDocs('the branch was deleted, or the event names no commit');
+        const commit = parsed.data.after.toLowerCase();
+        // Per family and commit, and never re-run once done: a redelivery meets the same execution.
+        const { workflowId, existing } = await startWorkflow(db, temporal, {
+          type: WF_SYNC_FAMILY_DOCUMENTS,
+          workflowId: documentsWorkflowIds.push(family.id, commit),
+          taskQueue: TASK_QUEUE_TASKS,
+          args: [{ courseFamilyId: family.id, commit }],
+          reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        });
+        logger.info('gitlab push to documents', { projectId, eventUuid, commit, workflowId, duplicate: existing });
+        res.status(202).json({ event_uuid: eventUuid, started: [], ignored: [], documents: { course_family_id: family.id, workflow_id: workflowId, duplicate: existing } });
+        return;
+      }
       // The project's student, in any course; the token must be that course's.
       const members = projectId === null ? [] : await db.courseMember.findMany({ where: { gitlabProjectId: projectId, role: 'student' }, include: { course: true } });
       const member = token ? members.find((m) => tokenMatches(token, m.course.gitlabHookTokenHash)) : undefined;
       if (!token || !member) {
-        if (token && members.length === 0) tokenMatches(token, null);
+        if (token && members.length === 0 && families.length === 0) tokenMatches(token, null);
         logger.warn('gitlab hook refused', { reason: token ? 'token does not match the project\'s course' : 'no X-Gitlab-Token', projectId, eventUuid });
         throw new HttpError(401, 'unauthorized', 'The X-Gitlab-Token does not belong to this project\'s course.');
       }

@@ -3,6 +3,7 @@ import { openapiRoutes } from '../openapi/routes';
 import { contentRoutes } from './contents';
 import { courseRoutes } from './courses';
 import { deadlineRoutes } from './deadlines';
+import { documentRoutes } from './documents';
 import { exampleRoutes } from './examples';
 import { gradebookRoutes } from './gradebook';
 import { healthRoutes } from './health';
@@ -37,6 +38,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...tutorTestRoutes,
   ...regradeRoutes,
   ...usageRoutes,
+  ...documentRoutes,
   ...workflowRoutes,
   ...hookRoutes,
 ];

@@ -7,7 +7,8 @@ export interface StartRequest {
   workflowId: string;
   taskQueue: TTaskQueue;
   args: unknown[];
-  requestedById: string;
+  /** Absent for what GitLab started (a push to a documents project). */
+  requestedById?: string;
   courseId?: string;
   /** Search-free bookkeeping: memo shown in Temporal UI. */
   memo?: Record<string, unknown>;

@@ -2,8 +2,9 @@ import type { GitlabClient, TGitlabGroup, TGitlabProject } from '@computor/gitla
 import type { ActivityDeps } from '../deps';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, type LoadedCourse } from './context';
+import { ensureDocumentsHook } from './hooks';
 
-export const HIERARCHY_NODES = ['organization', 'family', 'course', 'students', 'tutors', 'student-template', 'assignments'] as const;
+export const HIERARCHY_NODES = ['organization', 'family', 'course', 'students', 'tutors', 'student-template', 'assignments', 'documents'] as const;
 export type THierarchyNode = (typeof HIERARCHY_NODES)[number];
 
 export interface TEnsuredNode {
@@ -109,6 +110,34 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
       });
       return projectRef(project, node, created);
     }
+    case 'documents': {
+      // The family's, shared by its courses: a second course's run adopts it.
+      let project: TGitlabProject | null = null;
+      let created = false;
+      if (family.documentsProjectId && family.documentsProjectPath) {
+        const stored = await gitlab.getProject(family.documentsProjectId);
+        if (stored && stored.pathWithNamespace === family.documentsProjectPath && !stored.markedForDeletionOn) project = stored;
+      }
+      if (!project) {
+        const parent = await parentGroup(gitlab, family.gitlabGroupId, `Course family "${family.path}"`);
+        ({ project, created } = await gitlab.ensureProject({
+          namespaceId: parent.id,
+          namespaceFullPath: parent.fullPath,
+          path: 'documents',
+          name: 'Documents',
+          visibility: 'private',
+          defaultBranch: 'main',
+          initializeWithReadme: true,
+        }));
+        await db.courseFamily.update({
+          where: { id: family.id },
+          data: { documentsProjectId: project.id, documentsProjectPath: project.pathWithNamespace, documentsWebUrl: project.webUrl, documentsHookId: null },
+        });
+      }
+      // Sync on push: the hook once per project (a new or re-adopted project has none recorded).
+      if (created || !family.documentsHookId || family.documentsProjectId !== project.id) await ensureDocumentsHook(deps, gitlab, { courseFamilyId: family.id, projectId: project.id });
+      return projectRef(project, node, created);
+    }
   }
 }
 
@@ -134,6 +163,7 @@ export function hierarchyActivities(deps: ActivityDeps) {
           gitlabTutorsGroupId: { not: null },
           studentTemplateProjectId: { not: null },
           assignmentsProjectId: { not: null },
+          family: { documentsProjectId: { not: null } },
         },
         select: { id: true },
       });

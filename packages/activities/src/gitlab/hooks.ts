@@ -7,29 +7,54 @@ import { NON_RETRYABLE, nonRetryable } from '../failures';
 /** SHA-256 of a hook token, hex: what the database keeps and the API compares. */
 export const hookTokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
-/**
- * The course's push-hook token: made once (32 random bytes), kept as its hash (for the API) and
- * encrypted with TOKEN_SECRET (so that repositories provisioned later get the same token).
- */
-export async function courseHookToken(deps: ActivityDeps, courseId: string, secret: string): Promise<string> {
+interface TTokenStore {
+  read(): Promise<string | null>;
+  /** Stores hash and ciphertext unless a token is stored already; true when this call stored it. */
+  claim(hash: string, encrypted: string): Promise<boolean>;
+}
+
+/** A push-hook token made once (32 random bytes), kept as its hash (for the API) and encrypted (for later hooks). */
+async function storedHookToken(store: TTokenStore, what: string, secret: string): Promise<string> {
   for (let round = 0; round < 3; round++) {
-    const course = await deps.db.course.findUniqueOrThrow({ where: { id: courseId }, select: { gitlabHookTokenEncrypted: true } });
-    if (course.gitlabHookTokenEncrypted) {
+    const encrypted = await store.read();
+    if (encrypted) {
       try {
-        return decryptSecret(course.gitlabHookTokenEncrypted, secret);
+        return decryptSecret(encrypted, secret);
       } catch {
-        throw nonRetryable(NON_RETRYABLE.precondition, `The push-hook token of course ${courseId} cannot be decrypted with this worker's TOKEN_SECRET`);
+        throw nonRetryable(NON_RETRYABLE.precondition, `The push-hook token of ${what} cannot be decrypted with this worker's TOKEN_SECRET`);
       }
     }
     const token = randomBytes(32).toString('base64url');
     // Two provisionings at once: the first to store wins, the other reads it back.
-    const stored = await deps.db.course.updateMany({
-      where: { id: courseId, gitlabHookTokenEncrypted: null },
-      data: { gitlabHookTokenHash: hookTokenHash(token), gitlabHookTokenEncrypted: encryptSecret(token, secret) },
-    });
-    if (stored.count === 1) return token;
+    if (await store.claim(hookTokenHash(token), encryptSecret(token, secret))) return token;
   }
-  throw new Error(`The push-hook token of course ${courseId} kept changing`);
+  throw new Error(`The push-hook token of ${what} kept changing`);
+}
+
+/** The course's push-hook token (student repositories), so that repositories provisioned later get the same one. */
+export async function courseHookToken(deps: ActivityDeps, courseId: string, secret: string): Promise<string> {
+  return storedHookToken(
+    {
+      read: async () => (await deps.db.course.findUniqueOrThrow({ where: { id: courseId }, select: { gitlabHookTokenEncrypted: true } })).gitlabHookTokenEncrypted,
+      claim: async (hash, encrypted) =>
+        (await deps.db.course.updateMany({ where: { id: courseId, gitlabHookTokenEncrypted: null }, data: { gitlabHookTokenHash: hash, gitlabHookTokenEncrypted: encrypted } })).count === 1,
+    },
+    `course ${courseId}`,
+    secret,
+  );
+}
+
+/** The course family's push-hook token (its documents project), kept like the course token. */
+export async function familyHookToken(deps: ActivityDeps, courseFamilyId: string, secret: string): Promise<string> {
+  return storedHookToken(
+    {
+      read: async () => (await deps.db.courseFamily.findUniqueOrThrow({ where: { id: courseFamilyId }, select: { gitlabHookTokenEncrypted: true } })).gitlabHookTokenEncrypted,
+      claim: async (hash, encrypted) =>
+        (await deps.db.courseFamily.updateMany({ where: { id: courseFamilyId, gitlabHookTokenEncrypted: null }, data: { gitlabHookTokenHash: hash, gitlabHookTokenEncrypted: encrypted } })).count === 1,
+    },
+    `course family ${courseFamilyId}`,
+    secret,
+  );
 }
 
 /**
@@ -42,5 +67,15 @@ export async function ensurePushHook(deps: ActivityDeps, gitlab: GitlabClient, i
   const token = await courseHookToken(deps, input.courseId, hooks.tokenSecret);
   const { hook } = await gitlab.ensureProjectHook(input.projectId, { url: hooks.url, token, pushEvents: true, enableSslVerification: hooks.url.startsWith('https:') });
   await deps.db.courseMember.update({ where: { id: input.courseMemberId }, data: { gitlabHookId: hook.id } });
+  return hook.id;
+}
+
+/** Registers (or adopts and refreshes) the push hook of a family's documents project; null without COMPUTOR_HOOK_URL. */
+export async function ensureDocumentsHook(deps: ActivityDeps, gitlab: GitlabClient, input: { courseFamilyId: string; projectId: number }): Promise<number | null> {
+  const hooks = deps.hooks;
+  if (!hooks) return null;
+  const token = await familyHookToken(deps, input.courseFamilyId, hooks.tokenSecret);
+  const { hook } = await gitlab.ensureProjectHook(input.projectId, { url: hooks.url, token, pushEvents: true, enableSslVerification: hooks.url.startsWith('https:') });
+  await deps.db.courseFamily.update({ where: { id: input.courseFamilyId }, data: { documentsHookId: hook.id } });
   return hook.id;
 }

@@ -1,3 +1,4 @@
 export * from './resources';
 export * from './examples';
 export * from './submissions';
+export * from './documents';

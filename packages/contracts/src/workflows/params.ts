@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ZSyncFamilyDocumentsParams } from './documents';
 import { ZContentDeadlineParams, ZHandInCommitParams, ZRegradeParams, ZTestSubmissionParams, ZTutorTestParams, ZVerifyExampleParams } from './grading';
 import { ZAddStudentsParams, ZCourseHierarchyParams, ZDeployHierarchyParams, ZMemberParams, ZProvisionStudentParams } from './provisioning';
 import { ZReleaseAssignmentsParams, ZReleaseStudentTemplateParams, ZUpdateStudentRepositoryParams } from './release';
@@ -28,6 +29,7 @@ export const WORKFLOW_PARAMS = {
   verifyExampleVersionWorkflow: ZVerifyExampleParams,
   tutorTestWorkflow: ZTutorTestParams,
   systemCheckWorkflow: ZSystemCheckParams,
+  syncFamilyDocumentsWorkflow: ZSyncFamilyDocumentsParams,
 } as const;
 
 export type TWorkflowType = keyof typeof WORKFLOW_PARAMS;

@@ -22,6 +22,8 @@ export const ZCourseHierarchyResult = z.object({
   tutorsGroupId: z.number().int(),
   studentTemplate: ZProjectRef,
   assignments: ZProjectRef,
+  /** The family's documents project; absent only in executions started before it was part of the hierarchy. */
+  documents: ZProjectRef.optional(),
 });
 export type TCourseHierarchyResult = z.infer<typeof ZCourseHierarchyResult>;
 
