@@ -75,4 +75,66 @@ function progress(total, what, stream = process.stderr) {
   };
 }
 
-module.exports = { api, parseOptions, percentile, progress, upload, writeResults };
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime+stime (+ reaped children's) of `pid` and its live descendants, in ms; 0 once it is gone. */
+function processTreeCpuMs(pid) {
+  const stat = (p) => {
+    try {
+      const text = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command (which may contain spaces) start at state: ppid is [1], utime [11].
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    } catch {
+      return null;
+    }
+  };
+  const all = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(name);
+    if (s) all.set(Number(name), s);
+  }
+  let ticks = 0;
+  const todo = [Number(pid)];
+  const seen = new Set();
+  while (todo.length) {
+    const p = todo.pop();
+    if (seen.has(p) || !all.has(p)) continue;
+    seen.add(p);
+    ticks += all.get(p).ticks;
+    for (const [child, s] of all) if (s.ppid === p) todo.push(child);
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** CPU ms per named process (tree) between `start()` and `stop()`. */
+function cpuMeter(pids) {
+  const read = () => Object.fromEntries(Object.entries(pids).filter(([, pid]) => pid).map(([name, pid]) => [name, processTreeCpuMs(pid)]));
+  let before = null;
+  return {
+    start() {
+      before = read();
+    },
+    stop() {
+      const after = read();
+      return Object.fromEntries(Object.keys(after).map((name) => [name, Math.round(after[name] - (before?.[name] ?? 0))]));
+    },
+  };
+}
+
+/** Pids of the local stack's services (tooling/stack writes <stack>/run/<svc>.pid). */
+function stackPids() {
+  const dir = path.join(process.env.COMPUTOR_STACK_DIR ?? path.join(__dirname, '..', '.stack'), 'run');
+  const out = {};
+  for (const svc of ['temporal', 'postgres', 'gitlab', 's3']) {
+    try {
+      out[svc] = Number(fs.readFileSync(path.join(dir, `${svc}.pid`), 'utf8').trim());
+    } catch {
+      // not running
+    }
+  }
+  return out;
+}
+
+module.exports = { api, cpuMeter, parseOptions, percentile, processTreeCpuMs, progress, stackPids, upload, writeResults };

@@ -3,7 +3,17 @@
 //   pnpm bench provisioning --students 200 --latency-ms 25 --concurrency 10 --fault-rate 0.1
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
 const { createCourseFixture, stackDb, stackTemporal, startWorkerProcess, uniq } = require('@computor/test-support');
-const { parseOptions, writeResults } = require('./common');
+const { cpuMeter, parseOptions, stackPids, writeResults } = require('./common');
+
+/** Requests per student by route, the course hierarchy's requests taken out. */
+function perStudent(byRoute, hierarchy, students) {
+  const out = {};
+  for (const [route, n] of Object.entries(byRoute)) {
+    const v = (n - (hierarchy[route] ?? 0)) / students;
+    if (v > 0) out[route] = Number(v.toFixed(2));
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
+}
 
 async function main() {
   const o = parseOptions({ students: 200, latencyMs: 25, concurrency: 10, faultRate: 0, faultKinds: '500,502,503,reset', workflowConcurrency: 200, seed: 1 });
@@ -13,7 +23,7 @@ async function main() {
   const { client, connection, namespace } = await stackTemporal({ isolated: true });
   const worker = await startWorkerProcess({
     namespace,
-    env: { GITLAB_TOKEN: gitlab.token, GITLAB_MAX_CONCURRENT: String(o.concurrency), GITLAB_REQUESTS_PER_SECOND: '100000', WORKER_MAX_CONCURRENT_ACTIVITIES: '200' },
+    env: { GITLAB_TOKEN: gitlab.token, GITLAB_MAX_CONCURRENT: String(o.concurrency), GITLAB_REQUESTS_PER_SECOND: '100000', WORKER_MAX_CONCURRENT_ACTIVITIES: '200', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) },
   });
   try {
     const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: ['lecturer'] });
@@ -28,8 +38,15 @@ async function main() {
 
     gitlab.configure({ latencyMs: o.latencyMs, seed: o.seed, faults: { rate: o.faultRate, kinds: o.faultKinds.split(','), mutatingOnly: false } });
     gitlab.resetStats();
+    const cpu = cpuMeter({ worker: worker.child.pid, ...stackPids() });
+    const benchCpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('bench-course-'), args: [{ courseId: course.courseId }] });
+    const hierarchyByRoute = { ...gitlab.stats().byRoute };
+    const hierarchyRequests = gitlab.stats().total;
+    cpu.start();
+    const studentsStarted = process.hrtime.bigint();
+    const benchCpuStudents = process.cpuUsage();
     const handle = await client.workflow.start('addStudentsWorkflow', {
       taskQueue: 'computor-tasks',
       workflowId: uniq('bench-students-'),
@@ -46,7 +63,12 @@ async function main() {
       clearInterval(ticker);
     }
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    const stats = gitlab.stats();
+    const studentsWall = Number(process.hrtime.bigint() - studentsStarted) / 1e9;
+    const cpuMs = cpu.stop();
+    const benchCpu = process.cpuUsage(benchCpuStudents);
+    cpuMs.bench_process = Math.round((benchCpu.user + benchCpu.system) / 1000);
+    void benchCpuBefore;
+    const stats = JSON.parse(JSON.stringify(gitlab.stats()));
     gitlab.configure({ latencyMs: 0, faults: { rate: 0 } });
 
     const state = gitlab.state();
@@ -78,6 +100,16 @@ async function main() {
       wall_s: Number(wall.toFixed(2)),
       ideal_s: Number(ideal.toFixed(2)),
       ratio: Number((wall / ideal).toFixed(3)),
+      requests_per_student: Number(((stats.total - hierarchyRequests) / o.students).toFixed(2)),
+      requests_per_student_by_route: perStudent(stats.byRoute, hierarchyByRoute, o.students),
+      hierarchy_requests: hierarchyRequests,
+      status_429: stats.byStatus['429'] ?? 0,
+      students_wall_s: Number(studentsWall.toFixed(2)),
+      // CPU of each process (tree) while the students were provisioned; bench_process holds the in-process emulator.
+      cpu_ms: cpuMs,
+      cpu_ms_per_student: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Number((v / o.students).toFixed(1))])),
+      cpu_ms_per_student_system: Number(((cpuMs.worker + cpuMs.temporal + cpuMs.postgres) / o.students).toFixed(1)),
+      load_average: require('node:os').loadavg().map((x) => Number(x.toFixed(2))),
       duplicates,
       missing,
       succeeded: outcome.succeeded,
