@@ -75,45 +75,66 @@ function progress(total, what, stream = process.stderr) {
   };
 }
 
-/** CPU seconds of a process and its reaped children (utime + stime + cutime + cstime), 0 once it is gone. */
-function cpuOf(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), seconds: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 };
-  } catch {
-    return { ppid: 0, seconds: 0 };
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime+stime (+ reaped children's) of `pid` and its live descendants, in ms; 0 once it is gone. */
+function processTreeCpuMs(pid) {
+  const stat = (p) => {
+    try {
+      const text = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command (which may contain spaces) start at state: ppid is [1], utime [11].
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    } catch {
+      return null;
+    }
+  };
+  const all = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(name);
+    if (s) all.set(Number(name), s);
   }
+  let ticks = 0;
+  const todo = [Number(pid)];
+  const seen = new Set();
+  while (todo.length) {
+    const p = todo.pop();
+    if (seen.has(p) || !all.has(p)) continue;
+    seen.add(p);
+    ticks += all.get(p).ticks;
+    for (const [child, s] of all) if (s.ppid === p) todo.push(child);
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
-/**
- * CPU seconds used so far, by part: the local stack's PostgreSQL (the postmaster with its live
- * backends) and Temporal, the given processes (name -> pid, with the children they reaped: the
- * sandbox runs of a grading worker) and this process (`bench`: whatever the benchmark hosts in
- * process, e.g. the API and the GitLab emulator). `since(before)` answers the difference.
- */
-function cpuMeter(pids = {}) {
-  const state = require(path.join(__dirname, '../tooling/stack/lib/state.js'));
-  const l = state.layout(state.resolveStackDir());
-  const stack = { postgres: state.readPid(l, 'postgres'), temporal: state.readPid(l, 'temporal') };
-  const sample = () => {
-    const out = {};
-    const procs = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => ({ pid: Number(d), ...cpuOf(d) }));
-    for (const [name, pid] of Object.entries(stack)) {
-      out[name] = pid ? cpuOf(pid).seconds + procs.filter((p) => p.ppid === pid).reduce((sum, p) => sum + p.seconds, 0) : 0;
-    }
-    for (const [name, pid] of Object.entries(pids)) out[name] = cpuOf(pid).seconds;
-    const self = process.cpuUsage();
-    out.bench = (self.user + self.system) / 1e6;
-    return out;
-  };
+/** CPU ms per named process (tree) between `start()` and `stop()`. */
+function cpuMeter(pids) {
+  const read = () => Object.fromEntries(Object.entries(pids).filter(([, pid]) => pid).map(([name, pid]) => [name, processTreeCpuMs(pid)]));
+  let before = null;
   return {
-    sample,
-    since(before) {
-      const now = sample();
-      return Object.fromEntries(Object.keys(now).map((k) => [k, Math.round((now[k] - (before[k] ?? 0)) * 10) / 10]));
+    start() {
+      before = read();
+    },
+    stop() {
+      const after = read();
+      return Object.fromEntries(Object.keys(after).map((name) => [name, Math.round(after[name] - (before?.[name] ?? 0))]));
     },
   };
 }
 
-module.exports = { api, cpuMeter, parseOptions, percentile, progress, upload, writeResults };
+/** Pids of the local stack's services (tooling/stack writes <stack>/run/<svc>.pid). */
+function stackPids() {
+  const dir = path.join(process.env.COMPUTOR_STACK_DIR ?? path.join(__dirname, '..', '.stack'), 'run');
+  const out = {};
+  for (const svc of ['temporal', 'postgres', 'gitlab', 's3']) {
+    try {
+      out[svc] = Number(fs.readFileSync(path.join(dir, `${svc}.pid`), 'utf8').trim());
+    } catch {
+      // not running
+    }
+  }
+  return out;
+}
+
+module.exports = { api, cpuMeter, parseOptions, percentile, processTreeCpuMs, progress, stackPids, upload, writeResults };

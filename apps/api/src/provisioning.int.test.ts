@@ -229,10 +229,20 @@ describe('members', () => {
     const tutor = await deps.db.user.create({ data: { email: `${uniq('t')}@example.test`, username: uniq('tut-') } });
     gitlab.seed({ users: [{ username: student.username }, { username: tutor.username }] });
 
+    gitlab.resetStats();
     const addStudent = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: student.id, role: 'student' });
     expect(addStudent.status).toBe(202);
     const provisioned = await outcome(addStudent.body.workflow_id);
     expect(provisioned).toMatchObject({ status: 'completed', result: { provisioning: 'fork' } });
+    // The rate limit is the cost on a real GitLab: a student is five requests (no reads before the
+    // fork, one import poll whose answer is the project, the member added by username).
+    expect(gitlab.stats().byRoute).toEqual({
+      'POST /projects/:id/fork': 1,
+      'GET /projects/:id': 1,
+      'DELETE /projects/:id/protected_branches/:name': 1,
+      'POST /projects/:id/members': 2,
+    });
+    expect(gitlab.stats().total).toBeLessThanOrEqual(5);
     const project = gitlab.state().projects.find((p) => p.id === (provisioned as any).result.projectId)!;
     expect(project.path_with_namespace).toBe(`${ids.studentTemplate.path.replace(/student-template$/, 'students')}/${student.username}`);
     expect(project.forked_from_id).toBe(ids.studentTemplate.projectId);

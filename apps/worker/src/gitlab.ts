@@ -16,7 +16,14 @@ export function createGitlabResolver(
   logger: Logger,
   onRequest?: (observation: TRequestObservation) => void,
 ): { resolve: GitlabResolver; limiter: TRateLimiter } {
-  const limiter = createRateLimiter({ requestsPerSecond: env.GITLAB_REQUESTS_PER_SECOND, maxConcurrent: env.GITLAB_MAX_CONCURRENT, onRequest });
+  const reads = env.GITLAB_PROJECT_READS_PER_MINUTE;
+  const limiter = createRateLimiter({
+    requestsPerSecond: env.GITLAB_REQUESTS_PER_SECOND,
+    maxConcurrent: env.GITLAB_MAX_CONCURRENT,
+    requestsPerMinute: env.GITLAB_RATE_LIMIT_PER_MINUTE || undefined,
+    routeLimitsPerMinute: reads ? { 'GET projects/:id': reads, 'GET groups/:id': reads } : undefined,
+    onRequest,
+  });
   const clients = new Map<string, GitlabClient>();
   const resolve: GitlabResolver = (org) => {
     let token: string | undefined;

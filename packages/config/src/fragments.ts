@@ -72,4 +72,8 @@ export const gitlabEnv = {
   GITLAB_REQUESTS_PER_SECOND: z.coerce.number().positive().default(10),
   GITLAB_MAX_CONCURRENT: z.coerce.number().int().positive().default(10),
   GITLAB_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** The instance's authenticated API limit per user per minute (GitLab.com 2000); 0: learned from RateLimit-* headers. */
+  GITLAB_RATE_LIMIT_PER_MINUTE: z.coerce.number().min(0).default(0),
+  /** GET /projects/:id and GET /groups/:id per user per minute (GitLab.com 400); 0: none known (paused and learned on a 429). */
+  GITLAB_PROJECT_READS_PER_MINUTE: z.coerce.number().min(0).default(0),
 };

@@ -1,5 +1,6 @@
 import { alertStatus, deliveryView, emptyHookStats, HookDispatcher, type THookConfig, type THookDelivery, type THookLog, type THookStats } from './hooks';
 import { createPrng } from './prng';
+import { DEFAULT_RATE_LIMITS, RateLimits, type TRateLimitConfig } from './rate-limits';
 import { Store, type TNamespace, type TProject, type TUser, type TVisibility } from './store';
 
 export const FAULT_KINDS = ['500', '502', '503', '429', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
@@ -52,9 +53,12 @@ export interface TRuntimeConfig {
   deletionDelayMs: number;
   deletionMode: TDeletionMode;
   hooks: THookConfig;
+  /** GitLab's request limits; all off by default (self-managed). */
+  rateLimits: TRateLimitConfig;
 }
 
-export type TRuntimeConfigPatch = Partial<Omit<TRuntimeConfig, 'faults' | 'fork' | 'hooks'>> & {
+export type TRuntimeConfigPatch = Partial<Omit<TRuntimeConfig, 'faults' | 'fork' | 'hooks' | 'rateLimits'>> & {
+  rateLimits?: Partial<TRateLimitConfig>;
   faults?: Partial<TFaultConfig>;
   fork?: Partial<TForkConfig>;
   hooks?: Partial<THookConfig>;
@@ -149,6 +153,7 @@ export const DEFAULT_CONFIG: TRuntimeConfig = {
   deletionDelayMs: 0,
   deletionMode: 'rename',
   hooks: { deliveryDelayMs: 0, deliveryJitterMs: 0, timeoutMs: 10_000, autoDisabling: true, resendRateLimitPerMinute: 5, maxLogsPerHook: 500 },
+  rateLimits: DEFAULT_RATE_LIMITS,
 };
 
 function assertNumber(v: unknown, name: string, min: number, max = Infinity): number {
@@ -165,7 +170,14 @@ function assertPattern(v: unknown, name: string): string | null {
 
 /** Validates a partial configuration and merges it over `base`. Throws an Error with a readable message. */
 export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): TRuntimeConfig {
-  const next: TRuntimeConfig = { ...base, faults: { ...base.faults }, fork: { ...base.fork }, hooks: { ...base.hooks } };
+  const next: TRuntimeConfig = { ...base, faults: { ...base.faults }, fork: { ...base.fork }, hooks: { ...base.hooks }, rateLimits: { ...base.rateLimits } };
+  const r = patch.rateLimits ?? {};
+  if (r.authenticatedApi !== undefined) next.rateLimits.authenticatedApi = assertNumber(r.authenticatedApi, 'rateLimits.authenticatedApi', 0);
+  if (r.periodSeconds !== undefined) next.rateLimits.periodSeconds = assertNumber(r.periodSeconds, 'rateLimits.periodSeconds', 1);
+  if (r.projectGet !== undefined) next.rateLimits.projectGet = assertNumber(r.projectGet, 'rateLimits.projectGet', 0);
+  if (r.endpointPeriodSeconds !== undefined) next.rateLimits.endpointPeriodSeconds = assertNumber(r.endpointPeriodSeconds, 'rateLimits.endpointPeriodSeconds', 1);
+  if (r.groupGet !== undefined) next.rateLimits.groupGet = assertNumber(r.groupGet, 'rateLimits.groupGet', 0);
+  if (r.headersOnSuccess !== undefined) next.rateLimits.headersOnSuccess = Boolean(r.headersOnSuccess);
   if (patch.latencyMs !== undefined) next.latencyMs = assertNumber(patch.latencyMs, 'latencyMs', 0);
   if (patch.latencyJitterMs !== undefined) next.latencyJitterMs = assertNumber(patch.latencyJitterMs, 'latencyJitterMs', 0);
   if (patch.deletionDelayMs !== undefined) next.deletionDelayMs = assertNumber(patch.deletionDelayMs, 'deletionDelayMs', 0);
@@ -218,6 +230,7 @@ export class EmulatorCore {
   /** Base URL for X-Gitlab-Instance and payload URLs; set by the server once it listens. */
   instanceUrl = '';
   readonly hooks: HookDispatcher;
+  readonly rateLimits = new RateLimits(() => this.now());
 
   constructor(
     config: TRuntimeConfig,
@@ -251,6 +264,7 @@ export class EmulatorCore {
     this.config = mergeConfig(this.config, patch);
     if (patch.seed !== undefined) this.rng = createPrng(this.config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.faultRe = this.config.faults.pathPattern ? new RegExp(this.config.faults.pathPattern) : null;
+    if (patch.rateLimits !== undefined) this.rateLimits.reset();
     return this.config;
   }
 

@@ -17,3 +17,4 @@ export {
   type TTokenConfig,
 } from './emulator';
 export { parseCliOptions, CLI_USAGE } from './options';
+export { DEFAULT_RATE_LIMITS, type TRateLimitConfig } from './rate-limits';

@@ -8,7 +8,7 @@ describe('parseCliOptions', () => {
       { GITLAB_EMULATOR_FAULT_RATE: '0.2', GITLAB_EMULATOR_PORT: '1', GITLAB_EMULATOR_STATE_FILE: '/tmp/s.json' },
     );
     expect(o).toMatchObject({ port: 8090, token: 't', stateFile: '/tmp/s.json', tokens: [{ token: 'u1', username: 'student', admin: false }] });
-    expect(o.config).toEqual({ faults: { rate: 0.2, kinds: ['500', '429'], mutatingOnly: true }, hooks: {}, fork: {} });
+    expect(o.config).toEqual({ faults: { rate: 0.2, kinds: ['500', '429'], mutatingOnly: true }, hooks: {}, fork: {}, rateLimits: {} });
   });
 
   it('reads webhook delivery settings', () => {
@@ -30,5 +30,10 @@ describe('createPrng', () => {
     const seq = [a(), a(), a()];
     expect([b(), b(), b()]).toEqual(seq);
     expect(seq.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+
+  it('reads rate limits (off unless given)', () => {
+    const o = parseCliOptions(['--rate-limit', '2000', '--project-get-limit=400', '--rate-limit-headers'], { GITLAB_EMULATOR_GROUP_GET_LIMIT: '400' });
+    expect(o.config.rateLimits).toEqual({ authenticatedApi: 2000, projectGet: 400, groupGet: 400, headersOnSuccess: true });
   });
 });

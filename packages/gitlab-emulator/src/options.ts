@@ -25,9 +25,14 @@ export const CLI_USAGE = `Usage: gitlab-emulator [options]   (an emulator of Git
   --hook-delay-ms <n>        delay before a webhook delivery              env GITLAB_EMULATOR_HOOK_DELAY_MS
   --hook-jitter-ms <n>       random extra delivery delay up to n ms       env GITLAB_EMULATOR_HOOK_JITTER_MS
   --hook-timeout-ms <n>      webhook timeout (GitLab: 10000)              env GITLAB_EMULATOR_HOOK_TIMEOUT_MS
-  --hook-auto-disabling <b>  true|false: disable failing hooks (default true)   env GITLAB_EMULATOR_HOOK_AUTO_DISABLING`;
+  --hook-auto-disabling <b>  true|false: disable failing hooks (default true)   env GITLAB_EMULATOR_HOOK_AUTO_DISABLING
+  --rate-limit <n>           authenticated API requests per user per period, 429 beyond (0 = off)   env GITLAB_EMULATOR_RATE_LIMIT
+  --rate-limit-period <s>    its period in seconds (default 60)            env GITLAB_EMULATOR_RATE_LIMIT_PERIOD
+  --rate-limit-headers       RateLimit-* headers below the limit too       env GITLAB_EMULATOR_RATE_LIMIT_HEADERS=1
+  --project-get-limit <n>    GET /projects/:id per user per minute (GitLab.com 400; 0 = off)   env GITLAB_EMULATOR_PROJECT_GET_LIMIT
+  --group-get-limit <n>      GET /groups/:id per user per minute (GitLab.com 400; 0 = off)     env GITLAB_EMULATOR_GROUP_GET_LIMIT`;
 
-const FLAGS = new Set(['fault-mutating-only', 'forking-disabled', 'help']);
+const FLAGS = new Set(['fault-mutating-only', 'forking-disabled', 'rate-limit-headers', 'help']);
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
@@ -96,6 +101,13 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
       timeoutMs: num('hook-timeout-ms', get('hook-timeout-ms')),
       autoDisabling: flag('hook-auto-disabling'),
     },
+    rateLimits: {
+      authenticatedApi: num('rate-limit', get('rate-limit')),
+      periodSeconds: num('rate-limit-period', get('rate-limit-period')),
+      headersOnSuccess: flag('rate-limit-headers'),
+      projectGet: num('project-get-limit', get('project-get-limit')),
+      groupGet: num('group-get-limit', get('group-get-limit')),
+    },
     fork: {
       importDelayMs: num('fork-delay-ms', get('fork-delay-ms')),
       failRate: num('fork-fail-rate', get('fork-fail-rate')),
@@ -108,6 +120,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
   prune(config.faults as Record<string, unknown>);
   prune(config.fork as Record<string, unknown>);
   prune(config.hooks as Record<string, unknown>);
+  prune(config.rateLimits as Record<string, unknown>);
   prune(config as Record<string, unknown>);
 
   return {

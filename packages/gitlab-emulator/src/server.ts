@@ -308,11 +308,12 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     const stats = core.stats;
     stats.total += 1;
     let routeKey = `${method} (unmatched)`;
+    let limitHeaders: Record<string, string> = {};
     const finish = (result: TResult) => {
       stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
       stats.byStatus[result.status] = (stats.byStatus[result.status] ?? 0) + 1;
       if (result.status === 429) stats.rateLimited += 1;
-      send(res, result);
+      send(res, Object.keys(limitHeaders).length ? { ...result, headers: { ...limitHeaders, ...result.headers } } : result);
     };
 
     const body = await readBody(req);
@@ -325,6 +326,14 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     const apiPath = rawPath.slice('/api/v4'.length);
     const matched = matchRoute(method, apiPath);
     if (matched) routeKey = `${method} ${matched.route.pattern}`;
+
+    // Rack::Attack and the endpoint limiters answer before the application (and its faults) runs.
+    const limitUser = core.userForToken(tokenOf(req, query) ?? '');
+    if (limitUser) {
+      const verdict = core.rateLimits.check(core.config.rateLimits, limitUser.id, routeKey);
+      if ('refused' in verdict) return finish(verdict.refused);
+      limitHeaders = verdict.headers;
+    }
 
     const fault = core.decideFault(method, apiPath);
     if (fault) {

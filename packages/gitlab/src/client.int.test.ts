@@ -124,7 +124,10 @@ describe('projects and forks', () => {
     const { group: students } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'students', name: 'Students' });
     const input = { sourceProjectId: template.id, namespaceId: students.id, namespaceFullPath: students.fullPath, path: 'u-42', name: 'u-42' };
 
+    emu.resetStats();
     const fork = await gl.forkProject(input);
+    // A new fork is one request: no read before it.
+    expect(emu.stats().byRoute).toEqual({ 'POST /projects/:id/fork': 1 });
     expect(fork.created).toBe(true);
     expect(fork.project.forkedFromProjectId).toBe(template.id);
     expect(fork.project.importStatus).not.toBe('finished');
@@ -132,14 +135,17 @@ describe('projects and forks', () => {
     expect((await gl.waitForImport(fork.project.id, { timeoutMs: 0 })).importStatus).toMatch(/^(scheduled|started)$/);
     const polled: Array<string | null> = [];
     const done = await gl.waitForImport(fork.project.id, { intervalMs: 30, onPoll: (s) => polled.push(s.importStatus) });
-    expect(done).toEqual({ importStatus: 'finished', importError: null });
+    expect(done).toMatchObject({ importStatus: 'finished', importError: null, project: { id: fork.project.id, pathWithNamespace: fork.project.pathWithNamespace } });
     expect(polled.length).toBeGreaterThan(1);
-    expect(await gl.getImportStatus(fork.project.id)).toEqual(done);
+    expect(await gl.getImportStatus(fork.project.id)).toEqual({ importStatus: 'finished', importError: null });
     expect((await gl.getFileContent(fork.project.id, 'README.md', 'main'))?.toString()).toContain('Student Template');
 
+    emu.resetStats();
     const again = await gl.forkProject(input);
     expect(again.created).toBe(false);
     expect(again.project.id).toBe(fork.project.id);
+    // A repeat: the fork is refused as taken, then the project at the path is read and adopted.
+    expect(emu.stats().byRoute).toEqual({ 'POST /projects/:id/fork': 1, 'GET /projects/:id': 1 });
     expect(emu.state().projects.filter((p) => p.forked_from_id === template.id)).toHaveLength(1);
   });
 
@@ -262,7 +268,28 @@ describe('redirects, archive and import status', () => {
     const { project: full } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'full', name: 'full', initializeWithReadme: true });
     expect(await gl.getImportStatus(empty.id)).toEqual({ importStatus: 'unknown', importError: null });
     expect(await gl.getImportStatus(full.id)).toEqual({ importStatus: 'finished', importError: null });
-    expect(await gl.waitForImport(empty.id, { timeoutMs: 100, intervalMs: 20 })).toEqual({ importStatus: 'unknown', importError: null });
+    expect(await gl.waitForImport(empty.id, { timeoutMs: 100, intervalMs: 20 })).toMatchObject({ importStatus: 'unknown', importError: null });
+  });
+
+  it('backs the import poll off: waits before the first poll, then doubles the interval', async () => {
+    const course = await courseGroup();
+    const { project: template } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'tpl-slow', name: 'tpl-slow', initializeWithReadme: true });
+    emu.configure({ fork: { importDelayMs: 1_000 } });
+    try {
+      const { project } = await gl.forkProject({ sourceProjectId: template.id, namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'slow-fork', name: 'slow-fork' });
+      const started = Date.now();
+      const at: number[] = [];
+      const done = await gl.waitForImport(project.id, { intervalMs: 50, maxIntervalMs: 400, onPoll: () => at.push(Date.now() - started) });
+      expect(done.importStatus).toBe('finished');
+      // Polls near 50, 150, 350, 750, 1150 ms: five reads for a one-second import, not twenty at a fixed 50 ms.
+      expect(at[0]).toBeGreaterThanOrEqual(45);
+      expect(at.length).toBeLessThanOrEqual(6);
+      const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+      expect(gaps[1]).toBeGreaterThan((gaps[0] as number) * 1.5);
+      expect(Math.max(...gaps)).toBeLessThan(400 + 150);
+    } finally {
+      emu.configure({ fork: { importDelayMs: 150 } });
+    }
   });
 });
 
@@ -299,6 +326,15 @@ describe('branches and members', () => {
     expect(await gl.removeProjectMember(project.id, aliceId)).toBe(true);
     expect(await gl.removeProjectMember(project.id, aliceId)).toBe(false);
     expect(await gl.listProjectMembers(project.id)).toEqual([]);
+
+    // By username: one POST whose answer carries the user's id; a repeat adopts (and updates) the membership.
+    emu.resetStats();
+    expect(await gl.ensureProjectMemberByUsername(project.id, 'bob', 40)).toMatchObject({ outcome: 'added', member: { userId: users[1]?.id, username: 'bob', accessLevel: 40 } });
+    expect(emu.stats().byRoute).toEqual({ 'POST /projects/:id/members': 1 });
+    expect((await gl.ensureProjectMemberByUsername(project.id, 'bob', 40)).outcome).toBe('unchanged');
+    expect((await gl.ensureProjectMemberByUsername(project.id, 'bob', 30)).outcome).toBe('updated');
+    expect(await caught(gl.ensureProjectMemberByUsername(project.id, 'nobody', 40))).toMatchObject({ kind: 'not_found', gitlabMessage: '404 User Not Found' });
+    expect(await gl.removeProjectMember(project.id, users[1]?.id as number)).toBe(true);
 
     // A lock at a deadline: one PUT for a member, a POST after GitLab's 404 for a non-member.
     const before = { ...emu.stats().byRoute };

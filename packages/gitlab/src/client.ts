@@ -76,8 +76,10 @@ export interface TForkProjectInput {
 export interface TWaitForImportOptions {
   /** Default 60 s; then the current status is returned (`scheduled` or `started`). */
   timeoutMs?: number;
-  /** Default 500 ms. */
+  /** Wait before the first poll and between the first two; doubles after each poll up to `maxIntervalMs`. Default 500 ms. */
   intervalMs?: number;
+  /** Default 5 s: each poll is a `GET /projects/:id`, which GitLab.com limits to 400 a minute per user. */
+  maxIntervalMs?: number;
   /** Called after every poll: the place for an activity heartbeat. */
   onPoll?: (status: TGitlabImportStatus) => void;
   signal?: AbortSignal;
@@ -148,6 +150,11 @@ export interface TRepositoryArchiveOptions {
   signal?: AbortSignal;
 }
 
+/** What `waitForImport` answers: the status, and the project as the last poll read it. */
+export interface TGitlabImportWait extends TGitlabImportStatus {
+  project: TGitlabProject;
+}
+
 export interface TEnsureProjectHookInput {
   url: string;
   /** Sent as X-Gitlab-Token with every delivery. */
@@ -158,6 +165,11 @@ export interface TEnsureProjectHookInput {
   pushEventsBranchFilter?: string;
   /** Default true. */
   enableSslVerification?: boolean;
+  /**
+   * The caller has just created the project (a new fork: GitLab copies no hooks), so the first
+   * attempt creates the hook without listing; a repeat after a fault lists and adopts as usual.
+   */
+  newProject?: boolean;
 }
 
 export interface TEnsureProjectHookResult {
@@ -179,7 +191,7 @@ export interface GitlabClient {
   ensureProject(input: TEnsureProjectInput): Promise<{ project: TGitlabProject; created: boolean }>;
   forkProject(input: TForkProjectInput): Promise<{ project: TGitlabProject; created: boolean }>;
   getImportStatus(projectId: number | string): Promise<TGitlabImportStatus>;
-  waitForImport(projectId: number | string, options?: TWaitForImportOptions): Promise<TGitlabImportStatus>;
+  waitForImport(projectId: number | string, options?: TWaitForImportOptions): Promise<TGitlabImportWait>;
   deleteProject(id: number | string): Promise<boolean>;
 
   protectBranch(projectId: number | string, branch: string, options?: TProtectBranchOptions): Promise<TGitlabProtectedBranch>;
@@ -187,6 +199,8 @@ export interface GitlabClient {
 
   ensureGroupMember(groupId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
   ensureProjectMember(projectId: number | string, userId: number, accessLevel: number): Promise<TEnsureMemberResult>;
+  /** As ensureProjectMember, by username (one request when they are not a member yet: GitLab answers with the user's id). */
+  ensureProjectMemberByUsername(projectId: number | string, username: string, accessLevel: number): Promise<TEnsureMemberResult>;
   /** Sets a project member's access level in one request when they are a member (edit; adds them otherwise): locking at a deadline. */
   setProjectMemberAccess(projectId: number | string, userId: number, accessLevel: number): Promise<TGitlabMember>;
   removeGroupMember(groupId: number | string, userId: number): Promise<boolean>;
@@ -329,6 +343,22 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       return { member: toMember(await resource.edit(sourceId, userId, level(accessLevel))), outcome: 'updated' };
     });
 
+  const ensureProjectMemberByUsername = (projectId: number | string, username: string, accessLevel: number) =>
+    op(`ensureProjectMember ${projectId} user ${username}`, async (): Promise<TEnsureMemberResult> => {
+      try {
+        return { member: toMember(await api.ProjectMembers.add(projectId, level(accessLevel), { username } as never)), outcome: 'added' };
+      } catch (err) {
+        if (!is(err, 409, MEMBER_EXISTS)) throw err;
+      }
+      // Already a member (our own earlier attempt, or someone else): the edit needs the user's id.
+      const raw: unknown[] = await api.Users.all({ username, perPage: PER_PAGE });
+      const user = raw.map(toUser).find((u) => u.username.toLowerCase() === username.toLowerCase());
+      if (!user) throw new GitlabError({ operation: '', kind: 'not_found', status: 404, detail: `no user ${username}` });
+      const current = toMember(await api.ProjectMembers.show(projectId, user.id));
+      if (current.accessLevel === accessLevel) return { member: current, outcome: 'unchanged' };
+      return { member: toMember(await api.ProjectMembers.edit(projectId, user.id, level(accessLevel))), outcome: 'updated' };
+    });
+
   const setProjectMemberAccess = (projectId: number | string, userId: number, accessLevel: number) =>
     op(`setProjectMemberAccess ${projectId} user ${userId}`, async (): Promise<TGitlabMember> => {
       try {
@@ -450,16 +480,21 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
     return Buffer.concat(chunks);
   };
 
-  const getImportStatus = (projectId: number | string) =>
-    op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportStatus> => {
-      const p = toProject(await api.Projects.show(projectId));
-      // No import state (absent or `none`) says nothing about a fork's copy: finished only once the
-      // repository has content, otherwise `unknown` (still to be waited for).
-      if (p.importStatus === null || p.importStatus === 'none') {
-        return { importStatus: p.emptyRepo === false ? 'finished' : 'unknown', importError: p.importError };
-      }
-      return { importStatus: p.importStatus, importError: p.importError };
+  // No import state (absent or `none`) says nothing about a fork's copy: finished only once the
+  // repository has content, otherwise `unknown` (still to be waited for).
+  const importStatusOf = (p: TGitlabProject): TGitlabImportStatus =>
+    p.importStatus === null || p.importStatus === 'none'
+      ? { importStatus: p.emptyRepo === false ? 'finished' : 'unknown', importError: p.importError }
+      : { importStatus: p.importStatus, importError: p.importError };
+  const importPoll = (projectId: number | string) =>
+    op(`getImportStatus ${projectId}`, async (): Promise<TGitlabImportWait> => {
+      const project = toProject(await api.Projects.show(projectId));
+      return { ...importStatusOf(project), project };
     });
+  const getImportStatus = async (projectId: number | string): Promise<TGitlabImportStatus> => {
+    const { importStatus, importError } = await importPoll(projectId);
+    return { importStatus, importError };
+  };
 
   return {
     limiter,
@@ -547,8 +582,8 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           }
           return { project: p, created: false };
         };
-        const existing = await projectAt(fullPath);
-        if (existing) return adopt(existing);
+        // Fork first, read only when GitLab says the path is taken: a new student costs one request,
+        // a repeat two (409, then the project at the path, which is adopted only when it is ours).
         try {
           const raw: unknown = await api.Projects.fork(input.sourceProjectId, {
             namespaceId: input.namespaceId,
@@ -571,19 +606,22 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
     waitForImport: async (projectId, o = {}) => {
       const operation = `waitForImport ${projectId}`;
       const timeoutMs = o.timeoutMs ?? 60_000;
-      const intervalMs = o.intervalMs ?? 500;
+      const maxIntervalMs = Math.max(o.intervalMs ?? 500, o.maxIntervalMs ?? 5_000);
+      let intervalMs = o.intervalMs ?? 500;
       const deadline = Date.now() + timeoutMs;
+      // A fork's answer says `scheduled`: polling at once would only read that again.
       for (;;) {
-        const status = await getImportStatus(projectId);
-        o.onPoll?.(status);
-        if (status.importStatus === 'finished' || status.importStatus === 'failed') return status;
-        // Time is up: the caller sees the import still running and decides (e.g. a durable timer).
-        if (Date.now() + intervalMs > deadline) return status;
         try {
-          await sleep(intervalMs, undefined, { signal: o.signal });
+          await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), undefined, { signal: o.signal });
         } catch (err) {
           throw toGitlabError(err, operation, secrets);
         }
+        const status = await importPoll(projectId);
+        o.onPoll?.(status);
+        if (status.importStatus === 'finished' || status.importStatus === 'failed') return status;
+        // Time is up: the caller sees the import still running and decides (e.g. a durable timer).
+        if (Date.now() + intervalMs >= deadline) return status;
+        intervalMs = Math.min(maxIntervalMs, intervalMs * 2);
       }
     },
 
@@ -634,6 +672,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
 
     ensureGroupMember: (groupId, userId, accessLevel) => ensureMember('group', groupId, userId, accessLevel),
     ensureProjectMember: (projectId, userId, accessLevel) => ensureMember('project', projectId, userId, accessLevel),
+    ensureProjectMemberByUsername,
     setProjectMemberAccess,
     removeGroupMember: (groupId, userId) => removeMember('group', groupId, userId),
     removeProjectMember: (projectId, userId) => removeMember('project', projectId, userId),
@@ -714,8 +753,11 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
 
     listProjectHooks: (projectId) => op(`listProjectHooks ${projectId}`, () => listHooks(projectId)),
 
-    ensureProjectHook: (projectId, input) =>
-      op(`ensureProjectHook ${projectId} ${input.url}`, async (): Promise<TEnsureProjectHookResult> => {
+    ensureProjectHook: (projectId, input) => {
+      let attempted = false;
+      return op(`ensureProjectHook ${projectId} ${input.url}`, async (): Promise<TEnsureProjectHookResult> => {
+        const firstAttempt = !attempted;
+        attempted = true;
         // The desired state in full: a missing filter means every branch, so an old filter is cleared.
         const options = {
           token: input.token,
@@ -733,6 +775,9 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         const create = async () => toProjectHook(await api.ProjectHooks.add(projectId, input.url, options));
         const adopt = async (hook: TGitlabProjectHook) => toProjectHook(await api.ProjectHooks.edit(projectId, hook.id, input.url, options));
 
+        // A project we have just made has no hooks: create without listing. A repeat (the answer to
+        // our POST may have been lost) lists and adopts, so at most one hook survives either way.
+        if (input.newProject && firstAttempt) return { hook: await create(), created: true, updated: false };
         const existing = await sameUrl();
         if (existing.length === 0) {
           const made = await create();
@@ -751,7 +796,8 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           return { hook: await create(), created: true, updated: false };
         }
         return { hook: await adopt(keep), created: false, updated: true };
-      }),
+      });
+    },
 
     deleteProjectHook: (projectId, hookId) => op(`deleteProjectHook ${projectId} ${hookId}`, () => removeHook(projectId, hookId)),
 

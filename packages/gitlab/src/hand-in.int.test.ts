@@ -173,4 +173,17 @@ describe('project hooks', () => {
     expect(result).toMatchObject({ created: false, updated: true });
     expect(await gl.listProjectHooks(projectId)).toHaveLength(1);
   });
+
+  it('on a new project creates without listing, and still adopts after a lost answer', async () => {
+    emu.resetStats();
+    const made = await gl.ensureProjectHook(projectId, { url: 'http://127.0.0.1:9/fresh', token: 't', newProject: true });
+    expect(made).toMatchObject({ created: true, updated: false });
+    expect(emu.stats().byRoute).toEqual({ 'POST /projects/:id/hooks': 1 });
+
+    emu.configure({ faults: { rate: 1, kinds: ['fail-after-commit'], pathPattern: '/hooks$', mutatingOnly: true } });
+    const lost = await gl.ensureProjectHook(projectId, { url: 'http://127.0.0.1:9/fresh-lost', token: 't', newProject: true });
+    emu.configure({ faults: { rate: 0 } });
+    expect(lost).toMatchObject({ created: false, updated: true });
+    expect((await gl.listProjectHooks(projectId)).filter((h) => h.url === 'http://127.0.0.1:9/fresh-lost')).toHaveLength(1);
+  });
 });

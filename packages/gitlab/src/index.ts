@@ -18,6 +18,7 @@ export {
   type TSyncFilesInput,
   type TSyncFilesResult,
   type TWaitForImportOptions,
+  type TGitlabImportWait,
 } from './client';
 export {
   GITLAB_ERROR_KINDS,

@@ -62,3 +62,68 @@ describe('the shared limiter in front of GitLab', () => {
     expect(limiter.stats().totalWaitMs).toBeGreaterThan(5000);
   });
 });
+
+describe('pacing to GitLab rate limits (emulator limits on, 2 s windows)', () => {
+  const windowMs = 2_000;
+  const seedGroup = () => emu.seed({ parentGroup: { name: 'R', path: `r-${Date.now()}-${Math.random().toString(36).slice(2, 6)}` } }).parentGroup!.id;
+  afterEach(() => emu.configure({ rateLimits: { authenticatedApi: 0, periodSeconds: 60, projectGet: 0, groupGet: 0, endpointPeriodSeconds: 60 } }));
+
+  /** Starts of `n` GET /groups/:id through a client on `limiter`, relative to the first. */
+  async function burst(limiter: ReturnType<typeof createRateLimiter>, n: number, groupId: number) {
+    const gl = createGitlabClient({ url: emu.url, token: TOKEN, limiter });
+    const starts: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: n }, async () => {
+      starts.push(Date.now() - t0);
+      await gl.getGroup(groupId);
+    }));
+    return { elapsedMs: Date.now() - t0, statuses: emu.stats().byStatus };
+  }
+
+  it('told the limit, spreads requests under it: no 429 at all', async () => {
+    const groupId = seedGroup();
+    // 20 requests per 2 s window = 600 a minute.
+    emu.configure({ rateLimits: { authenticatedApi: 20, periodSeconds: 2 } });
+    emu.resetStats();
+    const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 10, requestsPerMinute: 600 });
+    const { elapsedMs, statuses } = await burst(limiter, 45, groupId);
+    expect(statuses['429'] ?? 0).toBe(0);
+    expect(statuses['200']).toBe(45);
+    // 45 requests at 9.7 a second take about 4.5 s: spread, not bunched at the start of a window.
+    expect(elapsedMs).toBeGreaterThan(4_000);
+    expect(elapsedMs).toBeLessThan(8_000);
+  });
+
+  it('not told, learns the limit from the first 429 (RateLimit-Limit, Retry-After): one refusal per request in flight, then none', async () => {
+    const groupId = seedGroup();
+    emu.configure({ rateLimits: { authenticatedApi: 20, periodSeconds: 2 } });
+    emu.resetStats();
+    const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 4, windowMs });
+    const { statuses } = await burst(limiter, 60, groupId);
+    // The client repeats refused requests itself: every one succeeds in the end.
+    expect(statuses['200']).toBe(60);
+    // Only requests already in flight when the limit hit are refused; no storm after that.
+    expect(statuses['429'] ?? 0).toBeGreaterThan(0);
+    expect(statuses['429']).toBeLessThanOrEqual(4);
+    expect(limiter.stats().requestsPerSecond).toBeLessThanOrEqual(10);
+  });
+
+  it('an endpoint limit without Retry-After pauses only that endpoint for the window, then paces it', async () => {
+    const groupId = seedGroup();
+    emu.configure({ rateLimits: { groupGet: 10, endpointPeriodSeconds: 2 } });
+    emu.resetStats();
+    const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 2, windowMs });
+    const gl = createGitlabClient({ url: emu.url, token: TOKEN, limiter });
+    const reads = Promise.all(Array.from({ length: 30 }, () => gl.getGroup(groupId)));
+    // Other endpoints keep going while GET groups/:id waits out its window.
+    await new Promise((r) => setTimeout(r, 300));
+    const t = Date.now();
+    await gl.findUserByUsername('root');
+    expect(Date.now() - t).toBeLessThan(500);
+    await reads;
+    const statuses = emu.stats().byStatus;
+    expect(statuses['429'] ?? 0).toBeGreaterThan(0);
+    expect(statuses['429']).toBeLessThanOrEqual(3);
+    expect(limiter.stats().routeLimitsPerMinute['GET groups/:id']).toBeLessThanOrEqual(300);
+  });
+});

@@ -83,13 +83,15 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
         const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
         const response = await fetch(url, { method, headers: options.headers, body: options.body, signal });
         status = response.status;
+        limiter.learn(`${method} ${route}`, status, response.headers);
         if (response.ok) {
           const body = options.asStream ? (response.body as unknown as ReadableStream) : await parseBody(response);
           return { body, headers: Object.fromEntries(response.headers.entries()), status };
         }
         const gitlabMessage = gitlabMessageOf(await errorBody(response));
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        if (status === 429) limiter.pause(retryAfterMs);
+        // A Retry-After is the whole token's (Rack::Attack); without one (an endpoint limit) `learn` paused that endpoint.
+        if (status === 429 && (retryAfterMs !== undefined || response.headers.has('ratelimit-limit'))) limiter.pause(retryAfterMs);
         throw new GitlabError({
           operation: `${method} ${route}`,
           kind: kindForStatus(status),
@@ -101,7 +103,7 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
       } finally {
         limiter.observe({ method, route, status, durationMs: performance.now() - started });
       }
-    }, options.signal);
+    }, options.signal, `${method} ${route}`);
 
   const handler = async (endpoint: string, rawOptions?: Record<string, unknown>): Promise<FormattedResponse> => {
     const options = (rawOptions ?? {}) as RequestOptions;

@@ -61,11 +61,11 @@ export async function familyHookToken(deps: ActivityDeps, courseFamilyId: string
  * Registers (or adopts and refreshes) the push hook of a student repository when this worker is
  * configured with the API's hook URL (COMPUTOR_HOOK_URL); answers the hook id, or null without one.
  */
-export async function ensurePushHook(deps: ActivityDeps, gitlab: GitlabClient, input: { courseId: string; courseMemberId: string; projectId: number }): Promise<number | null> {
+export async function ensurePushHook(deps: ActivityDeps, gitlab: GitlabClient, input: { courseId: string; courseMemberId: string; projectId: number; newProject?: boolean }): Promise<number | null> {
   const hooks = deps.hooks;
   if (!hooks) return null;
   const token = await courseHookToken(deps, input.courseId, hooks.tokenSecret);
-  const { hook } = await gitlab.ensureProjectHook(input.projectId, { url: hooks.url, token, pushEvents: true, enableSslVerification: hooks.url.startsWith('https:') });
+  const { hook } = await gitlab.ensureProjectHook(input.projectId, { url: hooks.url, token, pushEvents: true, enableSslVerification: hooks.url.startsWith('https:'), newProject: input.newProject });
   await deps.db.courseMember.update({ where: { id: input.courseMemberId }, data: { gitlabHookId: hook.id } });
   return hook.id;
 }

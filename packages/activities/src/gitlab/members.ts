@@ -41,19 +41,52 @@ async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: 
 }
 export type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
 
-/** The member's user id on the course's GitLab instance, looked up by username once and cached. */
-export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
+async function cachedGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember): Promise<number | null> {
   const gitlabUrl = course.family.organization.gitlabUrl;
   const cached = await deps.db.gitlabIdentity.findUnique({ where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } } });
-  if (cached) return cached.gitlabUserId;
-  const found = await gitlab.findUserByUsername(member.user.username);
-  if (!found) throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+  return cached?.gitlabUserId ?? null;
+}
+
+async function cacheGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember, gitlabUserId: number): Promise<void> {
+  const gitlabUrl = course.family.organization.gitlabUrl;
   await deps.db.gitlabIdentity.upsert({
     where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } },
-    create: { userId: member.user.id, gitlabUrl, gitlabUserId: found.id },
-    update: { gitlabUserId: found.id },
+    create: { userId: member.user.id, gitlabUrl, gitlabUserId },
+    update: { gitlabUserId },
   });
+}
+
+/** The member's user id on the course's GitLab instance, looked up by username once and cached. */
+export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<number> {
+  const cached = await cachedGitlabUserId(deps, course, member);
+  if (cached !== null) return cached;
+  const found = await gitlab.findUserByUsername(member.user.username);
+  if (!found) throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+  await cacheGitlabUserId(deps, course, member, found.id);
   return found.id;
+}
+
+/**
+ * Makes the member Maintainer of their repository and answers their GitLab user id. Without a
+ * cached id the member is added by username: GitLab's answer carries the id, which saves the
+ * user lookup (`GET /users`) per student.
+ */
+async function grantOwnRepository(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember, projectId: number): Promise<number> {
+  const cached = await cachedGitlabUserId(deps, course, member);
+  if (cached !== null) {
+    await gitlab.ensureProjectMember(projectId, cached, GITLAB_ACCESS.maintainer);
+    return cached;
+  }
+  try {
+    const { member: granted } = await gitlab.ensureProjectMemberByUsername(projectId, member.user.username, GITLAB_ACCESS.maintainer);
+    await cacheGitlabUserId(deps, course, member, granted.userId);
+    return granted.userId;
+  } catch (error) {
+    if (isGitlabError(error) && error.kind === 'not_found' && /user not found/i.test(error.gitlabMessage ?? '')) {
+      throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+    }
+    throw error;
+  }
 }
 
 async function context(deps: ActivityDeps, input: { courseId: string; courseMemberId: string }) {
@@ -66,35 +99,27 @@ function studentPath(member: LoadedMember): string {
   return studentRepositoryPath({ id: member.user.id, username: member.user.username });
 }
 
-async function existingStudentProject(gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember): Promise<TGitlabProject | null> {
-  const ids = requireProvisioned(course);
-  const fullPath = `${ids.studentsGroupFullPath}/${studentPath(member)}`;
-  if (member.gitlabProjectId) {
-    const byId = await gitlab.getProject(member.gitlabProjectId);
-    if (byId && byId.pathWithNamespace === fullPath && !byId.markedForDeletionOn) return byId;
-  }
-  const byPath = await gitlab.getProject(fullPath);
-  // GitLab answers an old full path with the renamed project (a redirect): that is not this student's.
-  // One pending deletion is left to forkProject / ensureProject, which refuse it with a clear error.
-  return byPath && byPath.pathWithNamespace.toLowerCase() === fullPath.toLowerCase() && !byPath.markedForDeletionOn ? byPath : null;
-}
-
 export type TForkOutcome = { state: 'finalized' | 'importing'; project: TStudentProject };
 
 /** GitLab reports "finished" for a completed fork; "none" (or nothing) when no import ran. */
 const importDone = (status: string | null) => status === 'finished' || status === 'none' || status === null;
 
-async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: number, provisioning: 'fork' | 'fallback_copy'): Promise<TStudentProject> {
+/**
+ * `known` is the project as GitLab has just answered it in this attempt (the import poll): it is not
+ * read again. A bare id (finalizing after durable polling, or the fallback copy) is read first, for
+ * its URLs and to see that it still exists. `newProject`: this attempt created it, so it has no hooks.
+ */
+async function finalize(ctx: Awaited<ReturnType<typeof context>>, known: number | TGitlabProject, provisioning: 'fork' | 'fallback_copy', o: { newProject?: boolean } = {}): Promise<TStudentProject> {
   const { deps, course, member, gitlab } = ctx;
   const ids = requireProvisioned(course);
   return step(`finalize repository of ${member.user.username}`, async () => {
-    const project = await gitlab.getProject(projectId);
-    if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${projectId} disappeared before it was finalized`);
-    const userId = await gitlabUserId(deps, gitlab, course, member);
+    const project = typeof known === 'number' ? await gitlab.getProject(known) : known;
+    if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${String(known)} disappeared before it was finalized`);
+    // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404 when it is not.
     await gitlab.unprotectBranch(project.id, 'main');
-    await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
+    const userId = await grantOwnRepository(deps, gitlab, course, member, project.id);
     await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
-    await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id });
+    await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
     await deps.db.courseMember.update({
       where: { id: member.id },
       data: {
@@ -123,18 +148,18 @@ export function memberActivities(deps: ActivityDeps) {
       const ctx = await context(deps, input);
       const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
-      const forked = await step(`fork student-template for ${member.user.username}`, async () => {
-        const existing = await existingStudentProject(gitlab, course, member);
-        if (existing && existing.forkedFromProjectId === ids.templateProjectId) return projectView(existing);
+      // forkProject forks first and adopts what is at the path only when GitLab says it is taken
+      // (a retry, or a student provisioned before): it compares the path (redirects), refuses a
+      // project pending deletion and one that is not a fork of the template.
+      const { project: forkAnswer, created } = await step(`fork student-template for ${member.user.username}`, async () => {
         try {
-          const { project: fork } = await gitlab.forkProject({
+          return await gitlab.forkProject({
             sourceProjectId: ids.templateProjectId,
             namespaceId: ids.studentsGroupId,
             namespaceFullPath: ids.studentsGroupFullPath,
             path: studentPath(member),
             name: studentPath(member),
           });
-          return projectView(fork);
         } catch (error) {
           if (isGitlabError(error) && !error.retryable && error.kind !== 'pending_deletion') {
             throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab refused the fork: ${error.message}`);
@@ -142,22 +167,26 @@ export function memberActivities(deps: ActivityDeps) {
           throw error;
         }
       });
-      let status = { importStatus: forked.importStatus, importError: forked.importError };
+      let project = forkAnswer;
+      let status = { importStatus: project.importStatus, importError: project.importError };
       if (!importDone(status.importStatus) && input.importWaitMs) {
-        status = await step(`wait for the import of project ${forked.projectId}`, () =>
-          gitlab.waitForImport(forked.projectId, {
+        // Polls back off (250 ms, 500 ms, 1 s, ...): each is a GET /projects/:id, which GitLab.com limits per user.
+        const polled = await step(`wait for the import of project ${project.id}`, () =>
+          gitlab.waitForImport(project.id, {
             timeoutMs: input.importWaitMs,
             intervalMs: 250,
             onPoll: () => heartbeat({ step: 'wait for fork import' }),
             signal: Context.current().cancellationSignal,
           }),
         );
+        project = polled.project;
+        status = { importStatus: polled.importStatus, importError: polled.importError };
       }
       if (status.importStatus === 'failed') {
         throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);
       }
-      if (!importDone(status.importStatus)) return { state: 'importing', project: { ...forked, ...status } };
-      return { state: 'finalized', project: await finalize(ctx, forked.projectId, 'fork') };
+      if (!importDone(status.importStatus)) return { state: 'importing', project: { ...projectView(project), ...status } };
+      return { state: 'finalized', project: await finalize(ctx, project, 'fork', { newProject: created }) };
     },
 
     async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
