@@ -2,7 +2,8 @@ import { alertStatus, deliveryView, emptyHookStats, HookDispatcher, type THookCo
 import { createPrng } from './prng';
 import { Store, type TNamespace, type TProject, type TUser, type TVisibility } from './store';
 
-export const FAULT_KINDS = ['500', '502', '503', '429', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
+// '403': GitLab refusing the token (a permission revoked), the one kind retrying cannot fix.
+export const FAULT_KINDS = ['500', '502', '503', '429', '403', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
 export type TFaultKind = (typeof FAULT_KINDS)[number];
 
 export interface TFaultConfig {

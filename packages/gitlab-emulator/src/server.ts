@@ -206,6 +206,8 @@ function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
     }
     case '500':
       return { status: 500, body: { message: '500 Internal Server Error' } };
+    case '403':
+      return { status: 403, body: { message: '403 Forbidden' } };
     case '503':
       return { status: 503, body: { message: '503 Service Unavailable' } };
     default:
