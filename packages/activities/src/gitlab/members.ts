@@ -3,7 +3,7 @@ import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
-import { NON_RETRYABLE, nonRetryable, step } from '../failures';
+import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
 
@@ -84,16 +84,17 @@ export type TForkOutcome = { state: 'finalized' | 'importing'; project: TStudent
 /** GitLab reports "finished" for a completed fork; "none" (or nothing) when no import ran. */
 const importDone = (status: string | null) => status === 'finished' || status === 'none' || status === null;
 
-async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: number, provisioning: 'fork' | 'fallback_copy'): Promise<TStudentProject> {
+// grantTemplateAccess false: the workflow granted student-template access as its own (membership) step.
+async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: number, provisioning: 'fork' | 'fallback_copy', grantTemplateAccess = true): Promise<TStudentProject> {
   const { deps, course, member, gitlab } = ctx;
   const ids = requireProvisioned(course);
-  return step(`finalize repository of ${member.user.username}`, async () => {
+  return inProvisioningStep('access', () => step(`finalize repository of ${member.user.username}`, async () => {
     const project = await gitlab.getProject(projectId);
     if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${projectId} disappeared before it was finalized`);
     const userId = await gitlabUserId(deps, gitlab, course, member);
     await gitlab.unprotectBranch(project.id, 'main');
     await gitlab.ensureProjectMember(project.id, userId, GITLAB_ACCESS.maintainer);
-    await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+    if (grantTemplateAccess) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id });
     await deps.db.courseMember.update({
       where: { id: member.id },
@@ -106,7 +107,7 @@ async function finalize(ctx: Awaited<ReturnType<typeof context>>, projectId: num
       },
     });
     return projectView(project);
-  });
+  }));
 }
 
 export function memberActivities(deps: ActivityDeps) {
@@ -119,7 +120,7 @@ export function memberActivities(deps: ActivityDeps) {
      * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
      * reports the import failed.
      */
-    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number }): Promise<TForkOutcome> {
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean }): Promise<TForkOutcome> {
       const ctx = await context(deps, input);
       const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
@@ -157,7 +158,7 @@ export function memberActivities(deps: ActivityDeps) {
         throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);
       }
       if (!importDone(status.importStatus)) return { state: 'importing', project: { ...forked, ...status } };
-      return { state: 'finalized', project: await finalize(ctx, forked.projectId, 'fork') };
+      return { state: 'finalized', project: await finalize(ctx, forked.projectId, 'fork', input.grantTemplateAccess) };
     },
 
     async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
@@ -204,8 +205,8 @@ export function memberActivities(deps: ActivityDeps) {
     },
 
     /** Unprotects main, grants the student Maintainer on the repository and Reporter on the template, records the project. */
-    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy' }): Promise<TStudentProject> {
-      return finalize(await context(deps, input), input.projectId, input.provisioning);
+    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy'; grantTemplateAccess?: boolean }): Promise<TStudentProject> {
+      return finalize(await context(deps, input), input.projectId, input.provisioning, input.grantTemplateAccess);
     },
 
     /** Grants a staff member their role's access on the course group (students: Reporter on the template). */
@@ -214,7 +215,7 @@ export function memberActivities(deps: ActivityDeps) {
       const ids = requireProvisioned(course);
       if (member.removedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Member ${member.id} was removed from the course`);
       return step(`grant ${member.role} access to ${member.user.username}`, async () => {
-        const userId = await gitlabUserId(deps, gitlab, course, member);
+        const userId = await inProvisioningStep('user', () => step(`look up GitLab user ${member.user.username}`, () => gitlabUserId(deps, gitlab, course, member)));
         const level = COURSE_GROUP_ACCESS[member.role];
         if (level === null) {
           await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
