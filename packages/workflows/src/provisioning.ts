@@ -162,7 +162,7 @@ async function recordSteps(courseMemberId: string, updates: TStepUpdate[]): Prom
 /**
  * Runs `fn`, which does the work of `steps`, recording them running, then done, or, when it failed
  * for good, the failed one (marked by the activity, else `untagged`) with its error, those before it
- * done and those after it pending. `later` steps are recorded pending at the start.
+ * done and those after it pending again (their attempt taken back). `later` steps are recorded pending at the start.
  */
 async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>, later: readonly TProvisioningStep[] = []): Promise<T> {
   await recordSteps(courseMemberId, [...steps.map((step) => ({ step, state: 'running' as const })), ...later.map((step) => ({ step, state: 'pending' as const }))]);
@@ -174,7 +174,7 @@ async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioni
     const tagged = failedProvisioningStep(error);
     const failed = steps.indexOf(steps.find((s) => s === tagged) ?? untagged);
     const failure = rootCause(error);
-    await recordSteps(courseMemberId, steps.map((step, i) => (i < failed ? { step, state: 'done' } : i === failed ? { step, state: 'failed', failure } : { step, state: 'pending' })));
+    await recordSteps(courseMemberId, steps.map((step, i) => (i < failed ? { step, state: 'done' } : i === failed ? { step, state: 'failed', failure } : { step, state: 'pending', notReached: true })));
     throw error;
   }
 }

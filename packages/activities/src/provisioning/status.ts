@@ -7,6 +7,8 @@ export interface TStepUpdate {
   state: TProvisioningStepState;
   /** The failure of a `failed` step as the workflow saw it. */
   failure?: { type: string | null; message: string };
+  /** A step recorded running with the one that failed before it, so never reached: its attempt is taken back. */
+  notReached?: boolean;
 }
 
 export function provisioningStatusActivities(deps: ActivityDeps) {
@@ -32,7 +34,7 @@ export function provisioningStatusActivities(deps: ActivityDeps) {
           return deps.db.provisioningStep.upsert({
             where: { courseMemberId_step: { courseMemberId: member.id, step: u.step } },
             create: { courseMemberId: member.id, step: u.step, state: u.state, attempts: u.state === 'running' ? 1 : 0, workflowId: input.workflowId, ...running, ...error },
-            update: { state: u.state, workflowId: input.workflowId, ...(u.state === 'running' ? { attempts: { increment: 1 } } : {}), ...running, ...error },
+            update: { state: u.state, workflowId: input.workflowId, ...(u.state === 'running' ? { attempts: { increment: 1 } } : u.notReached ? { attempts: { decrement: 1 } } : {}), ...running, ...error },
           });
         }),
       );
