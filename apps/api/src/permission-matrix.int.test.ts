@@ -152,6 +152,8 @@ const SCENARIOS: Record<string, (w: World) => { method: ApiRoute['method']; path
   setupCourseGitlab: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/setup-gitlab` }),
   addCourseMembers: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/members`, json: { userId: w.newUserId, role: 'student' } }),
   removeCourseMember: (w) => ({ method: 'delete', path: `/courses/${w.a.courseId}/members/${w.a.users.student!.memberId}` }),
+  getProvisioningStatus: (w) => ({ method: 'get', path: `/courses/${w.a.courseId}/provisioning?state=failed` }),
+  retryProvisioning: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/provisioning/retry`, json: { member_ids: [w.a.users.student!.memberId] } }),
   archiveCourse: (w) => ({ method: 'post', path: `/courses/${w.a.courseId}/archive`, json: {} }),
   deployHierarchy: () => ({
     method: 'post',

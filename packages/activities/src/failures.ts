@@ -1,5 +1,6 @@
 import { isGitlabError, toApplicationFailureInfo } from '@computor/gitlab';
 import { Context, heartbeat } from '@temporalio/activity';
+import type { TProvisioningStep } from '@computor/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 
 /** Failure types that retrying cannot fix; workflows list them in their retry policies too. */
@@ -45,5 +46,24 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     throw error;
   } finally {
     clearInterval(beat);
+  }
+}
+
+/**
+ * Marks the failures of `fn` with the provisioning step they belong to (`details[0].provisioningStep`),
+ * so that the workflow records the right step as failed when one activity does the work of two.
+ */
+export async function inProvisioningStep<T>(provisioningStep: TProvisioningStep, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof ApplicationFailure) || error.details?.length) throw error;
+    throw ApplicationFailure.create({
+      type: error.type ?? undefined,
+      message: error.message,
+      nonRetryable: error.nonRetryable ?? undefined,
+      nextRetryDelay: error.nextRetryDelay ?? undefined,
+      details: [{ provisioningStep }],
+    });
   }
 }

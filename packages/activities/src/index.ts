@@ -5,6 +5,7 @@ import { systemActivities } from './system/check-dependencies';
 import { releaseActivities } from './release/activities';
 import { deadlineActivities } from './deadlines/activities';
 import { gradingActivities, handInActivities, regradeActivities } from './grading';
+import { provisioningStatusActivities } from './provisioning/status';
 import { retentionActivities } from './retention/activities';
 import { documentsActivities } from './documents/activities';
 import { workflowParamActivities } from './workflow-params';
@@ -21,6 +22,8 @@ export { releaseDiff, renderRootReadme } from './release/root-readme';
 export { hookTokenHash } from './gitlab/hooks';
 export { contentTypeOf } from './documents/content-type';
 export { DOCUMENTS_SYNC_BUSY } from './documents/activities';
+export { plainStepError } from './provisioning/plain-error';
+export type { TStepUpdate } from './provisioning/status';
 export type { TPlannedContent, TReleaseTarget } from './release/activities';
 
 /** All activities, bound to their clients. The worker registers the whole object. */
@@ -30,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...systemActivities(deps),
     ...hierarchyActivities(deps),
     ...memberActivities(deps),
+    ...provisioningStatusActivities(deps),
     ...releaseActivities(deps),
     ...gradingActivities(deps),
     ...handInActivities(deps),

@@ -14,7 +14,17 @@ export const workflowIds = {
   addStudents: (courseId: string, batchId: string) => `add-students-${courseId}-${batchId}`,
   syncMember: (courseId: string, memberId: string) => `member-permissions-${courseId}-${memberId}`,
   revokeMember: (courseId: string, memberId: string) => `member-revoke-${courseId}-${memberId}`,
+  /** One retry of a course's failed students at a time. */
+  provisioningRetry: (courseId: string) => `provisioning-retry-${courseId}`,
 };
+
+/** A student's provisioning steps, in the order the provisioning workflow runs them. */
+export const PROVISIONING_STEPS = ['user', 'membership', 'repository', 'access'] as const;
+export type TProvisioningStep = (typeof PROVISIONING_STEPS)[number];
+export const PROVISIONING_STEP_STATES = ['pending', 'running', 'done', 'failed'] as const;
+export type TProvisioningStepState = (typeof PROVISIONING_STEP_STATES)[number];
+/** `patched()` id of the provisioning workflow that records its steps (and grants template access as its own step). */
+export const PROVISIONING_STATUS_PATCH = 'provisioning-status';
 
 /** Business-key workflow ids: one release per course and target at a time. */
 export const releaseWorkflowIds = {

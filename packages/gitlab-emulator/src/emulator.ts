@@ -3,7 +3,8 @@ import { createPrng } from './prng';
 import { DEFAULT_RATE_LIMITS, RateLimits, type TRateLimitConfig } from './rate-limits';
 import { Store, type TNamespace, type TProject, type TUser, type TVisibility } from './store';
 
-export const FAULT_KINDS = ['500', '502', '503', '429', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
+// '403': GitLab refusing the token (a permission revoked), the one kind retrying cannot fix.
+export const FAULT_KINDS = ['500', '502', '503', '429', '403', 'reset', 'slow', 'fail-after-commit', 'reset-after-commit'] as const;
 export type TFaultKind = (typeof FAULT_KINDS)[number];
 
 export interface TFaultConfig {

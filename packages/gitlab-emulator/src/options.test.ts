@@ -34,6 +34,6 @@ describe('createPrng', () => {
 
   it('reads rate limits (off unless given)', () => {
     const o = parseCliOptions(['--rate-limit', '2000', '--project-get-limit=400', '--rate-limit-headers'], { GITLAB_EMULATOR_GROUP_GET_LIMIT: '400' });
-    expect(o.config.rateLimits).toEqual({ authenticatedApi: 2000, projectGet: 400, groupGet: 400, headersOnSuccess: true });
+    expect(o.config?.rateLimits).toEqual({ authenticatedApi: 2000, projectGet: 400, groupGet: 400, headersOnSuccess: true });
   });
 });

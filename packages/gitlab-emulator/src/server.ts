@@ -189,6 +189,9 @@ function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
     case '429': {
       const retry = core.config.faults.retryAfterSeconds;
       const reset = Math.ceil(core.now() / 1000) + retry;
+      // The limit it names is the instance's (the configured one, else GitLab.com's 2,000 per
+      // minute): a client learns its pace from it, and a made-up small one would throttle it for good.
+      const limit = core.config.rateLimits.authenticatedApi || 2000;
       // Rack::Attack's throttle response as GitLab sends it.
       return {
         status: 429,
@@ -196,8 +199,8 @@ function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
         headers: {
           'retry-after': String(retry),
           'ratelimit-name': 'throttle_authenticated_api',
-          'ratelimit-limit': '60',
-          'ratelimit-observed': '61',
+          'ratelimit-limit': String(limit),
+          'ratelimit-observed': String(limit + 1),
           'ratelimit-remaining': '0',
           'ratelimit-reset': String(reset),
           'ratelimit-resettime': new Date(reset * 1000).toUTCString(),
@@ -206,6 +209,8 @@ function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
     }
     case '500':
       return { status: 500, body: { message: '500 Internal Server Error' } };
+    case '403':
+      return { status: 403, body: { message: '403 Forbidden' } };
     case '503':
       return { status: 503, body: { message: '503 Service Unavailable' } };
     default:

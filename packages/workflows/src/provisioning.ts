@@ -1,8 +1,8 @@
-import type { Activities } from '@computor/activities';
+import type { Activities, TStepUpdate } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
-import { PROGRESS_QUERY, workflowIds } from '@computor/contracts/workflow-keys';
-import { ApplicationFailure, defineQuery, executeChild, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
+import { PROGRESS_QUERY, PROVISIONING_STATUS_PATCH, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
+import { ApplicationFailure, CancellationScope, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 // GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
 // worker costs ~10 s, while a slow but live activity may take minutes.
@@ -13,6 +13,9 @@ const gitlab = proxyActivities<Activities>({
 });
 
 const local = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+
+// Step states are small database writes on this worker: local activities, no task round trips.
+const statusRecorder = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
 
 /** How long the fork activity itself waits for GitLab's import before handing over to durable timers. */
 const IMPORT_WAIT_IN_ACTIVITY_MS = 1_500;
@@ -113,13 +116,18 @@ export async function deployHierarchyWorkflow(params: TDeployHierarchyParams): P
 const isForkUnavailable = (error: unknown) =>
   error instanceof ApplicationFailure ? error.type === 'ForkUnavailable' : failureType(error) === 'ForkUnavailable';
 
+type TProvisionInput = TValidParams<'provisionStudentRepositoryWorkflow'>;
+
+// Histories from before the membership step leave the activity input as it was (the key absent).
+const templateAccess = (grant: boolean) => (grant ? {} : { grantTemplateAccess: false });
+
 /** The forked, finalized repository; null when GitLab will not fork (disabled, or the import failed or timed out). */
-async function forkRepository(params: TValidParams<'provisionStudentRepositoryWorkflow'>) {
+async function forkRepository(params: TProvisionInput, grantTemplateAccess: boolean) {
   const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = params;
   const deadline = Date.now() + forkTimeoutSeconds * 1000;
   let projectId: number;
   try {
-    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000) });
+    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000), ...templateAccess(grantTemplateAccess) });
     if (fork.state === 'finalized') return fork.project;
     projectId = fork.project.projectId;
     // Durable timers from here on: soon at first, then backing off to the interval.
@@ -134,7 +142,47 @@ async function forkRepository(params: TValidParams<'provisionStudentRepositoryWo
     if (isForkUnavailable(error)) return null;
     throw ApplicationFailure.create({ type: failureType(error) ?? 'StepFailed', message: `fork student-template failed: ${rootCause(error).message}`, nonRetryable: true, cause: error as Error });
   }
-  return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork' }));
+  return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork', ...templateAccess(grantTemplateAccess) }));
+}
+
+async function provisionRepository(input: TProvisionInput, grantTemplateAccess: boolean): Promise<TProvisionStudentResult> {
+  const { courseId, courseMemberId } = input;
+  const forked = await forkRepository(input, grantTemplateAccess);
+  if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
+  const provisioning = 'fallback_copy';
+  const copy = await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }));
+  const project = await runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: copy.projectId, provisioning, ...templateAccess(grantTemplateAccess) }));
+  return { courseMemberId, projectId: project.projectId, path: project.path, webUrl: project.webUrl, provisioning };
+}
+
+async function recordSteps(courseMemberId: string, updates: TStepUpdate[]): Promise<void> {
+  try {
+    // Not cancellable: a cancelled run still records where it stopped.
+    await CancellationScope.nonCancellable(() => statusRecorder.recordProvisioningSteps({ courseMemberId, workflowId: workflowInfo().workflowId, updates }));
+  } catch (error) {
+    // The status view is secondary: a database hiccup must not fail the provisioning itself.
+    log.warn('could not record provisioning steps', { courseMemberId, error: rootCause(error).message });
+  }
+}
+
+/**
+ * Runs `fn`, which does the work of `steps`, recording them running, then done, or, when it failed
+ * for good, the failed one (marked by the activity, else `untagged`) with its error, those before it
+ * done and those after it pending again (their attempt taken back). `later` steps are recorded pending at the start.
+ */
+async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>, later: readonly TProvisioningStep[] = []): Promise<T> {
+  await recordSteps(courseMemberId, [...steps.map((step) => ({ step, state: 'running' as const })), ...later.map((step) => ({ step, state: 'pending' as const }))]);
+  try {
+    const result = await fn();
+    await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'done' })));
+    return result;
+  } catch (error) {
+    const tagged = failedProvisioningStep(error);
+    const failed = steps.indexOf(steps.find((s) => s === tagged) ?? untagged);
+    const failure = rootCause(error);
+    await recordSteps(courseMemberId, steps.map((step, i) => (i < failed ? { step, state: 'done' } : i === failed ? { step, state: 'failed', failure } : { step, state: 'pending', notReached: true })));
+    throw error;
+  }
 }
 
 /**
@@ -142,17 +190,17 @@ async function forkRepository(params: TValidParams<'provisionStudentRepositoryWo
  * Maintainer. The fork activity waits a few seconds for GitLab's asynchronous import itself (small
  * forks finish in well under a second) and then finalizes in the same attempt; a longer import is
  * polled here with durable timers before finalizing. When GitLab will not fork, creates the
- * project and copies the template's files instead, and records that.
+ * project and copies the template's files instead, and records that. Each step's state (user,
+ * membership, repository, access) is recorded for the status view, a failure with its error.
  */
 export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
   const input = await validParams('provisionStudentRepositoryWorkflow', params);
+  if (!patched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, true);
+  // Steps in order, each recorded (GET /courses/:id/provisioning): the GitLab user and its
+  // student-template access first, so an unknown user fails before a fork is made for nobody.
   const { courseId, courseMemberId } = input;
-  const forked = await forkRepository(input);
-  if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
-  const provisioning = 'fallback_copy';
-  const copy = await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }));
-  const project = await runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: copy.projectId, provisioning }));
-  return { courseMemberId, projectId: project.projectId, path: project.path, webUrl: project.webUrl, provisioning };
+  await trackSteps(courseMemberId, ['user', 'membership'], 'membership', () => runStep('grant student-template access', () => gitlab.syncMemberPermissions({ courseId, courseMemberId })), ['repository', 'access']);
+  return trackSteps(courseMemberId, ['repository', 'access'], 'repository', () => provisionRepository(input, false));
 }
 
 /** Many students at once: one child workflow each, bounded concurrency, progress by query. */

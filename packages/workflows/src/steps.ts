@@ -18,6 +18,17 @@ export function rootCause(error: unknown): { message: string; type: string | nul
   return { message: current instanceof Error ? current.message : String(current), type: null };
 }
 
+/** The provisioning step an activity marked its failure with (`inProvisioningStep`), if any, looking through runStep's wrapping. */
+export function failedProvisioningStep(error: unknown): string | null {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    const step = current instanceof ApplicationFailure ? (current.details?.[0] as { provisioningStep?: unknown } | undefined)?.provisioningStep : undefined;
+    if (typeof step === 'string') return step;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 export function failureType(error: unknown): string | null {
   return rootCause(error).type;
 }

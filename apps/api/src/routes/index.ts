@@ -9,6 +9,7 @@ import { gradebookRoutes } from './gradebook';
 import { healthRoutes } from './health';
 import { hookRoutes } from './hooks';
 import { meRoutes } from './me';
+import { provisioningRoutes } from './provisioning';
 import { regradeRoutes } from './regrades';
 import { resourceRoutes } from './resources';
 import { resultRoutes } from './results';
@@ -28,6 +29,7 @@ export const ROUTES: readonly ApiRoute[] = [
   ...meRoutes,
   ...resourceRoutes,
   ...courseRoutes,
+  ...provisioningRoutes,
   ...contentRoutes,
   ...deadlineRoutes,
   ...gradebookRoutes,

@@ -16,6 +16,8 @@ export interface StartRequest {
   priority?: { priorityKey?: number; fairnessKey?: string };
   /** Default ALLOW_DUPLICATE: a closed execution of the id is started again. */
   reusePolicy?: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
+  /** Default USE_EXISTING; FAIL throws WorkflowExecutionAlreadyStartedError while one runs (the caller answers 409). */
+  conflictPolicy?: 'USE_EXISTING' | 'FAIL';
 }
 
 /**
@@ -30,14 +32,14 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
       workflowId: request.workflowId,
       taskQueue: request.taskQueue,
       args: request.args,
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdConflictPolicy: request.conflictPolicy ?? 'USE_EXISTING',
       workflowIdReusePolicy: request.reusePolicy ?? 'ALLOW_DUPLICATE',
       memo: request.memo,
       ...(request.priority ? { priority: request.priority } : {}),
     });
     runId = handle.firstExecutionRunId;
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError) || request.conflictPolicy === 'FAIL') throw error;
     // A closed execution the reuse policy keeps (USE_EXISTING answers a running one without an error).
     runId = (await temporal.workflow.getHandle(request.workflowId).describe()).runId;
     existing = true;

@@ -3,7 +3,7 @@ import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
-import { NON_RETRYABLE, nonRetryable, step } from '../failures';
+import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
 
@@ -67,23 +67,25 @@ export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, cou
 }
 
 /**
- * Makes the member Maintainer of their repository and answers their GitLab user id. Without a
- * cached id the member is added by username: GitLab's answer carries the id, which saves the
- * user lookup (`GET /users`) per student.
+ * Gives the member `level` on a project and answers their GitLab user id. Without a cached id the
+ * member is added by username: GitLab's answer carries the id, which saves the user lookup
+ * (`GET /users`) per student. An unknown username fails as the user step.
  */
-async function grantOwnRepository(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember, projectId: number): Promise<number> {
+async function grantProjectAccess(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember, projectId: number, level: number): Promise<number> {
   const cached = await cachedGitlabUserId(deps, course, member);
   if (cached !== null) {
-    await gitlab.ensureProjectMember(projectId, cached, GITLAB_ACCESS.maintainer);
+    await gitlab.ensureProjectMember(projectId, cached, level);
     return cached;
   }
   try {
-    const { member: granted } = await gitlab.ensureProjectMemberByUsername(projectId, member.user.username, GITLAB_ACCESS.maintainer);
+    const { member: granted } = await gitlab.ensureProjectMemberByUsername(projectId, member.user.username, level);
     await cacheGitlabUserId(deps, course, member, granted.userId);
     return granted.userId;
   } catch (error) {
     if (isGitlabError(error) && error.kind === 'not_found' && /user not found/i.test(error.gitlabMessage ?? '')) {
-      throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+      return inProvisioningStep('user', async () => {
+        throw nonRetryable(NON_RETRYABLE.gitlabUserNotFound, `No GitLab user "${member.user.username}" for ${member.user.email}`);
+      });
     }
     throw error;
   }
@@ -108,17 +110,23 @@ const importDone = (status: string | null) => status === 'finished' || status ==
  * `known` is the project as GitLab has just answered it in this attempt (the import poll): it is not
  * read again. A bare id (finalizing after durable polling, or the fallback copy) is read first, for
  * its URLs and to see that it still exists. `newProject`: this attempt created it, so it has no hooks.
+ * `grantTemplateAccess` false: the workflow granted student-template access as its own (membership) step.
  */
-async function finalize(ctx: Awaited<ReturnType<typeof context>>, known: number | TGitlabProject, provisioning: 'fork' | 'fallback_copy', o: { newProject?: boolean } = {}): Promise<TStudentProject> {
+async function finalize(
+  ctx: Awaited<ReturnType<typeof context>>,
+  known: number | TGitlabProject,
+  provisioning: 'fork' | 'fallback_copy',
+  o: { newProject?: boolean; grantTemplateAccess?: boolean } = {},
+): Promise<TStudentProject> {
   const { deps, course, member, gitlab } = ctx;
   const ids = requireProvisioned(course);
-  return step(`finalize repository of ${member.user.username}`, async () => {
+  return inProvisioningStep('access', () => step(`finalize repository of ${member.user.username}`, async () => {
     const project = typeof known === 'number' ? await gitlab.getProject(known) : known;
     if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${String(known)} disappeared before it was finalized`);
     // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404 when it is not.
     await gitlab.unprotectBranch(project.id, 'main');
-    const userId = await grantOwnRepository(deps, gitlab, course, member, project.id);
-    await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+    const userId = await grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer);
+    if (o.grantTemplateAccess !== false) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
     await deps.db.courseMember.update({
       where: { id: member.id },
@@ -131,7 +139,7 @@ async function finalize(ctx: Awaited<ReturnType<typeof context>>, known: number 
       },
     });
     return projectView(project);
-  });
+  }));
 }
 
 export function memberActivities(deps: ActivityDeps) {
@@ -144,7 +152,7 @@ export function memberActivities(deps: ActivityDeps) {
      * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
      * reports the import failed.
      */
-    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number }): Promise<TForkOutcome> {
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean }): Promise<TForkOutcome> {
       const ctx = await context(deps, input);
       const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
@@ -186,7 +194,7 @@ export function memberActivities(deps: ActivityDeps) {
         throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);
       }
       if (!importDone(status.importStatus)) return { state: 'importing', project: { ...projectView(project), ...status } };
-      return { state: 'finalized', project: await finalize(ctx, project, 'fork', { newProject: created }) };
+      return { state: 'finalized', project: await finalize(ctx, project, 'fork', { newProject: created, grantTemplateAccess: input.grantTemplateAccess }) };
     },
 
     async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
@@ -233,8 +241,8 @@ export function memberActivities(deps: ActivityDeps) {
     },
 
     /** Unprotects main, grants the student Maintainer on the repository and Reporter on the template, records the project. */
-    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy' }): Promise<TStudentProject> {
-      return finalize(await context(deps, input), input.projectId, input.provisioning);
+    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy'; grantTemplateAccess?: boolean }): Promise<TStudentProject> {
+      return finalize(await context(deps, input), input.projectId, input.provisioning, { grantTemplateAccess: input.grantTemplateAccess });
     },
 
     /** Grants a staff member their role's access on the course group (students: Reporter on the template). */
@@ -243,12 +251,13 @@ export function memberActivities(deps: ActivityDeps) {
       const ids = requireProvisioned(course);
       if (member.removedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Member ${member.id} was removed from the course`);
       return step(`grant ${member.role} access to ${member.user.username}`, async () => {
-        const userId = await gitlabUserId(deps, gitlab, course, member);
         const level = COURSE_GROUP_ACCESS[member.role];
         if (level === null) {
-          await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
+          // One request for a student: added by username, the answer carries the user id.
+          await grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter);
           return { accessLevel: GITLAB_ACCESS.reporter, target: 'student-template' };
         }
+        const userId = await inProvisioningStep('user', () => step(`look up GitLab user ${member.user.username}`, () => gitlabUserId(deps, gitlab, course, member)));
         await gitlab.ensureGroupMember(ids.courseGroupId, userId, level);
         return { accessLevel: level, target: 'course group' };
       });
