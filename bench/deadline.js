@@ -2,7 +2,8 @@
 // through the GitLab emulator's push delivery, once while a regrade of another content runs and
 // once without; then the due time passes and every repository must lock.
 //   pnpm bench deadline --students 200 --window-s 30
-// Time to feedback: the hook delivery of a student's first push to its stored result. The ideal is
+// Time to feedback of every first-time push (not a regrade): its hook delivery to the stored result
+// that answers it (its own, or that of a newer push that superseded it while queued). The ideal is
 // the raw sandbox queue for the same runs: (graded runs x raw grading time of one hand-in) / slots.
 /* global fetch */
 const fs = require('node:fs');
@@ -108,61 +109,57 @@ async function main() {
       const pushes = [];
       await Promise.all(students.map(async (s, i) => {
         for (let k = 0; k < 3; k++) {
-          // Pushes spread over the window, the later ones more often (students push at the deadline).
-          const at = started + o.windowS * 1000 * Math.sqrt((i * 3 + k + Math.random()) / (students.length * 3));
+          // Pushes spread over the window, the later ones more often (students push at the deadline);
+          // a student's second and third push come later in it (push, fix, push again).
+          const at = started + o.windowS * 1000 * Math.sqrt((k * students.length + i + Math.random()) / (students.length * 3));
           await sleep(Math.max(0, at - Date.now()));
           pushes.push({ s, k, sha: await commit(s, target.identifier, `x = 1\ny = 2\n# ${k}\n`) });
         }
       }));
-      const firsts = pushes.filter((p) => p.k === 0);
+      // Every push stored and every run ended (a run that never ends is counted, not waited for).
+      const open = () => db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } });
+      const stored = () => db.submissionArtifact.count({ where: { submissionGroup: { courseContentId: target.id } } });
       // One query per poll, not one per student: the probe must not load the PostgreSQL it measures.
-      const byPush = async () => {
-        const artifacts = await db.submissionArtifact.findMany({
-          where: { submissionGroup: { courseContentId: target.id } },
-          select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { orderBy: { createdAt: 'asc' }, take: 1 } },
-        });
-        // Forks of one template can share a commit id for identical work: always by student.
-        return new Map(artifacts.map((a) => [`${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`, a.results[0]]));
-      };
-      const rows = await until('every first push graded or superseded', async () => {
-        const results = await byPush();
-        const out = [];
-        for (const p of firsts) {
-          const r = results.get(`${p.s.memberId}:${p.sha}`);
-          if (!r || !['completed', 'superseded', 'failed'].includes(r.status)) return null;
-          out.push({ p, r: r.status === 'superseded' ? null : r });
-        }
-        return out;
-      }, 1_200_000, 500);
-      const deliveries = gitlab.deliveries();
-      const deliveredAt = (p) => new Date(deliveries.find((d) => d.after === p.sha && d.projectId === p.s.projectId && !d.resend).startedAt).getTime();
-      const graded = rows.filter((x) => x.r);
-      const latencies = graded.map((x) => x.r.finishedAt.getTime() - deliveredAt(x.p));
-      // Every push handed in once (or superseded): no push lost, none duplicated.
+      await until('every push stored and settled', async () => (await stored()) >= pushes.length && (await open()) === 0, 300_000, 500).catch(() => undefined);
+      const stuck = await open();
       const artifacts = await db.submissionArtifact.findMany({
         where: { submissionGroup: { courseContentId: target.id } },
-        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } } },
+        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true, supersededById: true, finishedAt: true } } },
       });
+      // Forks of one template can share a commit id for identical work: always by student.
+      const keyOf = (memberId, sha) => `${memberId}:${sha}`;
+      const byPush = new Map();
       const perPush = new Map();
       for (const a of artifacts) {
-        const key = `${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`;
+        const key = keyOf(a.submissionGroup.members[0].courseMemberId, a.commitSha);
+        byPush.set(key, a);
         perPush.set(key, (perPush.get(key) ?? 0) + 1);
       }
-      const lost = pushes.filter((p) => !perPush.has(`${p.s.memberId}:${p.sha}`)).length;
+      // Every push handed in once (or superseded): no push lost, none duplicated.
+      const lost = pushes.filter((p) => !perPush.has(keyOf(p.s.memberId, p.sha))).length;
       const duplicate = [...perPush.values()].filter((n) => n > 1).length;
-      // Wait for the last results (a run that never ends is counted, not waited for), then the lock.
-      const open = () => db.result.count({ where: { courseContentId: target.id, status: { in: ['pending', 'running'] } } });
-      await until('all pushes settled', async () => (await open()) === 0, 300_000, 500).catch(() => undefined);
-      const stuck = await open();
-      const failed = await db.result.count({ where: { courseContentId: target.id, status: 'failed' } });
+      const results = new Map(artifacts.flatMap((a) => a.results).map((r) => [r.id, r]));
+      const failed = [...results.values()].filter((r) => r.status === 'failed').length;
+      const superseded = [...results.values()].filter((r) => r.status === 'superseded').length;
+      // A push's feedback is the result that graded it: its own, or that of the newer push that
+      // superseded it while it waited (what the student sees for it).
+      const answer = (r) => {
+        for (let hops = 0; r && hops < 10; hops++) {
+          if (r.status === 'completed') return r;
+          r = r.supersededById ? results.get(r.supersededById) : null;
+        }
+        return null;
+      };
+      const deliveries = gitlab.deliveries();
+      const deliveredAt = (p) => new Date(deliveries.find((d) => d.after === p.sha && d.projectId === p.s.projectId && !d.resend).startedAt).getTime();
+      const latencies = [];
+      for (const p of pushes) {
+        const r = answer(byPush.get(keyOf(p.s.memberId, p.sha))?.results[0]);
+        if (r) latencies.push(r.finishedAt.getTime() - deliveredAt(p));
+      }
       // Each student's last push must end graded: a failed or never-ending run of it is a lost hand-in.
       const lastPushes = new Map(pushes.map((p) => [p.s.memberId, p]));
-      const settled = await db.submissionArtifact.findMany({
-        where: { submissionGroup: { courseContentId: target.id } },
-        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { select: { status: true } } },
-      });
-      const gradedPushes = new Set(settled.filter((a) => a.results.some((r) => r.status === 'completed')).map((a) => `${a.submissionGroup.members[0].courseMemberId}:${a.commitSha}`));
-      const lastUngraded = [...lastPushes.values()].filter((p) => !gradedPushes.has(`${p.s.memberId}:${p.sha}`)).length;
+      const lastUngraded = [...lastPushes.values()].filter((p) => !byPush.get(keyOf(p.s.memberId, p.sha))?.results.some((r) => r.status === 'completed')).length;
       const gradedRuns = await db.result.count({ where: { courseContentId: target.id, status: 'completed' } });
       const self = process.cpuUsage(selfBefore);
       const cpuMs = { ...cpu.stop(), bench: Math.round((self.user + self.system) / 1000) };
@@ -174,7 +171,7 @@ async function main() {
       // Unlock for the next round: the content's deadline is removed.
       await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'DELETE', headers: { Authorization: `Bearer ${lecturer}` } });
       await db.courseContent.update({ where: { id: target.id }, data: { archivedAt: new Date() } });
-      return { latencies, gradedRuns, superseded: rows.length - graded.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000, settledS, cpuMs };
+      return { latencies, gradedRuns, superseded, answered: latencies.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000, settledS, cpuMs };
     };
 
     process.stderr.write(`burst with a regrade of ${o.regrade} hand-ins running...\n`);
