@@ -17,7 +17,14 @@ const MAX_EVENTS = 400;
 async function main() {
   const env = loadStackEnv();
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const { namespaces } = await connection.workflowService.listNamespaces({ pageSize: 1000 });
+  // The server answers at most 100 namespaces a page: a suite's runs leave many more.
+  const namespaces = [];
+  let nextPageToken;
+  do {
+    const page = await connection.workflowService.listNamespaces({ pageSize: 100, nextPageToken });
+    namespaces.push(...page.namespaces);
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   const wanted = Object.keys(WORKFLOW_PARAMS);
   const found = new Map();
   for (const ns of namespaces.map((n) => n.namespaceInfo.name)) {

@@ -122,12 +122,12 @@ type TProvisionInput = TValidParams<'provisionStudentRepositoryWorkflow'>;
 const templateAccess = (grant: boolean) => (grant ? {} : { grantTemplateAccess: false });
 
 /** The forked, finalized repository; null when GitLab will not fork (disabled, or the import failed or timed out). */
-async function forkRepository(params: TProvisionInput, grantTemplateAccess: boolean) {
+async function forkRepository(params: TProvisionInput, grantTemplateAccess: boolean, templateAccessFirst: boolean) {
   const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = params;
   const deadline = Date.now() + forkTimeoutSeconds * 1000;
   let projectId: number;
   try {
-    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000), ...templateAccess(grantTemplateAccess) });
+    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000), ...templateAccess(grantTemplateAccess), ...(templateAccessFirst ? { templateAccessFirst } : {}) });
     if (fork.state === 'finalized') return fork.project;
     projectId = fork.project.projectId;
     // Durable timers from here on: soon at first, then backing off to the interval.
@@ -145,9 +145,9 @@ async function forkRepository(params: TProvisionInput, grantTemplateAccess: bool
   return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork', ...templateAccess(grantTemplateAccess) }));
 }
 
-async function provisionRepository(input: TProvisionInput, grantTemplateAccess: boolean): Promise<TProvisionStudentResult> {
+async function provisionRepository(input: TProvisionInput, grantTemplateAccess: boolean, templateAccessFirst = false): Promise<TProvisionStudentResult> {
   const { courseId, courseMemberId } = input;
-  const forked = await forkRepository(input, grantTemplateAccess);
+  const forked = await forkRepository(input, grantTemplateAccess, templateAccessFirst);
   if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
   const provisioning = 'fallback_copy';
   const copy = await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }));
@@ -168,10 +168,10 @@ async function recordSteps(courseMemberId: string, updates: TStepUpdate[]): Prom
 /**
  * Runs `fn`, which does the work of `steps`, recording them running, then done, or, when it failed
  * for good, the failed one (marked by the activity, else `untagged`) with its error, those before it
- * done and those after it pending again (their attempt taken back). `later` steps are recorded pending at the start.
+ * done and those after it pending again (their attempt taken back).
  */
-async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>, later: readonly TProvisioningStep[] = []): Promise<T> {
-  await recordSteps(courseMemberId, [...steps.map((step) => ({ step, state: 'running' as const })), ...later.map((step) => ({ step, state: 'pending' as const }))]);
+async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>): Promise<T> {
+  await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'running' as const })));
   try {
     const result = await fn();
     await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'done' })));
@@ -196,11 +196,10 @@ async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioni
 export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
   const input = await validParams('provisionStudentRepositoryWorkflow', params);
   if (!patched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, true);
-  // Steps in order, each recorded (GET /courses/:id/provisioning): the GitLab user and its
-  // student-template access first, so an unknown user fails before a fork is made for nobody.
-  const { courseId, courseMemberId } = input;
-  await trackSteps(courseMemberId, ['user', 'membership'], 'membership', () => runStep('grant student-template access', () => gitlab.syncMemberPermissions({ courseId, courseMemberId })), ['repository', 'access']);
-  return trackSteps(courseMemberId, ['repository', 'access'], 'repository', () => provisionRepository(input, false));
+  // Steps in order, each recorded (GET /courses/:id/provisioning): the fork activity grants the
+  // student-template access first (by username: an unknown user fails before a fork is made for
+  // nobody), then forks and finalizes; its failures name their step. One activity, no extra one.
+  return trackSteps(input.courseMemberId, ['user', 'membership', 'repository', 'access'], 'repository', () => provisionRepository(input, false, true));
 }
 
 /** Many students at once: one child workflow each, bounded concurrency, progress by query. */

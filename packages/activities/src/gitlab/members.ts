@@ -3,6 +3,7 @@ import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
+import { provisioningStatusActivities } from '../provisioning/status';
 import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
@@ -152,10 +153,26 @@ export function memberActivities(deps: ActivityDeps) {
      * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
      * reports the import failed.
      */
-    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean }): Promise<TForkOutcome> {
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean; templateAccessFirst?: boolean }): Promise<TForkOutcome> {
       const ctx = await context(deps, input);
       const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
+      if (input.templateAccessFirst) {
+        // The membership step, before anything is made: one request by username, whose answer
+        // carries the user id (an unknown username fails as the user step).
+        await inProvisioningStep('membership', () =>
+          step(`grant student-template access to ${member.user.username}`, () => grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter)),
+        );
+        // The status view shows these two done while the fork runs (or waits for its import).
+        const workflowId = Context.current().info.workflowExecution?.workflowId;
+        if (workflowId) {
+          await provisioningStatusActivities(deps).recordProvisioningSteps({
+            courseMemberId: member.id,
+            workflowId,
+            updates: [{ step: 'user', state: 'done' }, { step: 'membership', state: 'done' }],
+          });
+        }
+      }
       // forkProject forks first and adopts what is at the path only when GitLab says it is taken
       // (a retry, or a student provisioned before): it compares the path (redirects), refuses a
       // project pending deletion and one that is not a fork of the template.
