@@ -287,12 +287,16 @@ describe('destroy window (GitLab destroys in a background job)', () => {
     expect(group.group.id).not.toBe(tutors.id);
   });
 
-  it('keeps a path held by the other kind of route (a subgroup where a project is asked for) a conflict', async () => {
+  it('keeps a path held by the other kind of route (a subgroup where a project is asked for, a user where a top-level group is) a conflict', async () => {
     const course = await courseGroup();
     await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'shared', name: 'Shared' });
     const e = await caught(gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'shared', name: 'Shared project' }));
     expect(e).toMatchObject({ kind: 'conflict', retryable: false });
     expect(e.message).toContain(`a group is at ${course.fullPath}/shared`);
+    emu.seed({ users: [{ username: 'jdoe' }] });
+    const user = await caught(gl.ensureGroup({ path: 'jdoe', name: 'J Doe group' }));
+    expect(user).toMatchObject({ kind: 'conflict', retryable: false });
+    expect(user.message).toContain('the user jdoe holds that namespace');
   });
 });
 

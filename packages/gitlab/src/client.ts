@@ -310,7 +310,12 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
    * name taken, by something at another path, or the other kind of route at the path) a conflict.
    */
   const takenButAbsent = async (operation: string, kind: 'group' | 'project', fullPath: string, cause: GitlabError): Promise<GitlabError> => {
-    const other = kind === 'group' ? await projectAt(fullPath) : await groupAt(fullPath);
+    // A top-level group's path is shared with usernames (user namespaces), which no group lookup finds.
+    const userAt = async () => {
+      const raw: unknown[] = await api.Users.all({ username: fullPath, perPage: PER_PAGE });
+      return raw.map(toUser).some((u) => u.username.toLowerCase() === fullPath.toLowerCase());
+    };
+    const other = kind === 'group' ? (await projectAt(fullPath)) ?? (!fullPath.includes('/') && (await userAt()) ? 'user' : null) : await groupAt(fullPath);
     if (PATH_TAKEN.test(cause.gitlabMessage ?? '') && !other) {
       return new GitlabError({
         operation,
@@ -320,7 +325,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         gitlabMessage: cause.gitlabMessage,
       });
     }
-    const holder = other ? `a ${kind === 'group' ? 'project' : 'group'} is at ${fullPath}` : `no ${kind} at ${fullPath}`;
+    const holder = other === 'user' ? `the user ${fullPath} holds that namespace` : other ? `a ${kind === 'group' ? 'project' : 'group'} is at ${fullPath}` : `no ${kind} at ${fullPath}`;
     return conflict(operation, `${holder}, yet GitLab says the name or path is taken: ${cause.gitlabMessage ?? ''}`, cause);
   };
 
