@@ -62,3 +62,60 @@ describe('delayed deletion modes', () => {
     expect(() => emu.configure({ deletionMode: 'soon' as never })).toThrow(/deletionMode/);
   });
 });
+
+describe('destroy window (GitLab destroys in a background job)', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  beforeEach(() => emu.configure({ deletionDelayMs: 0, deletionMode: 'rename', destroyWindowMs: 0 }));
+
+  it('at 0 (the default) a removed project frees its path at once', async () => {
+    const { groupId, projectId } = await projectIn();
+    expect((await call('DELETE', `/projects/${projectId}`)).status).toBe(202);
+    expect((await call('POST', '/projects', { name: 'alice', path: 'alice', namespace_id: groupId })).status).toBe(201);
+  });
+
+  it('a destroyed project answers 404 by id and path while its path and name stay taken, then both are free', async () => {
+    emu.configure({ destroyWindowMs: 400 });
+    const { groupId, projectId } = await projectIn();
+    const source = await call('POST', '/projects', { name: 'template', path: 'template', namespace_id: groupId });
+    expect((await call('DELETE', `/projects/${projectId}`)).status).toBe(202);
+
+    expect((await call('GET', `/projects/${projectId}`)).status).toBe(404);
+    expect((await call('GET', '/projects/org%2Falice')).status).toBe(404);
+    const create = await call('POST', '/projects', { name: 'alice', path: 'alice', namespace_id: groupId });
+    expect(create.status).toBe(400);
+    expect(create.body.message).toMatchObject({ path: ['has already been taken'], name: ['has already been taken'] });
+    const fork = await call('POST', `/projects/${source.body.id}/fork`, { name: 'alice', path: 'alice', namespace_id: groupId });
+    expect(fork.status).toBe(409);
+    expect(JSON.stringify(fork.body)).toContain('has already been taken');
+    // Another path in the namespace is not held.
+    expect((await call('POST', '/projects', { name: 'bob', path: 'bob', namespace_id: groupId })).status).toBe(201);
+
+    await sleep(450);
+    const again = await call('POST', `/projects/${source.body.id}/fork`, { name: 'alice', path: 'alice', namespace_id: groupId });
+    expect(again.status).toBe(201);
+    expect((await call('GET', '/projects/org%2Falice')).body.id).toBe(again.body.id);
+  });
+
+  it('a destroyed group answers 404 while its path stays taken, then it is free', async () => {
+    emu.configure({ destroyWindowMs: 400 });
+    const { groupId } = await projectIn();
+    expect((await call('DELETE', `/groups/${groupId}`)).status).toBe(202);
+    expect((await call('GET', `/groups/${groupId}`)).status).toBe(404);
+    expect((await call('GET', '/groups/org')).status).toBe(404);
+    const create = await call('POST', '/groups', { name: 'Org', path: 'org' });
+    expect(create.status).toBe(400);
+    expect(JSON.stringify(create.body)).toContain('has already been taken');
+    await sleep(450);
+    expect((await call('POST', '/groups', { name: 'Org', path: 'org' })).status).toBe(201);
+  });
+
+  it('also follows the removal after delayed deletion, and rejects a negative window', async () => {
+    emu.configure({ deletionDelayMs: 100, deletionMode: 'hold', destroyWindowMs: 400 });
+    const { groupId, projectId } = await projectIn();
+    await call('DELETE', `/projects/${projectId}`);
+    await sleep(200);
+    expect((await call('GET', `/projects/${projectId}`)).status).toBe(404);
+    expect((await call('POST', '/projects', { name: 'alice', path: 'alice', namespace_id: groupId })).status).toBe(400);
+    expect(() => emu.configure({ destroyWindowMs: -1 })).toThrow(/destroyWindowMs/);
+  });
+});

@@ -53,6 +53,11 @@ export interface TRuntimeConfig {
   /** Delay before a group or project answered 202 on DELETE disappears; 0 removes it at once. */
   deletionDelayMs: number;
   deletionMode: TDeletionMode;
+  /**
+   * GitLab destroys a group or project in a background job: for this long after the removal, the
+   * group or project answers 404 while its path (and a project's name) is still taken.
+   */
+  destroyWindowMs: number;
   hooks: THookConfig;
   /** GitLab's request limits; all off by default (self-managed). */
   rateLimits: TRateLimitConfig;
@@ -153,6 +158,7 @@ export const DEFAULT_CONFIG: TRuntimeConfig = {
   fork: { importDelayMs: 100, failRate: 0, failPathPattern: null, importError: 'Fork import failed: the repository could not be copied', disabled: false },
   deletionDelayMs: 0,
   deletionMode: 'rename',
+  destroyWindowMs: 0,
   hooks: { deliveryDelayMs: 0, deliveryJitterMs: 0, timeoutMs: 10_000, autoDisabling: true, resendRateLimitPerMinute: 5, maxLogsPerHook: 500 },
   rateLimits: DEFAULT_RATE_LIMITS,
 };
@@ -182,6 +188,7 @@ export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): T
   if (patch.latencyMs !== undefined) next.latencyMs = assertNumber(patch.latencyMs, 'latencyMs', 0);
   if (patch.latencyJitterMs !== undefined) next.latencyJitterMs = assertNumber(patch.latencyJitterMs, 'latencyJitterMs', 0);
   if (patch.deletionDelayMs !== undefined) next.deletionDelayMs = assertNumber(patch.deletionDelayMs, 'deletionDelayMs', 0);
+  if (patch.destroyWindowMs !== undefined) next.destroyWindowMs = assertNumber(patch.destroyWindowMs, 'destroyWindowMs', 0);
   if (patch.deletionMode !== undefined) {
     if (!(DELETION_MODES as readonly string[]).includes(patch.deletionMode)) throw new Error(`deletionMode must be one of ${DELETION_MODES.join(', ')}`);
     next.deletionMode = patch.deletionMode;
@@ -239,6 +246,7 @@ export class EmulatorCore {
     private readonly onChange: () => void,
   ) {
     this.config = config;
+    this.store.now = () => this.now();
     this.hooks = new HookDispatcher({
       store: this.store,
       hookConfig: () => this.config.hooks,
@@ -345,8 +353,7 @@ export class EmulatorCore {
 
   scheduleDeletion(kind: 'group' | 'project', id: number): void {
     if (this.config.deletionDelayMs <= 0) {
-      if (kind === 'group') this.store.removeGroup(id);
-      else this.store.removeProject(id);
+      this.destroy(kind, id);
       return;
     }
     const today = new Date(this.now()).toISOString().slice(0, 10);
@@ -359,6 +366,19 @@ export class EmulatorCore {
       this.store.pendingDeletions.push({ kind, id, at: this.now() + this.config.deletionDelayMs });
     }
     this.arm();
+  }
+
+  // Projects::DestroyService / Groups::DestroyService run in a Sidekiq job: the API already answers
+  // 404 while the route, and with it the path, is held until the job has finished.
+  private destroy(kind: 'group' | 'project', id: number): void {
+    const window = this.config.destroyWindowMs;
+    const target = kind === 'group' ? this.store.namespaces.get(id) : this.store.projects.get(id);
+    if (target && window > 0) {
+      const parentId = kind === 'group' ? (target as TNamespace).parentId : (target as TProject).namespaceId;
+      this.store.holdPath({ kind, parentId, path: target.path, name: target.name, until: this.now() + window });
+    }
+    if (kind === 'group') this.store.removeGroup(id);
+    else this.store.removeProject(id);
   }
 
   // Projects::MarkForDeletionService / Groups::MarkForDeletionService of GitLab 18: archive, rename
@@ -400,8 +420,7 @@ export class EmulatorCore {
     }
     const due = this.store.pendingDeletions.filter((d) => d.at <= now);
     for (const d of due) {
-      if (d.kind === 'group') this.store.removeGroup(d.id);
-      else this.store.removeProject(d.id);
+      this.destroy(d.kind, d.id);
       changed = true;
     }
     if (changed) this.onChange();

@@ -16,6 +16,11 @@ describe('parseCliOptions', () => {
     expect(o.config?.hooks).toEqual({ deliveryDelayMs: 50, timeoutMs: 2000, autoDisabling: false });
   });
 
+  it('reads the destroy window', () => {
+    expect(parseCliOptions(['--destroy-window-ms', '1500'], {}).config?.destroyWindowMs).toBe(1500);
+    expect(parseCliOptions([], { GITLAB_EMULATOR_DESTROY_WINDOW_MS: '200' }).config?.destroyWindowMs).toBe(200);
+  });
+
   it('rejects bad values', () => {
     expect(() => parseCliOptions(['--latency-ms', 'fast'], {})).toThrow('--latency-ms expects a number');
     expect(() => parseCliOptions(['--fault-kinds', 'teapot'], {})).toThrow('--fault-kinds accepts');

@@ -22,6 +22,7 @@ export const CLI_USAGE = `Usage: gitlab-emulator [options]   (an emulator of Git
   --forking-disabled         the fork endpoint answers 404                env GITLAB_EMULATOR_FORKING_DISABLED=1
   --deletion-delay-ms <n>    delay before deleted groups/projects vanish  env GITLAB_EMULATOR_DELETION_DELAY_MS
   --deletion-mode <m>        ${DELETION_MODES.join('|')} meanwhile (default rename)   env GITLAB_EMULATOR_DELETION_MODE
+  --destroy-window-ms <n>    after removal: 404, path still taken, for n ms   env GITLAB_EMULATOR_DESTROY_WINDOW_MS
   --hook-delay-ms <n>        delay before a webhook delivery              env GITLAB_EMULATOR_HOOK_DELAY_MS
   --hook-jitter-ms <n>       random extra delivery delay up to n ms       env GITLAB_EMULATOR_HOOK_JITTER_MS
   --hook-timeout-ms <n>      webhook timeout (GitLab: 10000)              env GITLAB_EMULATOR_HOOK_TIMEOUT_MS
@@ -88,6 +89,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): TGitlab
     seed: num('seed', get('seed')),
     deletionDelayMs: num('deletion-delay-ms', get('deletion-delay-ms')),
     deletionMode: deletionMode as TDeletionMode | undefined,
+    destroyWindowMs: num('destroy-window-ms', get('destroy-window-ms')),
     faults: {
       rate: num('fault-rate', get('fault-rate')),
       kinds: kinds as TFaultKind[] | undefined,

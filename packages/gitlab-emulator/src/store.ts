@@ -89,6 +89,15 @@ export interface TPendingDeletion {
   at: number;
 }
 
+/** The path (and name) of a destroyed group or project that GitLab's destroy job still holds until `until`. */
+export interface THeldPath {
+  kind: 'group' | 'project';
+  parentId: number | null;
+  path: string;
+  name: string;
+  until: number;
+}
+
 interface TSerializedProject extends Omit<TProject, 'repo'> {
   repo: TSerializedRepository;
 }
@@ -106,6 +115,8 @@ export interface TSerializedStore {
   /** Absent in state files written before webhooks were emulated. */
   hooks?: TProjectHook[];
   hookLogs?: THookLog[];
+  /** Absent in state files written before the destroy window was emulated. */
+  heldPaths?: THeldPath[];
 }
 
 interface TCounters {
@@ -131,6 +142,10 @@ export class Store {
   hookLogs: THookLog[] = [];
   /** Redirect routes of projects: old full path (lower case) -> project id, as GitLab keeps after a rename or move. */
   redirects = new Map<string, number>();
+  /** Paths of destroyed groups and projects whose destroy job has not finished. */
+  heldPaths: THeldPath[] = [];
+  /** Clock of `heldPaths`; the core sets its own. */
+  now: () => number = () => Date.now();
   private hookLogCounts = new Map<number, number>();
   private counters: TCounters = emptyCounters();
   private nsPathIndex: Map<string, number> | undefined;
@@ -264,9 +279,27 @@ export class Store {
   /** Whether `path` is used by a group or a project directly inside `parentId` (GitLab routes are unique). */
   pathTaken(parentId: number | null, path: string): boolean {
     const lower = path.toLowerCase();
+    if (this.held(parentId).some((h) => h.path.toLowerCase() === lower)) return true;
     for (const ns of this.namespaces.values()) if (ns.parentId === parentId && ns.path.toLowerCase() === lower) return true;
     if (parentId !== null) for (const p of this.projectsIn(parentId)) if (p.path.toLowerCase() === lower) return true;
     return false;
+  }
+
+  /** Holds a destroyed group's or project's path until `held.until`. */
+  holdPath(held: THeldPath): void {
+    this.heldPaths.push(held);
+  }
+
+  /** The held paths directly inside `parentId` whose destroy job is still running; drops the finished ones. */
+  held(parentId: number | null): THeldPath[] {
+    const now = this.now();
+    this.heldPaths = this.heldPaths.filter((h) => h.until > now);
+    return this.heldPaths.filter((h) => h.parentId === parentId);
+  }
+
+  /** Whether a destroyed sibling of this kind still holds `name` directly inside `parentId`. */
+  nameHeld(kind: 'group' | 'project', parentId: number | null, name: string): boolean {
+    return this.held(parentId).some((h) => h.kind === kind && h.name.toLowerCase() === name.toLowerCase());
   }
 
   /** GitLab's default branch protection (fully protected: Maintainers push and merge). */
@@ -335,6 +368,7 @@ export class Store {
     this.hookLogs = [];
     this.hookLogCounts.clear();
     this.redirects.clear();
+    this.heldPaths = [];
     this.counters = emptyCounters();
     this.invalidatePaths();
   }
@@ -351,6 +385,7 @@ export class Store {
       hooks: [...this.hooks.values()],
       hookLogs: [...this.hookLogs],
       redirects: [...this.redirects],
+      heldPaths: [...this.heldPaths],
     };
   }
 
@@ -365,6 +400,7 @@ export class Store {
     for (const h of data.hooks ?? []) this.hooks.set(h.id, h);
     this.hookLogs = [...(data.hookLogs ?? [])];
     for (const [path, id] of data.redirects ?? []) this.redirects.set(path, id);
+    this.heldPaths = [...(data.heldPaths ?? [])];
     for (const l of this.hookLogs) this.hookLogCounts.set(l.hookId, (this.hookLogCounts.get(l.hookId) ?? 0) + 1);
   }
 }

@@ -240,6 +240,66 @@ describe('delayed deletion', () => {
   });
 });
 
+describe('destroy window (GitLab destroys in a background job)', () => {
+  const WINDOW_MS = 1500;
+  afterEach(() => emu.configure({ destroyWindowMs: 0 }));
+
+  it('fails retryable, adopting nothing, while a destroyed path is held, and the retry after the window creates it', async () => {
+    emu.configure({ destroyWindowMs: WINDOW_MS });
+    const course = await courseGroup();
+    const { project: template } = await gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'student-template', name: 'T', initializeWithReadme: true });
+    const { group: students } = await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'students', name: 'Students' });
+    const fork = { sourceProjectId: template.id, namespaceId: students.id, namespaceFullPath: students.fullPath, path: 'u-1', name: 'u-1' };
+    const { project: forked } = await gl.forkProject(fork);
+    const assignmentsInput = { namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'assignments', name: 'A' };
+    const { project: assignments } = await gl.ensureProject(assignmentsInput);
+    const tutorsInput = { parentId: course.id, parentFullPath: course.fullPath, path: 'tutors', name: 'Tutors' };
+    const { group: tutors } = await gl.ensureGroup(tutorsInput);
+    await emu.waitForIdle();
+    await gl.deleteProject(forked.id);
+    await gl.deleteProject(assignments.id);
+    await gl.deleteGroup(tutors.id);
+    const windowEnds = Date.now() + WINDOW_MS;
+    const retriesBefore = gl.limiter.stats().retries;
+
+    // The client's own retries (3 attempts, 100 + 200 ms apart) end well inside the window.
+    const refusals = [await caught(gl.forkProject(fork)), await caught(gl.ensureProject(assignmentsInput)), await caught(gl.ensureGroup(tutorsInput))];
+    expect(Date.now()).toBeLessThan(windowEnds);
+    for (const [e, kind] of refusals.map((r, i) => [r, i === 2 ? 'group' : 'project'] as const)) {
+      expect(e).toMatchObject({ kind: 'destroying', type: 'GitlabDestroyingError', retryable: true });
+      expect(e.message).toContain(`the path is still held by a ${kind} GitLab is destroying`);
+    }
+    expect(gl.limiter.stats().retries - retriesBefore).toBe(3 * 2);
+    const state = emu.state();
+    expect(state.projects.filter((p) => p.path === 'u-1' || p.path === 'assignments')).toHaveLength(0);
+    expect(state.groups.filter((g) => g.path === 'tutors')).toHaveLength(0);
+
+    // What the activity retry does once the window has passed: the same calls create afresh.
+    await new Promise((r) => setTimeout(r, windowEnds - Date.now() + 100));
+    const again = await gl.forkProject(fork);
+    const project = await gl.ensureProject(assignmentsInput);
+    const group = await gl.ensureGroup(tutorsInput);
+    expect(again).toMatchObject({ created: true, project: { pathWithNamespace: `${students.fullPath}/u-1`, forkedFromProjectId: template.id } });
+    expect(again.project.id).not.toBe(forked.id);
+    expect(project).toMatchObject({ created: true, project: { pathWithNamespace: `${course.fullPath}/assignments` } });
+    expect(project.project.id).not.toBe(assignments.id);
+    expect(group).toMatchObject({ created: true, group: { fullPath: `${course.fullPath}/tutors` } });
+    expect(group.group.id).not.toBe(tutors.id);
+  });
+
+  it('keeps a path held by the other kind of route (a subgroup where a project is asked for, a user where a top-level group is) a conflict', async () => {
+    const course = await courseGroup();
+    await gl.ensureGroup({ parentId: course.id, parentFullPath: course.fullPath, path: 'shared', name: 'Shared' });
+    const e = await caught(gl.ensureProject({ namespaceId: course.id, namespaceFullPath: course.fullPath, path: 'shared', name: 'Shared project' }));
+    expect(e).toMatchObject({ kind: 'conflict', retryable: false });
+    expect(e.message).toContain(`a group is at ${course.fullPath}/shared`);
+    emu.seed({ users: [{ username: 'jdoe' }] });
+    const user = await caught(gl.ensureGroup({ path: 'jdoe', name: 'J Doe group' }));
+    expect(user).toMatchObject({ kind: 'conflict', retryable: false });
+    expect(user.message).toContain('the user jdoe holds that namespace');
+  });
+});
+
 describe('redirects, archive and import status', () => {
   it('does not adopt a renamed project that answers at the old path', async () => {
     const course = await courseGroup();

@@ -232,6 +232,9 @@ export interface GitlabClient {
 const PER_PAGE = 100;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const TAKEN = /has already been taken/i;
+// GitLab's validation messages name the field: {"path":["has already been taken"]}, ["Path has already
+// been taken"] (fork), or `Failed to save group {:path=>["has already been taken"]}`.
+const PATH_TAKEN = /(?:^|[^\w.])path"?\s*(?:=>|:)\s*\[[^\]]*has already been taken|\bPath has already been taken/i;
 const MEMBER_EXISTS = /already exists/i;
 
 /** The git blob id of `content` (SHA-1 object format), as GitLab reports it in trees. */
@@ -299,6 +302,32 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
 
   const conflict = (operation: string, detail: string, cause?: GitlabError) =>
     new GitlabError({ operation, kind: 'conflict', status: cause?.status ?? null, detail, gitlabMessage: cause?.gitlabMessage });
+
+  /**
+   * GitLab said the name or path is taken, yet nothing of the kind is at `fullPath`. When the path
+   * itself is taken and no group or project holds it, a group or project GitLab is destroying still
+   * does (its destroy job has not finished): retryable, and nothing is adopted. Otherwise (only the
+   * name taken, by something at another path, or the other kind of route at the path) a conflict.
+   */
+  const takenButAbsent = async (operation: string, kind: 'group' | 'project', fullPath: string, cause: GitlabError): Promise<GitlabError> => {
+    // A top-level group's path is shared with usernames (user namespaces), which no group lookup finds.
+    const userAt = async () => {
+      const raw: unknown[] = await api.Users.all({ username: fullPath, perPage: PER_PAGE });
+      return raw.map(toUser).some((u) => u.username.toLowerCase() === fullPath.toLowerCase());
+    };
+    const other = kind === 'group' ? (await projectAt(fullPath)) ?? (!fullPath.includes('/') && (await userAt()) ? 'user' : null) : await groupAt(fullPath);
+    if (PATH_TAKEN.test(cause.gitlabMessage ?? '') && !other) {
+      return new GitlabError({
+        operation,
+        kind: 'destroying',
+        status: cause.status,
+        detail: `no ${kind} at ${fullPath}, yet GitLab says its path is taken: the path is still held by a ${kind} GitLab is destroying; retry once GitLab has finished`,
+        gitlabMessage: cause.gitlabMessage,
+      });
+    }
+    const holder = other === 'user' ? `the user ${fullPath} holds that namespace` : other ? `a ${kind === 'group' ? 'project' : 'group'} is at ${fullPath}` : `no ${kind} at ${fullPath}`;
+    return conflict(operation, `${holder}, yet GitLab says the name or path is taken: ${cause.gitlabMessage ?? ''}`, cause);
+  };
 
   /** What ensure* and forkProject adopt must not be on its way out: GitLab would delete it, and our work with it, later. */
   const adoptable = <T extends { markedForDeletionOn: string | null }>(operation: string, fullPath: string, found: T): T => {
@@ -526,7 +555,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           // Someone else (or our own earlier attempt whose answer was lost) created it: adopt.
           const adopted = await groupAt(fullPath);
           if (adopted) return { group: adoptable(operation, fullPath, adopted), created: false };
-          throw conflict(operation, `no group at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+          throw await takenButAbsent(operation, 'group', fullPath, err as GitlabError);
         }
       }),
 
@@ -564,7 +593,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           if (!is(err, 400, TAKEN)) throw err;
           const adopted = await projectAt(fullPath);
           if (adopted) return { project: adoptable(operation, fullPath, adopted), created: false };
-          throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+          throw await takenButAbsent(operation, 'project', fullPath, err as GitlabError);
         }
       }),
 
@@ -597,7 +626,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           if (!(is(err, 409, TAKEN) || is(err, 400, TAKEN))) throw err;
           const adopted = await projectAt(fullPath);
           if (adopted) return adopt(adopted);
-          throw conflict(operation, `no project at ${fullPath}, yet GitLab says the name or path is taken: ${(err as GitlabError).gitlabMessage ?? ''}`, err as GitlabError);
+          throw await takenButAbsent(operation, 'project', fullPath, err as GitlabError);
         }
       }),
 

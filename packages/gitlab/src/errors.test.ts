@@ -71,6 +71,12 @@ describe('GitlabError', () => {
     }
   });
 
+  it('keeps a path held by a group or project GitLab is destroying retryable for the activity retry', () => {
+    const e = new GitlabError({ operation: 'forkProject s/u-1', kind: 'destroying', status: 409, detail: 'the path is still held by a project GitLab is destroying' });
+    expect(e).toMatchObject({ type: 'GitlabDestroyingError', retryable: true });
+    expect(toApplicationFailureInfo(e)).toMatchObject({ type: 'GitlabDestroyingError', nonRetryable: false });
+  });
+
   it('names the operation in its message and serialises without a cause', () => {
     const e = new GitlabError({ operation: 'ensureGroup students', kind: 'invalid', status: 400, detail: 'POST groups answered 400: bad' });
     expect(e.message).toBe('ensureGroup students: POST groups answered 400: bad');

@@ -1,6 +1,6 @@
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 
-export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'pending_deletion', 'archived', 'invalid', 'unknown'] as const;
+export const GITLAB_ERROR_KINDS = ['transient', 'rate_limited', 'auth', 'not_found', 'conflict', 'pending_deletion', 'destroying', 'archived', 'invalid', 'unknown'] as const;
 export type TGitlabErrorKind = (typeof GITLAB_ERROR_KINDS)[number];
 
 /** Error type names, as Temporal retry policies and `ApplicationFailure.type` see them. */
@@ -11,6 +11,7 @@ export const GITLAB_ERROR_TYPES = {
   not_found: 'GitlabNotFoundError',
   conflict: 'GitlabConflictError',
   pending_deletion: 'GitlabPendingDeletionError',
+  destroying: 'GitlabDestroyingError',
   archived: 'GitlabArchivedError',
   invalid: 'GitlabInvalidError',
   unknown: 'GitlabUnknownError',
@@ -26,6 +27,8 @@ const RETRYABLE: Record<TGitlabErrorKind, boolean> = {
   conflict: false,
   // A group or project GitLab will delete later: adopting it would lose what we put there.
   pending_deletion: false,
+  // GitLab destroys in a background job: the path is taken while nothing answers at it, until the job ends.
+  destroying: true,
   // An archived project refuses commits until someone unarchives it: not a token problem, not transient.
   archived: false,
   invalid: false,

@@ -105,7 +105,7 @@ function createGroup(ctx: TRequestContext) {
   const visibility: TVisibility = visibilityParam ?? 'private';
   const errors: Record<string, string[]> = {};
   const siblings = [...ctx.store.namespaces.values()].filter((n) => n.kind === 'group' && n.parentId === (parent?.id ?? null));
-  if (parent && siblings.some((s) => s.name.toLowerCase() === name.toLowerCase())) addError(errors, 'name', 'has already been taken');
+  if (parent && (siblings.some((s) => s.name.toLowerCase() === name.toLowerCase()) || ctx.store.nameHeld('group', parent.id, name))) addError(errors, 'name', 'has already been taken');
   if (pathError(path)) addError(errors, 'path', pathError(path) as string);
   else if (ctx.store.pathTaken(parent?.id ?? null, path)) addError(errors, 'path', 'has already been taken');
   if (parent) {

@@ -34,7 +34,7 @@ interface TProjectErrors {
 function validateNewProject(ctx: TRequestContext, ns: TNamespace, name: string, path: string, visibility: TVisibility): TProjectErrors {
   const errors: TProjectErrors = {};
   const siblings = ctx.store.projectsIn(ns.id);
-  const nameTaken = siblings.some((p) => p.name.toLowerCase() === name.toLowerCase());
+  const nameTaken = siblings.some((p) => p.name.toLowerCase() === name.toLowerCase()) || ctx.store.nameHeld('project', ns.id, name);
   if (nameTaken) errors.name = ['has already been taken'];
   if (pathError(path)) errors.path = [pathError(path) as string];
   else if (ctx.store.pathTaken(ns.id, path)) errors.path = ['has already been taken'];
