@@ -200,7 +200,7 @@ describe('documents repository', () => {
     await expect(client.workflow.getHandle(res.body.workflow_id).result()).rejects.toMatchObject({ cause: expect.objectContaining({ type: 'InvalidInput' }) });
   });
 
-  it('syncs a push to the documents project at the pushed commit', async () => {
+  it('syncs a push to the documents project at its branch head (the pushed commit, unless a newer push came first)', async () => {
     hooksOn = true;
     const sha = await commit({ 'notes/week2.md': '# Week 2\n' });
     const workflowId = `documents-sync-${a.familyId}-${sha}`;
@@ -223,5 +223,18 @@ describe('documents repository', () => {
     expect([other.status, other.body.ignored]).toEqual([200, ['push to refs/heads/draft, not to the default branch main']]);
     expect(family.documentsHookId).toEqual(expect.any(Number));
     expect((await request(server).post('/hooks/gitlab').set('X-Gitlab-Token', 'wrong').send(event)).status).toBe(401);
+
+    // GitLab delivers two quick pushes' hooks in either order: the older push's hook arriving last
+    // publishes the branch's head, never its own older files.
+    hooksOn = false;
+    const older = await commit({ 'notes/week2.md': '# Week 2, draft\n' });
+    const newer = await commit({ 'notes/week2.md': '# Week 2, final\n' });
+    hooksOn = true;
+    const deliver = (after: string) => request(server).post('/hooks/gitlab').set('X-Gitlab-Token', token).send({ ...event, after });
+    expect((await deliver(newer)).status).toBe(202);
+    expect(await client.workflow.getHandle(`documents-sync-${a.familyId}-${newer}`).result()).toMatchObject({ commit: newer, uploaded: 1 });
+    expect((await deliver(older)).status).toBe(202);
+    expect(await client.workflow.getHandle(`documents-sync-${a.familyId}-${older}`).result()).toMatchObject({ commit: newer, uploaded: 0 });
+    expect((await request(server).get(docsUrl(a.familyId, '/notes/week2.md')).set(auth(a.users.student!.token))).text).toBe('# Week 2, final\n');
   });
 });

@@ -72,7 +72,7 @@ export const hookRoutes = [
     summary: 'GitLab push events of student repositories (grade on push) and documents projects (sync on push)',
     description:
       'Authenticated by `X-Gitlab-Token` (the course\'s hook token, compared in constant time with its stored hash): a missing or wrong token gets 401 and nothing is stored. ' +
-      'A push to the default branch of a course family\'s documents project (with the family\'s token) starts its documents sync at the pushed commit (workflow id from family and commit, never re-run once done). ' +
+      'A push to the default branch of a course family\'s documents project (with the family\'s token) starts its documents sync at the branch\'s head (workflow id from family and pushed commit, never re-run once done: a redelivery changes nothing, and an older push delivered after a newer one publishes the head, not its own files). ' +
       'A push to the default branch of a student repository hands in, per released content whose directory it changed, the pushed commit (workflow id from project, commit and content, so a redelivery never grades twice) and answers 202. ' +
       'Events that cannot be used (other kinds, other branches, deleted branches, no assignment changed, content closed) answer 200 with the reasons in `ignored` and are logged: GitLab disables hooks that keep failing.',
     ownJsonBody: { limit: '10mb', description: 'A GitLab webhook event (push events are used).', schema: ZPushEvent },
@@ -106,7 +106,9 @@ export const hookRoutes = [
           type: WF_SYNC_FAMILY_DOCUMENTS,
           workflowId: documentsWorkflowIds.push(family.id, commit),
           taskQueue: TASK_QUEUE_TASKS,
-          args: [{ courseFamilyId: family.id, commit }],
+          // The branch's head when it runs, not the pushed commit: GitLab delivers two quick
+          // pushes' hooks in either order, and the older one's arriving last must not publish it.
+          args: [{ courseFamilyId: family.id, commit: branch }],
           reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         });
         logger.info('gitlab push to documents', { projectId, eventUuid, commit, workflowId, duplicate: existing });
