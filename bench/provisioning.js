@@ -55,6 +55,9 @@ async function main() {
       workflowId: uniq('bench-students-'),
       args: [{ courseId: course.courseId, courseMemberIds: members.map((m) => m.id), maxConcurrent: Math.min(100, o.workflowConcurrency) }],
     });
+    // GitLab requests answered per second while the students are provisioned: where the limiter idles (ramp, tail).
+    const answered = [];
+    const sampler = setInterval(() => answered.push(gitlab.stats().total), 1000);
     const ticker = setInterval(async () => {
       const p = await handle.query('progress').catch(() => null);
       if (p) process.stderr.write(`  progress ${p.done}/${p.total} (${p.failed.length} failed, ${p.running} running)\n`);
@@ -64,6 +67,7 @@ async function main() {
       outcome = await handle.result();
     } finally {
       clearInterval(ticker);
+      clearInterval(sampler);
     }
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
     const studentsWall = Number(process.hrtime.bigint() - studentsStarted) / 1e9;
@@ -117,6 +121,7 @@ async function main() {
       hierarchy_requests: hierarchyRequests,
       status_429: stats.byStatus['429'] ?? 0,
       students_wall_s: Number(studentsWall.toFixed(2)),
+      requests_per_second: answered.map((n, i) => n - (i ? answered[i - 1] : hierarchyRequests)),
       // CPU of each process (tree) while the students were provisioned; bench_process holds the in-process emulator.
       cpu_ms: cpuMs,
       cpu_ms_per_student: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Number((v / o.students).toFixed(1))])),

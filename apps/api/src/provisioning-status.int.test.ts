@@ -162,12 +162,15 @@ describe('provisioning status and retry', () => {
     const after = await request(app).get(`/courses/${f.courseId}/provisioning`).set(lecturer);
     expect(after.body.summary.students).toEqual({ pending: 1, running: 0, done: 6, failed: 0 });
     for (const s of [ok0, ok1, ok2, ghost, refused, locked]) expect(byName(after.body, s.username).steps.every((x: any) => x.state === 'done' && x.last_error === null)).toBe(true);
-    // Only the failed students ran again: a second workflow run each, their failed steps a second attempt.
+    // Only the failed students ran again: their steps written by the retry (one activity each inside
+    // it, no workflow of their own), their failed steps a second attempt; the others untouched.
+    const retryId = `provisioning-retry-${f.courseId}`;
     for (const s of [ok0, ok1, ok2]) {
-      expect(await runsOf(`student-repository-${f.courseId}-${s.memberId}`)).toBe(1);
+      expect(byName(after.body, s.username).steps.map((x: any) => x.workflow_id === retryId)).toEqual([false, false, false, false]);
       expect(byName(after.body, s.username).steps.map((x: any) => x.attempts)).toEqual([1, 1, 1, 1]);
     }
-    for (const s of [ghost, refused, locked]) expect(await runsOf(`student-repository-${f.courseId}-${s.memberId}`)).toBe(2);
+    for (const s of [ghost, refused, locked]) expect(byName(after.body, s.username).steps.map((x: any) => x.workflow_id)).toEqual([retryId, retryId, retryId, retryId]);
+    expect(await runsOf(retryId)).toBe(1);
     expect(byName(after.body, ghost.username).steps.map((x: any) => x.attempts)).toEqual([2, 1, 1, 1]);
     expect(byName(after.body, refused.username).steps.map((x: any) => x.attempts)).toEqual([2, 2, 2, 1]);
     expect(byName(after.body, locked.username).steps.map((x: any) => x.attempts)).toEqual([2, 2, 2, 2]);

@@ -1,3 +1,4 @@
+import { TASK_QUEUE_TASKS } from '@computor/contracts';
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
 import {
   createCourseFixture,
@@ -382,6 +383,39 @@ describe('many students under faults', () => {
     }
     const rows = await deps.db.courseMember.findMany({ where: { courseId: f.courseId, role: 'student' } });
     expect(rows.every((r) => r.gitlabProjectId && inStudents.some((p) => p.id === r.gitlabProjectId))).toBe(true);
+  });
+});
+
+describe('a batch larger than one run', () => {
+  it('continues as new every studentsPerRun students, one activity per student, and reports one result over all runs', async () => {
+    const f = await fixture(['lecturer']);
+    await setupCourse(f);
+    const students = [];
+    for (let i = 0; i < 7; i++) students.push(await deps.db.user.create({ data: { email: `${uniq('r')}@example.test`, username: uniq(`runs${i}-`) } }));
+    // One student GitLab does not know: a failure recorded in the first run still counts at the end.
+    gitlab.seed({ users: students.slice(1).map((s) => ({ username: s.username })) });
+    const members = await deps.db.$transaction(students.map((s) => deps.db.courseMember.create({ data: { courseId: f.courseId, userId: s.id, role: 'student' } })));
+    const workflowId = uniq('add-students-runs-');
+    const handle = await client.workflow.start('addStudentsWorkflow', {
+      taskQueue: TASK_QUEUE_TASKS,
+      workflowId,
+      args: [{ courseId: f.courseId, courseMemberIds: members.map((m) => m.id), studentsPerRun: 3 }],
+    });
+    const failure = await handle.result().then(() => null, (e: Error & { cause?: Error }) => e);
+    expect(failure?.cause?.message).toMatch(/^1 of 7 student repositories failed/);
+    // 7 students at 3 a run: three runs, the first two continued as new.
+    const runs = [];
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(r.status.name);
+    expect(runs.sort()).toEqual(['CONTINUED_AS_NEW', 'CONTINUED_AS_NEW', 'FAILED']);
+    expect(await handle.query('progress')).toMatchObject({ total: 7, done: 7, succeeded: 6, failed: [{ id: members[0]!.id }] });
+    // No child workflow per student: the batch ran their activities itself.
+    for await (const r of client.workflow.list({ query: `WorkflowType = 'provisionStudentRepositoryWorkflow' AND WorkflowId STARTS_WITH 'student-repository-${f.courseId}'` })) throw new Error(`unexpected child ${r.workflowId}`);
+    const course = await deps.db.course.findUniqueOrThrow({ where: { id: f.courseId } });
+    const inStudents = gitlab.state().projects.filter((p) => p.namespace_id === course.gitlabStudentsGroupId);
+    expect(inStudents.map((p) => p.path).sort()).toEqual(students.slice(1).map((s) => s.username).sort());
+    const steps = await deps.db.provisioningStep.findMany({ where: { courseMemberId: { in: members.map((m) => m.id) } } });
+    expect(steps.filter((s) => s.state === 'done')).toHaveLength(6 * 4);
+    expect(steps.every((s) => s.workflowId === workflowId)).toBe(true);
   });
 });
 

@@ -25,6 +25,16 @@ export const PROVISIONING_STEP_STATES = ['pending', 'running', 'done', 'failed']
 export type TProvisioningStepState = (typeof PROVISIONING_STEP_STATES)[number];
 /** `patched()` id of the provisioning workflow that records its steps (and grants template access as its own step). */
 export const PROVISIONING_STATUS_PATCH = 'provisioning-status';
+/** The fork activity records its steps' running and done states itself; the workflow only a failure. */
+export const PROVISIONING_STEPS_IN_ACTIVITY_PATCH = 'provisioning-steps-in-activity';
+/** A batch of students provisioned in the batch workflow itself (one activity each), not one child workflow each. */
+/** The course hierarchy's independent nodes ensured side by side, each told its parent. */
+export const HIERARCHY_PARALLEL_PATCH = 'hierarchy-parallel';
+export const STUDENTS_INLINE_PATCH = 'students-inline';
+/** Students a batch workflow run provisions before it continues as new, so that its history stays small. */
+export const STUDENTS_PER_RUN = 500;
+/** Defaults of a student's provisioning (ZProvisionStudentParams), which workflows apply without zod. */
+export const PROVISION_STUDENT_DEFAULTS = { pollIntervalSeconds: 1, forkTimeoutSeconds: 600 } as const;
 
 /** Business-key workflow ids: one release per course and target at a time. */
 export const releaseWorkflowIds = {

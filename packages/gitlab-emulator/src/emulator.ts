@@ -19,6 +19,8 @@ export interface TFaultConfig {
   mutatingOnly: boolean;
   /** Regular expression tested against the path after /api/v4 (e.g. "^/projects/[^/]+/fork$"). */
   pathPattern: string | null;
+  /** At most this many faults from this configuration on (null: no bound): "the first answer is lost". */
+  limit: number | null;
 }
 
 export interface TForkConfig {
@@ -154,7 +156,7 @@ export const DEFAULT_CONFIG: TRuntimeConfig = {
   latencyMs: 0,
   latencyJitterMs: 0,
   seed: null,
-  faults: { rate: 0, kinds: ['500', '502', '503'], retryAfterSeconds: 1, slowMs: 2000, mutatingOnly: false, pathPattern: null },
+  faults: { rate: 0, kinds: ['500', '502', '503'], retryAfterSeconds: 1, slowMs: 2000, mutatingOnly: false, pathPattern: null, limit: null },
   fork: { importDelayMs: 100, failRate: 0, failPathPattern: null, importError: 'Fork import failed: the repository could not be copied', disabled: false },
   deletionDelayMs: 0,
   deletionMode: 'rename',
@@ -206,6 +208,8 @@ export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): T
   if (f.slowMs !== undefined) next.faults.slowMs = assertNumber(f.slowMs, 'faults.slowMs', 0);
   if (f.mutatingOnly !== undefined) next.faults.mutatingOnly = Boolean(f.mutatingOnly);
   if (f.pathPattern !== undefined) next.faults.pathPattern = assertPattern(f.pathPattern, 'faults.pathPattern');
+  // Any change to the faults starts a new count; an unbounded one unless it gives a limit.
+  if (patch.faults !== undefined) next.faults.limit = f.limit === undefined || f.limit === null ? null : assertNumber(f.limit, 'faults.limit', 0);
   const k = patch.fork ?? {};
   if (k.importDelayMs !== undefined) next.fork.importDelayMs = assertNumber(k.importDelayMs, 'fork.importDelayMs', 0);
   if (k.failRate !== undefined) next.fork.failRate = assertNumber(k.failRate, 'fork.failRate', 0, 1);
@@ -234,6 +238,8 @@ export class EmulatorCore {
   private rng: () => number;
   private timer: NodeJS.Timeout | undefined;
   private faultRe: RegExp | null = null;
+  /** Faults dealt since the fault configuration last changed (for `faults.limit`). */
+  private faultsDealt = 0;
   private readonly tokens = new Map<string, TTokenConfig>();
   /** Base URL for X-Gitlab-Instance and payload URLs; set by the server once it listens. */
   instanceUrl = '';
@@ -273,6 +279,7 @@ export class EmulatorCore {
     this.config = mergeConfig(this.config, patch);
     if (patch.seed !== undefined) this.rng = createPrng(this.config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.faultRe = this.config.faults.pathPattern ? new RegExp(this.config.faults.pathPattern) : null;
+    if (patch.faults !== undefined) this.faultsDealt = 0;
     if (patch.rateLimits !== undefined) this.rateLimits.reset();
     return this.config;
   }
@@ -331,7 +338,9 @@ export class EmulatorCore {
     if (f.rate <= 0 || f.kinds.length === 0) return null;
     if (f.mutatingOnly && (method === 'GET' || method === 'HEAD')) return null;
     if (this.faultRe && !this.faultRe.test(apiPath)) return null;
+    if (f.limit !== null && this.faultsDealt >= f.limit) return null;
     if (this.rng() >= f.rate) return null;
+    this.faultsDealt += 1;
     return f.kinds[Math.floor(this.rng() * f.kinds.length)] ?? null;
   }
 

@@ -63,7 +63,8 @@ describe('groups', () => {
   });
 
   it('adopts on the repeat after a create whose answer was lost (committed, then 502)', async () => {
-    emu.configure({ faults: { rate: 1, kinds: ['fail-after-commit'], pathPattern: '^/groups$', mutatingOnly: true } });
+    // The first create is made and its answer lost; the repeat is told the path is taken and adopts.
+    emu.configure({ faults: { rate: 1, kinds: ['fail-after-commit'], pathPattern: '^/groups$', mutatingOnly: true, limit: 1 } });
     const retried = await gl.ensureGroup({ parentId, path: 'lost', name: 'Lost' });
     expect(retried.created).toBe(false);
     expect(emu.stats().byStatus['502']).toBe(1);

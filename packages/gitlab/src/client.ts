@@ -541,8 +541,8 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           parentPath = parent.fullPath;
         }
         const fullPath = parentPath ? `${parentPath}/${input.path}` : input.path;
-        const existing = await groupAt(fullPath);
-        if (existing) return { group: adoptable(operation, fullPath, existing), created: false };
+        // Create first, read only when GitLab says the path is taken (a re-run, or our own earlier
+        // attempt whose answer was lost): a new group costs one request, an existing one two.
         try {
           const raw: unknown = await api.Groups.create(input.name, input.path, {
             parentId: input.parentId ?? undefined,
@@ -552,7 +552,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
           return { group: toGroup(raw), created: true };
         } catch (err) {
           if (!is(err, 400, TAKEN)) throw err;
-          // Someone else (or our own earlier attempt whose answer was lost) created it: adopt.
+          // Someone else (or our own earlier attempt) created it: adopt.
           const adopted = await groupAt(fullPath);
           if (adopted) return { group: adoptable(operation, fullPath, adopted), created: false };
           throw await takenButAbsent(operation, 'group', fullPath, err as GitlabError);
@@ -576,8 +576,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
       op(`ensureProject ${input.namespaceFullPath}/${input.path}`, async () => {
         const operation = `ensureProject ${input.namespaceFullPath}/${input.path}`;
         const fullPath = `${input.namespaceFullPath}/${input.path}`;
-        const existing = await projectAt(fullPath);
-        if (existing) return { project: adoptable(operation, fullPath, existing), created: false };
+        // Create first, as ensureGroup: one request for a new project, two for an existing one.
         try {
           const raw: unknown = await api.Projects.create({
             name: input.name,

@@ -1,7 +1,7 @@
 import type { Activities, TStepUpdate } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
-import { PROGRESS_QUERY, PROVISIONING_STATUS_PATCH, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
-import { ApplicationFailure, CancellationScope, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
+import { ApplicationFailure, CancellationScope, continueAsNew, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
 // GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
@@ -23,13 +23,36 @@ const IMPORT_WAIT_IN_ACTIVITY_MS = 1_500;
 export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 
 /**
- * Organization -> family (-> its documents project) -> course -> students/tutors ->
- * student-template/assignments, each created or adopted.
+ * Organization -> family -> its documents project beside the course -> students, tutors,
+ * student-template and assignments side by side, each created or adopted.
  */
 export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
   const { courseId } = await validParams('createCourseHierarchyWorkflow', params);
-  const ensure = (node: Parameters<Activities['ensureHierarchyNode']>[0]['node']) =>
-    runStep(`ensure ${node}`, () => gitlab.ensureHierarchyNode({ courseId, node }));
+  type TNode = Parameters<Activities['ensureHierarchyNode']>[0]['node'];
+  type TEnsured = Awaited<ReturnType<Activities['ensureHierarchyNode']>>;
+  // The parent each node was just ensured under goes along, so the activity does not read it again.
+  const ensureUnder = (node: TNode, parent?: TEnsured) =>
+    runStep(`ensure ${node}`, () => gitlab.ensureHierarchyNode({ courseId, node, ...(parent ? { parent: { id: parent.id, fullPath: parent.fullPath } } : {}) }));
+  if (patched(HIERARCHY_PARALLEL_PATCH)) {
+    // Whatever does not wait on another node runs beside it: four levels of requests, not six.
+    const organization = await ensureUnder('organization');
+    const family = await ensureUnder('family', organization);
+    const [documents, below] = await Promise.all([
+      ensureUnder('documents', family),
+      (async () => {
+        const course = await ensureUnder('course', family);
+        const [students, tutors, template, assignments] = await Promise.all([
+          ensureUnder('students', course),
+          ensureUnder('tutors', course),
+          ensureUnder('student-template', course),
+          ensureUnder('assignments', course),
+        ]);
+        return { course, students, tutors, template, assignments };
+      })(),
+    ]);
+    return hierarchyResult(courseId, { organization, family, documents, ...below });
+  }
+  const ensure = (node: TNode) => ensureUnder(node);
   const organization = await ensure('organization');
   const family = await ensure('family');
   // Executions recorded before the documents project existed replay without it.
@@ -37,6 +60,15 @@ export async function createCourseHierarchyWorkflow(params: TCourseHierarchyPara
   const course = await ensure('course');
   const [students, tutors] = await Promise.all([ensure('students'), ensure('tutors')]);
   const [template, assignments] = await Promise.all([ensure('student-template'), ensure('assignments')]);
+  return hierarchyResult(courseId, { organization, family, course, students, tutors, template, assignments, documents });
+}
+
+type TNodeRef = { id: number; fullPath: string; webUrl: string };
+
+function hierarchyResult(
+  courseId: string,
+  { organization, family, course, students, tutors, template, assignments, documents }: Record<'organization' | 'family' | 'course' | 'students' | 'tutors' | 'template' | 'assignments', TNodeRef> & { documents: TNodeRef | undefined },
+): TCourseHierarchyResult {
   return {
     courseId,
     organizationGroupId: organization.id,
@@ -121,13 +153,23 @@ type TProvisionInput = TValidParams<'provisionStudentRepositoryWorkflow'>;
 // Histories from before the membership step leave the activity input as it was (the key absent).
 const templateAccess = (grant: boolean) => (grant ? {} : { grantTemplateAccess: false });
 
+/** How a run provisions: the template access granted by the fork activity first, step states recorded by the activities. */
+interface TProvisionMode {
+  grantTemplateAccess: boolean;
+  templateAccessFirst?: boolean;
+  recordSteps?: boolean;
+}
+// Histories from before activities recorded steps leave their inputs as they were (the key absent).
+const stepsByActivity = (mode: TProvisionMode) => (mode.recordSteps ? { recordSteps: true } : {});
+
 /** The forked, finalized repository; null when GitLab will not fork (disabled, or the import failed or timed out). */
-async function forkRepository(params: TProvisionInput, grantTemplateAccess: boolean, templateAccessFirst: boolean) {
+async function forkRepository(params: TProvisionInput, mode: TProvisionMode) {
+  const { grantTemplateAccess, templateAccessFirst } = mode;
   const { courseId, courseMemberId, pollIntervalSeconds, forkTimeoutSeconds } = params;
   const deadline = Date.now() + forkTimeoutSeconds * 1000;
   let projectId: number;
   try {
-    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000), ...templateAccess(grantTemplateAccess), ...(templateAccessFirst ? { templateAccessFirst } : {}) });
+    const fork = await gitlab.forkStudentRepository({ courseId, courseMemberId, importWaitMs: Math.min(IMPORT_WAIT_IN_ACTIVITY_MS, forkTimeoutSeconds * 1000), ...templateAccess(grantTemplateAccess), ...(templateAccessFirst ? { templateAccessFirst } : {}), ...stepsByActivity(mode) });
     if (fork.state === 'finalized') return fork.project;
     projectId = fork.project.projectId;
     // Durable timers from here on: soon at first, then backing off to the interval.
@@ -142,16 +184,17 @@ async function forkRepository(params: TProvisionInput, grantTemplateAccess: bool
     if (isForkUnavailable(error)) return null;
     throw ApplicationFailure.create({ type: failureType(error) ?? 'StepFailed', message: `fork student-template failed: ${rootCause(error).message}`, nonRetryable: true, cause: error as Error });
   }
-  return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork', ...templateAccess(grantTemplateAccess) }));
+  return runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId, provisioning: 'fork', ...templateAccess(grantTemplateAccess), ...stepsByActivity(mode) }));
 }
 
-async function provisionRepository(input: TProvisionInput, grantTemplateAccess: boolean, templateAccessFirst = false): Promise<TProvisionStudentResult> {
+async function provisionRepository(input: TProvisionInput, mode: TProvisionMode): Promise<TProvisionStudentResult> {
   const { courseId, courseMemberId } = input;
-  const forked = await forkRepository(input, grantTemplateAccess, templateAccessFirst);
+  const { grantTemplateAccess } = mode;
+  const forked = await forkRepository(input, mode);
   if (forked) return { courseMemberId, projectId: forked.projectId, path: forked.path, webUrl: forked.webUrl, provisioning: 'fork' };
   const provisioning = 'fallback_copy';
   const copy = await runStep('copy student-template (fallback)', () => gitlab.copyTemplateRepository({ courseId, courseMemberId }));
-  const project = await runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: copy.projectId, provisioning, ...templateAccess(grantTemplateAccess) }));
+  const project = await runStep('finalize repository', () => gitlab.finalizeStudentRepository({ courseId, courseMemberId, projectId: copy.projectId, provisioning, ...templateAccess(grantTemplateAccess), ...stepsByActivity(mode) }));
   return { courseMemberId, projectId: project.projectId, path: project.path, webUrl: project.webUrl, provisioning };
 }
 
@@ -170,11 +213,12 @@ async function recordSteps(courseMemberId: string, updates: TStepUpdate[]): Prom
  * for good, the failed one (marked by the activity, else `untagged`) with its error, those before it
  * done and those after it pending again (their attempt taken back).
  */
-async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>): Promise<T> {
-  await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'running' as const })));
+async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioningStep[], untagged: TProvisioningStep, fn: () => Promise<T>, o: { byActivity?: boolean } = {}): Promise<T> {
+  // byActivity: the activities record running and done themselves (no local activity on the happy path).
+  if (!o.byActivity) await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'running' as const })));
   try {
     const result = await fn();
-    await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'done' })));
+    if (!o.byActivity) await recordSteps(courseMemberId, steps.map((step) => ({ step, state: 'done' })));
     return result;
   } catch (error) {
     const tagged = failedProvisioningStep(error);
@@ -195,24 +239,54 @@ async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioni
  */
 export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
   const input = await validParams('provisionStudentRepositoryWorkflow', params);
-  if (!patched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, true);
-  // Steps in order, each recorded (GET /courses/:id/provisioning): the fork activity grants the
-  // student-template access first (by username: an unknown user fails before a fork is made for
-  // nobody), then forks and finalizes; its failures name their step. One activity, no extra one.
-  return trackSteps(input.courseMemberId, ['user', 'membership', 'repository', 'access'], 'repository', () => provisionRepository(input, false, true));
+  if (!patched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, { grantTemplateAccess: true });
+  return provisionStudent(input, patched(PROVISIONING_STEPS_IN_ACTIVITY_PATCH));
 }
 
-/** Many students at once: one child workflow each, bounded concurrency, progress by query. */
+/**
+ * A student's steps in order, each recorded (GET /courses/:id/provisioning): the fork activity
+ * grants the student-template access first (by username: an unknown user fails before a fork is
+ * made for nobody), then forks and finalizes; its failures name their step. One activity, no extra
+ * one; `byActivity`: the activities record running and done, this workflow only a failure.
+ */
+function provisionStudent(input: TProvisionInput, byActivity: boolean): Promise<TProvisionStudentResult> {
+  const mode: TProvisionMode = { grantTemplateAccess: false, templateAccessFirst: true, ...(byActivity ? { recordSteps: true } : {}) };
+  return trackSteps(input.courseMemberId, PROVISIONING_STEPS, 'repository', () => provisionRepository(input, mode), { byActivity });
+}
+
+/** Many students at once: one activity each (earlier runs: one child workflow each), bounded concurrency, progress by query. */
 export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<TBatchResult> {
-  const { courseId, courseMemberIds, maxConcurrent } = await validParams('addStudentsWorkflow', params);
-  const progress = newProgress(courseMemberIds.length);
+  const { courseId, courseMemberIds, maxConcurrent, studentsPerRun, previousOutcomes = [] } = await validParams('addStudentsWorkflow', params);
+  const total = previousOutcomes.length + courseMemberIds.length;
+  const progress = newProgress(total);
+  for (const o of previousOutcomes) {
+    progress.done++;
+    if (o.status === 'succeeded') progress.succeeded++;
+    if (o.status === 'failed') progress.failed.push({ id: o.id, error: o.error ?? 'failed' });
+  }
   setHandler(progressQuery, () => progress);
-  const outcomes = await runBatch(courseMemberIds, maxConcurrent, progress, async (courseMemberId) => {
-    const workflowId = workflowIds.provisionStudent(courseId, courseMemberId);
-    await executeChild(provisionStudentRepositoryWorkflow, { workflowId, args: [{ courseId, courseMemberId }] });
-    return { workflowId };
-  });
-  const result = batchResult(courseMemberIds.length, outcomes);
+  let outcomes: TBatchOutcome[];
+  if (patched(STUDENTS_INLINE_PATCH)) {
+    // Each student is one activity of this workflow (its steps recorded by the activity), not a child
+    // workflow: a third of the Temporal tasks per student. Every `studentsPerRun` students the
+    // batch continues as new, so that its history stays small; the progress query follows it.
+    const { workflowId } = workflowInfo();
+    const thisRun = courseMemberIds.slice(0, studentsPerRun);
+    const ran = await runBatch(thisRun, maxConcurrent, progress, async (courseMemberId) => {
+      await provisionStudent({ courseId, courseMemberId, ...PROVISION_STUDENT_DEFAULTS }, true);
+      return { workflowId };
+    });
+    outcomes = [...previousOutcomes, ...ran];
+    const rest = courseMemberIds.slice(studentsPerRun);
+    if (rest.length) await continueAsNew<typeof addStudentsWorkflow>({ courseId, courseMemberIds: rest, maxConcurrent, studentsPerRun, previousOutcomes: outcomes });
+  } else {
+    outcomes = await runBatch(courseMemberIds, maxConcurrent, progress, async (courseMemberId) => {
+      const workflowId = workflowIds.provisionStudent(courseId, courseMemberId);
+      await executeChild(provisionStudentRepositoryWorkflow, { workflowId, args: [{ courseId, courseMemberId }] });
+      return { workflowId };
+    });
+  }
+  const result = batchResult(total, outcomes);
   if (result.failed) {
     throw ApplicationFailure.create({
       type: 'BatchPartiallyFailed',

@@ -28,19 +28,26 @@ async function storedGroup(gitlab: GitlabClient, id: number | null, fullPath: st
   return group && group.fullPath === fullPath && !group.markedForDeletionOn ? group : null;
 }
 
-async function parentGroup(gitlab: GitlabClient, id: number | null, what: string): Promise<TGitlabGroup> {
+async function readParentGroup(gitlab: GitlabClient, id: number | null, what: string): Promise<TKnownParent> {
   if (!id) throw nonRetryable(NON_RETRYABLE.precondition, `${what} has no GitLab group yet`);
   const group = await gitlab.getGroup(id);
   if (!group) throw nonRetryable(NON_RETRYABLE.notFound, `${what} (GitLab group ${id}) does not exist in GitLab`);
   return group;
 }
 
-async function ensureSubgroup(gitlab: GitlabClient, parent: TGitlabGroup, path: string, name: string) {
+async function ensureSubgroup(gitlab: GitlabClient, parent: TKnownParent, path: string, name: string) {
   return gitlab.ensureGroup({ parentId: parent.id, parentFullPath: parent.fullPath, path, name, visibility: 'private' });
 }
 
-async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THierarchyNode): Promise<TEnsuredNode> {
+/** A parent group the workflow has just ensured (id and full path): it is not read again. */
+export interface TKnownParent {
+  id: number;
+  fullPath: string;
+}
+
+async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THierarchyNode, known?: TKnownParent): Promise<TEnsuredNode> {
   const gitlab = gitlabForCourse(deps, course);
+  const parentGroup = (id: number | null, what: string) => (known && id === known.id ? Promise.resolve(known) : readParentGroup(gitlab, id, what));
   const org = course.family.organization;
   const family = course.family;
   const db = deps.db;
@@ -48,7 +55,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
     case 'organization': {
       const existing = await storedGroup(gitlab, org.gitlabGroupId, org.gitlabGroupFullPath);
       if (existing) return groupRef(existing, node, false);
-      const parent = await parentGroup(gitlab, org.gitlabParentGroupId, `The parent group of organization "${org.path}"`);
+      const parent = await parentGroup(org.gitlabParentGroupId, `The parent group of organization "${org.path}"`);
       const { group, created } = await ensureSubgroup(gitlab, parent, org.path, org.title);
       await db.organization.update({ where: { id: org.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
       return groupRef(group, node, created);
@@ -56,7 +63,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
     case 'family': {
       const existing = await storedGroup(gitlab, family.gitlabGroupId, family.gitlabGroupFullPath);
       if (existing) return groupRef(existing, node, false);
-      const parent = await parentGroup(gitlab, org.gitlabGroupId, `Organization "${org.path}"`);
+      const parent = await parentGroup(org.gitlabGroupId, `Organization "${org.path}"`);
       const { group, created } = await ensureSubgroup(gitlab, parent, family.path, family.title);
       await db.courseFamily.update({ where: { id: family.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
       return groupRef(group, node, created);
@@ -64,7 +71,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
     case 'course': {
       const existing = await storedGroup(gitlab, course.gitlabGroupId, course.gitlabGroupFullPath);
       if (existing) return groupRef(existing, node, false);
-      const parent = await parentGroup(gitlab, family.gitlabGroupId, `Course family "${family.path}"`);
+      const parent = await parentGroup(family.gitlabGroupId, `Course family "${family.path}"`);
       const { group, created } = await ensureSubgroup(gitlab, parent, course.path, course.title);
       await db.course.update({ where: { id: course.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
       return groupRef(group, node, created);
@@ -75,7 +82,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
       const pathField = node === 'students' ? course.gitlabStudentsGroupFullPath : course.gitlabTutorsGroupFullPath;
       const existing = await storedGroup(gitlab, idField, pathField);
       if (existing) return groupRef(existing, node, false);
-      const parent = await parentGroup(gitlab, course.gitlabGroupId, `Course "${course.path}"`);
+      const parent = await parentGroup(course.gitlabGroupId, `Course "${course.path}"`);
       const { group, created } = await ensureSubgroup(gitlab, parent, node, node === 'students' ? 'Students' : 'Tutors');
       await db.course.update({
         where: { id: course.id },
@@ -92,7 +99,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
         const project = await gitlab.getProject(storedId);
         if (project && project.pathWithNamespace === storedPath && !project.markedForDeletionOn) return projectRef(project, node, false);
       }
-      const parent = await parentGroup(gitlab, course.gitlabGroupId, `Course "${course.path}"`);
+      const parent = await parentGroup(course.gitlabGroupId, `Course "${course.path}"`);
       const { project, created } = await gitlab.ensureProject({
         namespaceId: parent.id,
         namespaceFullPath: parent.fullPath,
@@ -119,7 +126,7 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
         if (stored && stored.pathWithNamespace === family.documentsProjectPath && !stored.markedForDeletionOn) project = stored;
       }
       if (!project) {
-        const parent = await parentGroup(gitlab, family.gitlabGroupId, `Course family "${family.path}"`);
+        const parent = await parentGroup(family.gitlabGroupId, `Course family "${family.path}"`);
         ({ project, created } = await gitlab.ensureProject({
           namespaceId: parent.id,
           namespaceFullPath: parent.fullPath,
@@ -147,10 +154,10 @@ export function hierarchyActivities(deps: ActivityDeps) {
      * Creates or adopts one node of a course's GitLab hierarchy and records it. Idempotent: an
      * existing full path is adopted, a stored id is reused only while GitLab still has it there.
      */
-    async ensureHierarchyNode(input: { courseId: string; node: THierarchyNode }): Promise<TEnsuredNode> {
+    async ensureHierarchyNode(input: { courseId: string; node: THierarchyNode; parent?: TKnownParent }): Promise<TEnsuredNode> {
       if (!HIERARCHY_NODES.includes(input.node)) throw nonRetryable(NON_RETRYABLE.invalidInput, `Unknown hierarchy node ${String(input.node)}`);
       const course = await loadCourse(deps, input.courseId);
-      return step(`ensure ${input.node} of course ${course.path}`, () => ensureNode(deps, course, input.node));
+      return step(`ensure ${input.node} of course ${course.path}`, () => ensureNode(deps, course, input.node, input.parent));
     },
 
     /** Of the given courses, those whose hierarchy is not fully recorded yet (re-runs redo only those). */

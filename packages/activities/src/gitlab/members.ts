@@ -1,9 +1,9 @@
-import { GITLAB_ACCESS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
+import { GITLAB_ACCESS, PROVISIONING_STEPS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
 import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
-import { provisioningStatusActivities } from '../provisioning/status';
+import { recordSteps, type TStepUpdate } from '../provisioning/status';
 import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
@@ -72,8 +72,8 @@ export async function gitlabUserId(deps: ActivityDeps, gitlab: GitlabClient, cou
  * member is added by username: GitLab's answer carries the id, which saves the user lookup
  * (`GET /users`) per student. An unknown username fails as the user step.
  */
-async function grantProjectAccess(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember, projectId: number, level: number): Promise<number> {
-  const cached = await cachedGitlabUserId(deps, course, member);
+async function grantProjectAccess(deps: ActivityDeps, gitlab: GitlabClient, course: LoadedCourse, member: LoadedMember, projectId: number, level: number, knownUserId?: number): Promise<number> {
+  const cached = knownUserId ?? (await cachedGitlabUserId(deps, course, member));
   if (cached !== null) {
     await gitlab.ensureProjectMember(projectId, cached, level);
     return cached;
@@ -117,7 +117,7 @@ async function finalize(
   ctx: Awaited<ReturnType<typeof context>>,
   known: number | TGitlabProject,
   provisioning: 'fork' | 'fallback_copy',
-  o: { newProject?: boolean; grantTemplateAccess?: boolean } = {},
+  o: { newProject?: boolean; grantTemplateAccess?: boolean; userId?: number; recordSteps?: boolean } = {},
 ): Promise<TStudentProject> {
   const { deps, course, member, gitlab } = ctx;
   const ids = requireProvisioned(course);
@@ -126,7 +126,7 @@ async function finalize(
     if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${String(known)} disappeared before it was finalized`);
     // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404 when it is not.
     await gitlab.unprotectBranch(project.id, 'main');
-    const userId = await grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer);
+    const userId = await grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer, o.userId);
     if (o.grantTemplateAccess !== false) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
     await deps.db.courseMember.update({
@@ -139,8 +139,15 @@ async function finalize(
         repositoryProvisioning: provisioning,
       },
     });
+    if (o.recordSteps) await recordActivitySteps(deps, member.id, [{ step: 'repository', state: 'done' }, { step: 'access', state: 'done' }]);
     return projectView(project);
   }));
+}
+
+/** Step states the activity records itself, under the workflow that runs it (the status view reads them). */
+async function recordActivitySteps(deps: ActivityDeps, courseMemberId: string, updates: TStepUpdate[]): Promise<void> {
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  if (workflowId) await recordSteps(deps, courseMemberId, workflowId, updates);
 }
 
 export function memberActivities(deps: ActivityDeps) {
@@ -153,25 +160,24 @@ export function memberActivities(deps: ActivityDeps) {
      * activity slot is held for it. Fails with ForkUnavailable when GitLab refuses the fork or
      * reports the import failed.
      */
-    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean; templateAccessFirst?: boolean }): Promise<TForkOutcome> {
+    async forkStudentRepository(input: { courseId: string; courseMemberId: string; importWaitMs?: number; grantTemplateAccess?: boolean; templateAccessFirst?: boolean; recordSteps?: boolean }): Promise<TForkOutcome> {
       const ctx = await context(deps, input);
       const { course, member, gitlab } = ctx;
       const ids = requireProvisioned(course);
+      // recordSteps: this activity records the four steps running (its first attempt is the run's
+      // attempt) and done; the workflow records only a failure.
+      if (input.recordSteps && Context.current().info.attempt === 1) {
+        await recordActivitySteps(deps, member.id, PROVISIONING_STEPS.map((s) => ({ step: s, state: 'running' as const })));
+      }
+      let userId: number | undefined;
       if (input.templateAccessFirst) {
         // The membership step, before anything is made: one request by username, whose answer
         // carries the user id (an unknown username fails as the user step).
-        await inProvisioningStep('membership', () =>
+        userId = await inProvisioningStep('membership', () =>
           step(`grant student-template access to ${member.user.username}`, () => grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter)),
         );
         // The status view shows these two done while the fork runs (or waits for its import).
-        const workflowId = Context.current().info.workflowExecution?.workflowId;
-        if (workflowId) {
-          await provisioningStatusActivities(deps).recordProvisioningSteps({
-            courseMemberId: member.id,
-            workflowId,
-            updates: [{ step: 'user', state: 'done' }, { step: 'membership', state: 'done' }],
-          });
-        }
+        await recordActivitySteps(deps, member.id, [{ step: 'user', state: 'done' }, { step: 'membership', state: 'done' }]);
       }
       // forkProject forks first and adopts what is at the path only when GitLab says it is taken
       // (a retry, or a student provisioned before): it compares the path (redirects), refuses a
@@ -211,7 +217,7 @@ export function memberActivities(deps: ActivityDeps) {
         throw nonRetryable(NON_RETRYABLE.forkUnavailable, `GitLab could not complete the fork: ${status.importError ?? 'import failed'}`);
       }
       if (!importDone(status.importStatus)) return { state: 'importing', project: { ...projectView(project), ...status } };
-      return { state: 'finalized', project: await finalize(ctx, project, 'fork', { newProject: created, grantTemplateAccess: input.grantTemplateAccess }) };
+      return { state: 'finalized', project: await finalize(ctx, project, 'fork', { newProject: created, grantTemplateAccess: input.grantTemplateAccess, ...(userId !== undefined ? { userId } : {}), recordSteps: input.recordSteps }) };
     },
 
     async getImportStatus(input: { courseId: string; projectId: number }): Promise<{ importStatus: string | null; importError: string | null }> {
@@ -258,8 +264,8 @@ export function memberActivities(deps: ActivityDeps) {
     },
 
     /** Unprotects main, grants the student Maintainer on the repository and Reporter on the template, records the project. */
-    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy'; grantTemplateAccess?: boolean }): Promise<TStudentProject> {
-      return finalize(await context(deps, input), input.projectId, input.provisioning, { grantTemplateAccess: input.grantTemplateAccess });
+    async finalizeStudentRepository(input: { courseId: string; courseMemberId: string; projectId: number; provisioning: 'fork' | 'fallback_copy'; grantTemplateAccess?: boolean; recordSteps?: boolean }): Promise<TStudentProject> {
+      return finalize(await context(deps, input), input.projectId, input.provisioning, { grantTemplateAccess: input.grantTemplateAccess, recordSteps: input.recordSteps });
     },
 
     /** Grants a staff member their role's access on the course group (students: Reporter on the template). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZUuid } from '../ids';
+import { PROVISION_STUDENT_DEFAULTS, STUDENTS_PER_RUN } from '../workflow-keys';
 
 export const WF_CREATE_COURSE_HIERARCHY = 'createCourseHierarchyWorkflow';
 export const WF_DEPLOY_HIERARCHY = 'deployHierarchyWorkflow';
@@ -64,9 +65,9 @@ export const ZProvisionStudentParams = z.object({
   courseId: ZUuid,
   courseMemberId: ZUuid,
   /** Seconds between import_status polls while a fork completes. */
-  pollIntervalSeconds: z.number().min(0.1).max(60).default(1),
+  pollIntervalSeconds: z.number().min(0.1).max(60).default(PROVISION_STUDENT_DEFAULTS.pollIntervalSeconds),
   /** Give up waiting for the fork (and fall back to a copy) after this long. */
-  forkTimeoutSeconds: z.number().min(1).max(3600).default(600),
+  forkTimeoutSeconds: z.number().min(1).max(3600).default(PROVISION_STUDENT_DEFAULTS.forkTimeoutSeconds),
 });
 export type TProvisionStudentParams = z.input<typeof ZProvisionStudentParams>;
 
@@ -83,6 +84,10 @@ export const ZAddStudentsParams = z.object({
   courseId: ZUuid,
   courseMemberIds: z.array(ZUuid).min(1).max(5000),
   maxConcurrent: z.number().int().min(1).max(100).default(20),
+  /** Students per run before the batch continues as new (its history stays small). */
+  studentsPerRun: z.number().int().min(1).max(1000).default(STUDENTS_PER_RUN),
+  /** Outcomes of the batch's earlier runs. */
+  previousOutcomes: z.array(ZBatchOutcome).max(5000).optional(),
 });
 export type TAddStudentsParams = z.input<typeof ZAddStudentsParams>;
 
