@@ -16,10 +16,20 @@ export async function loadEffectiveDeadline(db: Db, courseContentId: string, cou
  * reason. A content staff reopened after its due time takes hand-ins again, flagged late.
  */
 export async function handInTimingOf(db: Db, courseContentId: string, courseMemberId: string, at: Date) {
-  const [deadline, state] = await Promise.all([
-    loadEffectiveDeadline(db, courseContentId, courseMemberId),
-    db.deadlineState.findUnique({ where: { courseContentId_courseMemberId: { courseContentId, courseMemberId } } }),
+  // Two statements (every hand-in asks, twice): the member with their extension and state of this content.
+  const [content, member] = await Promise.all([
+    db.courseContent.findUniqueOrThrow({ where: { id: courseContentId }, select: { releaseAt: true, dueAt: true, lateUntil: true, latePolicy: true } }),
+    db.courseMember.findUniqueOrThrow({
+      where: { id: courseMemberId },
+      select: {
+        timeFactor: true,
+        extensions: { where: { courseContentId }, select: { dueAt: true, lateUntil: true }, take: 1 },
+        deadlineStates: { where: { courseContentId }, select: { dueAt: true, reopenedAt: true }, take: 1 },
+      },
+    }),
   ]);
+  const deadline = effectiveDeadline(content, member, member.extensions[0] ?? null);
+  const state = member.deadlineStates[0];
   const timing = handInTiming(deadline, at);
   const reopened = state?.reopenedAt && deadline.dueAt && state.dueAt.getTime() === deadline.dueAt.getTime();
   return { deadline, ...(timing.refused && reopened ? { late: true, refused: null } : timing) };

@@ -11,6 +11,9 @@ export type TResultRow = Prisma.ResultGetPayload<{ include: { artifact: true } }
 
 /** The submission group of one student and content (teams are formed elsewhere): created once, under a lock. */
 export async function ensureSubmissionGroup(db: Db, courseContentId: string, courseMemberId: string) {
+  // Nearly always there already (every hand-in after the first): one read, no transaction.
+  const found = await db.submissionGroup.findFirst({ where: { courseContentId, members: { some: { courseMemberId } } }, orderBy: { createdAt: 'asc' } });
+  if (found) return found;
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${courseContentId}:${courseMemberId}`}))`;
     const existing = await tx.submissionGroup.findFirst({ where: { courseContentId, members: { some: { courseMemberId } } }, orderBy: { createdAt: 'asc' } });
