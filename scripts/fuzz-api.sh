@@ -31,11 +31,7 @@ stack_env() { grep -E "^$1=" "$COMPUTOR_ENV_FILE" | tail -n 1 | cut -d= -f2-; }
 base_db_url="$(stack_env DATABASE_URL)"
 
 printf '==> schemathesis venv (%s)\n' "$venv"
-if [[ ! -x "$venv/bin/schemathesis" ]] || ! cmp -s "$requirements" "$venv/.requirements"; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$venv/.requirements"
-fi
+bash "$root/tooling/python/pinned-venv.sh" fuzz-api "$requirements" "$venv" schemathesis
 "$venv/bin/schemathesis" --version
 
 if [[ "${FUZZ_SKIP_BUILD:-}" != "1" ]]; then

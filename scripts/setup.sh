@@ -49,7 +49,7 @@ step "grader Python environment"
 bash tooling/python/setup-grader-venv.sh
 
 step "test clients' Python environment (python-gitlab)"
-bash tooling/python/setup-test-venv.sh
+bash tooling/python/pinned-venv.sh setup-test-venv tooling/python/gitlab-test-requirements.txt "${COMPUTOR_TEST_VENV:-$root/.cache/gitlab-test-venv}" gitlab
 
 step "build"
 pnpm turbo run build --output-logs=errors-only

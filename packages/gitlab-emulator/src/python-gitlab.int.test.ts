@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 
-it('python-gitlab is installed (bash tooling/python/setup-test-venv.sh)', async () => {
+it('python-gitlab is installed (scripts/setup.sh, through tooling/python/pinned-venv.sh)', async () => {
   expect(existsSync(python)).toBe(true);
   const probe = await run(python, ['-c', 'import gitlab; print(gitlab.__version__)']);
   expect(probe).toEqual({ code: 0, out: expect.stringMatching(/^\d+\.\d+/) });
