@@ -4,6 +4,7 @@
 // the zod schemas cost about 15 ms of worker CPU each time.
 
 export { TASK_QUEUE_TASKS, TASK_QUEUE_TESTING } from './task-queues';
+export { forEachBounded } from './bounded';
 
 /** Workflow ids derive from business keys, so a repeated request finds the running execution. */
 export const workflowIds = {

@@ -70,14 +70,5 @@ export async function validParams<K extends TWorkflowType>(workflowType: K, para
   }
 }
 
-/** Runs `work` over `items` with at most `limit` in flight (deterministic: workflow promises only). */
-export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
-}
+/** Bounded concurrency for batches (deterministic: plain promises), shared with activities. */
+export { forEachBounded } from '@computor/contracts/workflow-keys';

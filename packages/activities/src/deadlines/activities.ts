@@ -1,4 +1,4 @@
-import { effectiveDeadline, GITLAB_ACCESS, type TEffectiveDeadline } from '@computor/contracts';
+import { effectiveDeadline, forEachBounded, GITLAB_ACCESS, type TEffectiveDeadline } from '@computor/contracts';
 import { heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { step } from '../failures';
@@ -19,13 +19,6 @@ type TState = { dueAt: Date; closedAt: Date | null; reopenedAt: Date | null } | 
 
 /** Students whose repositories one pass locks or unlocks at once (GitLab requests stay under the worker's limiter). */
 const LOCK_CONCURRENCY = 16;
-
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
 
 /** The released, open contents (with an assignment) of a course, each with its extensions and states for the given students. */
 async function courseDeadlines(deps: ActivityDeps, courseId: string, courseMemberIds?: string[]) {
