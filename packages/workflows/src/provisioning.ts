@@ -1,6 +1,6 @@
 import type { Activities, TStepUpdate } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
-import { HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
+import { HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, STUDENTS_PER_RUN, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, CancellationScope, continueAsNew, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
@@ -256,7 +256,8 @@ function provisionStudent(input: TProvisionInput, byActivity: boolean): Promise<
 
 /** Many students at once: one activity each (earlier runs: one child workflow each), bounded concurrency, progress by query. */
 export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<TBatchResult> {
-  const { courseId, courseMemberIds, maxConcurrent, studentsPerRun, previousOutcomes = [] } = await validParams('addStudentsWorkflow', params);
+  // Histories validated before `studentsPerRun` existed carry none: the default then.
+  const { courseId, courseMemberIds, maxConcurrent, studentsPerRun = STUDENTS_PER_RUN, previousOutcomes = [] } = await validParams('addStudentsWorkflow', params);
   const total = previousOutcomes.length + courseMemberIds.length;
   const progress = newProgress(total);
   for (const o of previousOutcomes) {
