@@ -50,8 +50,8 @@ async function main() {
     workers.push(await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '500', GITLAB_MAX_CONCURRENT: '20', COMPUTOR_HOOK_URL: `${base}/hooks/gitlab`, WORKER_METRICS_PORT: '0', ...nodeOptions } }));
     workers.push(await startWorkerProcess({ namespace, queues: ['computor-testing'], env: { GRADER_WORK_DIR: path.join(workDir, 'worker'), WORKER_METRICS_PORT: '0', ...nodeOptions } }));
     const slots = os.availableParallelism();
-    const { postgres, temporal } = stackPids();
-    const parts = { postgres, temporal, tasks_worker: workers[0].child.pid, testing_worker: workers[1].child.pid };
+    const { postgres, temporal, s3 } = stackPids();
+    const parts = { postgres, temporal, s3, tasks_worker: workers[0].child.pid, testing_worker: workers[1].child.pid };
 
     const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: ['lecturer'] });
     const lecturer = course.users.lecturer.token;

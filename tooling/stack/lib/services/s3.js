@@ -25,6 +25,7 @@ const s3 = {
     // s3rver's list continuation tokens use DES, a legacy cipher OpenSSL 3 (Node 17+) only offers
     // with its legacy provider: without it, listing past 1,000 keys answers 500.
     const args = ['--openssl-legacy-provider', SCRIPT, '--address', HOST, '--port', String(ctx.state.ports.s3), '--directory', dir, '--buckets', ctx.state.s3Bucket];
+    if (process.env.COMPUTOR_STACK_S3_LOG === 'requests') args.push('--log-requests');
     const pid = spawnDetached(process.execPath, args, { env: ctx.env, cwd: dir, logFile: ctx.l.logFile('s3') });
     return { pid };
   },
