@@ -168,6 +168,24 @@ describe('regrades', () => {
     expect(await under()).toBe(10);
   });
 
+  it('waits before each run while a first-time hand-in of the course is queued, and goes on once none is', async () => {
+    const { contentId, handIns } = await contentWith(false, 2);
+    // A first-time hand-in queued for grading (pending, with its workflow): what a deadline burst leaves in the queue.
+    const artifact = await deps.db.submissionArtifact.findUniqueOrThrow({ where: { id: handIns[0]!.submissionId } });
+    const queued = await deps.db.result.create({ data: { artifactId: artifact.id, submissionGroupId: artifact.submissionGroupId, courseContentId: contentId, workflowId: uniq('test-submission-queued-'), status: 'pending' } });
+    const { regrade_id, workflow_id } = await regrade(contentId, { mode: 'rerun' });
+    await new Promise((r) => setTimeout(r, 3_000));
+    // Nothing of the regrade ran meanwhile: its first run waits.
+    expect(await deps.db.result.count({ where: { regradeId: regrade_id, status: { in: ['running', 'completed'] } } })).toBe(0);
+    expect((await deps.db.regrade.findUniqueOrThrow({ where: { id: regrade_id } })).done).toBe(0);
+    // The queued hand-in is graded (here: ends); the regrade goes on within about a second.
+    await deps.db.result.update({ where: { id: queued.id }, data: { status: 'cancelled', finishedAt: new Date() } });
+    const startedAt = Date.now();
+    await client.workflow.getHandle(workflow_id).result();
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect((await deps.db.regrade.findUniqueOrThrow({ where: { id: regrade_id } })).done).toBe(2);
+  });
+
   it('is cancelled through the workflow: the regrade says so and its unfinished runs end cancelled', async () => {
     const { contentId } = await contentWith(false, 10);
     const { regrade_id, workflow_id } = await regrade(contentId, { mode: 'rerun' });

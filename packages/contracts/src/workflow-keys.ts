@@ -77,6 +77,8 @@ export const TUTOR_TEST_STATE_QUERY = 'tutorTestState';
  * student handing in during a regrade waits for running tests only.
  */
 export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
+/** A regrade waits for its course's queued first-time hand-ins before each run (at most a minute). */
+export const REGRADE_YIELDS_PATCH = 'regrade-yields';
 /** The deadline pass (locking repositories at the due time) goes ahead of the hand-ins a deadline brings on the same queue. */
 export const DEADLINE_PRIORITY = 1;
 

@@ -1,7 +1,7 @@
 import type { Activities } from '@computor/activities';
 import type { TRegradeParams, TRegradeProgress } from '@computor/contracts';
-import { GRADING_PRIORITY, PROGRESS_QUERY, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
-import { CancellationScope, defineQuery, executeChild, isCancellation, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { GRADING_PRIORITY, PROGRESS_QUERY, REGRADE_YIELDS_PATCH, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
+import { CancellationScope, defineQuery, executeChild, isCancellation, patched, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import { testSubmissionWorkflow } from './grading';
 import { forEachBounded, rootCause, validParams } from './steps';
 
@@ -17,6 +17,20 @@ export const regradeProgressQuery = defineQuery<TRegradeProgress>(PROGRESS_QUERY
  * the patch.
  */
 const inFlight = (concurrency: number | undefined) => (patched('regrade-concurrency') ? (concurrency ?? 1) : 2);
+
+/** How long a regrade run waits for the course's queued first-time hand-ins before it goes ahead anyway. */
+const YIELD_LIMIT_MS = 60_000;
+
+/**
+ * Before each run, a regrade waits (durable timers, a second apart) while its course is handing in
+ * (a first-time hand-in queued, or one in the last seconds): at a deadline the bottleneck is CPU
+ * for the pushes' fetch, workflow tasks and grading, which a regrade run takes too, whatever its
+ * task priority. It waits at most a minute per run, so a regrade always progresses.
+ */
+async function yieldToHandIns(courseId: string): Promise<void> {
+  const until = Date.now() + YIELD_LIMIT_MS;
+  while (Date.now() < until && (await local.courseHandingIn({ courseId }))) await sleep(1_000);
+}
 
 /**
  * Regrades one content (the Regrade row made by the API): each student's final or latest hand-in
@@ -40,6 +54,7 @@ export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeP
       try {
         const item = await local.createRegradeResult({ regradeId, artifactId });
         if (item.workflowId) {
+          if (patched(REGRADE_YIELDS_PATCH)) await yieldToHandIns(item.courseId);
           await executeChild(testSubmissionWorkflow, {
             workflowId: item.workflowId,
             taskQueue: TASK_QUEUE_TESTING,

@@ -88,6 +88,24 @@ export function regradeActivities(deps: ActivityDeps) {
       return { resultId, workflowId, method: 'rerun', courseId };
     },
 
+    /**
+     * Whether the course is handing in right now: a first-time hand-in queued for grading (in the
+     * last 15 minutes: a row a lost run left pending must not hold a regrade back for ever), or
+     * one queued in the last 5 seconds, so that a deadline's pushes between two empty moments of
+     * the queue count too. Stored times are UTC. A regrade waits while it is.
+     */
+    async courseHandingIn(input: { courseId: string }): Promise<boolean> {
+      const [row] = await deps.db.$queryRaw<Array<{ busy: boolean }>>`
+        SELECT EXISTS (
+          SELECT 1 FROM results r JOIN course_contents c ON c.id = r.course_content_id
+          WHERE r.regrade_id IS NULL AND c.course_id = ${input.courseId}::uuid
+            AND r.status IN ('pending', 'running', 'completed')
+            AND r.queued_at > (now() AT TIME ZONE 'UTC') - CASE WHEN r.status = 'pending' THEN interval '15 minutes' ELSE interval '5 seconds' END
+            AND (r.status <> 'pending' OR r.workflow_id IS NOT NULL)
+        ) AS busy`;
+      return row?.busy ?? false;
+    },
+
     /** Counts one hand-in of the regrade as done or failed. */
     async regradeItemDone(input: { regradeId: string; ok: boolean }): Promise<void> {
       await deps.db.regrade.update({ where: { id: input.regradeId }, data: input.ok ? { done: { increment: 1 } } : { done: { increment: 1 }, failed: { increment: 1 } } });
