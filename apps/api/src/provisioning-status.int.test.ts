@@ -1,9 +1,9 @@
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
-import { createCourseFixture, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, uniq, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
-import type { Client, Connection } from '@temporalio/client';
+import { createCourseFixture, startWorkerProcess, uniq, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
+import type { Client } from '@temporalio/client';
 import request from 'supertest';
-import { createServer } from './app';
 import type { ApiDeps } from './deps';
+import { startApiHarness, type ApiHarness } from './test/api-harness';
 
 // Per-student provisioning status and retrying only the failures, through the API, a worker
 // process and the GitLab emulator: students fail for real reasons (a user GitLab does not know, a
@@ -12,13 +12,13 @@ import type { ApiDeps } from './deps';
 
 jest.setTimeout(300_000);
 
+let harness: ApiHarness;
 let deps: ApiDeps;
-let connection: Connection;
 let client: Client;
 let gitlab: TGitlabEmulator;
 let worker: SpawnedProcess & { identity: string };
 let parentGroupId: number;
-let app: ReturnType<typeof createServer>;
+let app: ApiHarness['app'];
 
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -38,25 +38,15 @@ async function runsOf(workflowId: string): Promise<number> {
 beforeAll(async () => {
   gitlab = await startGitlabEmulator({ port: 0, host: '127.0.0.1', token: uniq('glpat-') });
   parentGroupId = gitlab.seed({ parentGroup: { name: 'Computor', path: uniq('computor-') } }).parentGroup!.id;
-  let namespace: string;
-  ({ client, connection, namespace } = await stackTemporal({ isolated: true }));
-  deps = {
-    db: stackDb(),
-    temporal: client,
-    storage: stackStorage(),
-    logger: testLogger('api'),
-    config: { maxUploadBytes: 1024 * 1024, resultWaitSeconds: 2, temporalNamespace: namespace },
-  };
-  app = createServer(deps);
-  worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20', WORKER_METRICS_PORT: '0' } });
+  harness = await startApiHarness();
+  ({ deps, client, app } = harness);
+  worker = await startWorkerProcess({ namespace: harness.namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20', WORKER_METRICS_PORT: '0' } });
 });
 
 afterAll(async () => {
   await worker?.kill('SIGTERM');
   await gitlab?.close();
-  await deps?.db.$disconnect();
-  deps?.storage.destroy();
-  await connection?.close();
+  await harness?.close();
 });
 
 describe('provisioning status and retry', () => {
