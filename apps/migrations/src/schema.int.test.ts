@@ -1,4 +1,4 @@
-import { createApiToken, findUserByToken, type Db } from '@computor/db';
+import { createApiToken, findUserByToken, sqlOf, type Db } from '@computor/db';
 import { stackDb } from '@computor/test-support';
 
 // The migrated schema, exercised through the generated client against the stack's PostgreSQL.
@@ -81,4 +81,42 @@ it('stores only a hash of an API token and resolves the token to its user', asyn
   expect((await findUserByToken(db, token))?.id).toBe(user.id);
   await db.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
   expect(await findUserByToken(db, token)).toBeNull();
+});
+
+describe('sqlOf: plain SQL on the client\'s pool', () => {
+  // Timestamps are UTC without a zone, whatever the process's zone: Prisma's convention, kept here.
+  // This package's test:integration script runs in New York's zone for it.
+  it('reads and writes the times Prisma does, in a process that is not on UTC', async () => {
+    expect({ TZ: process.env.TZ, offset: new Date(Date.UTC(2026, 0, 1)).getTimezoneOffset() }).toEqual({ TZ: 'America/New_York', offset: 300 });
+    const sql = sqlOf(db);
+    const at = new Date('2026-12-24T18:30:00.123Z');
+    const viaPrisma = await db.user.create({ data: { email: `tz1-${tag}@example.test`, username: `tz1-${tag}`, createdAt: at } });
+    const [read] = await sql<{ createdAt: Date; text: string }>`SELECT created_at AS "createdAt", created_at::text AS text FROM users WHERE id = ${viaPrisma.id}::uuid`;
+    expect(read!.createdAt.toISOString()).toBe(at.toISOString());
+    expect(read!.text).toBe('2026-12-24 18:30:00.123');
+    const [written] = await sql<{ id: string }>`UPDATE users SET created_at = ${new Date('2027-03-01T00:00:00.500Z')} WHERE id = ${viaPrisma.id}::uuid RETURNING id`;
+    expect((await db.user.findUniqueOrThrow({ where: { id: written!.id } })).createdAt.toISOString()).toBe('2027-03-01T00:00:00.500Z');
+  });
+
+  it('sends values as parameters, never as SQL', async () => {
+    const hostile = `x'); DROP TABLE users; --`;
+    const [row] = await sqlOf(db)<{ v: string; n: number }>`SELECT ${hostile}::text AS v, (SELECT count(*)::int FROM users) AS n`;
+    expect(row!.v).toBe(hostile);
+    expect(row!.n).toBeGreaterThan(0);
+  });
+
+  it('commits a transaction that resolves and rolls back one that throws', async () => {
+    const sql = sqlOf(db);
+    const user = await db.user.create({ data: { email: `tx-${tag}@example.test`, username: `tx-${tag}` } });
+    await sql.transaction(async (tx) => {
+      await tx`UPDATE users SET given_name = 'kept' WHERE id = ${user.id}::uuid`;
+    });
+    await expect(
+      sql.transaction(async (tx) => {
+        await tx`UPDATE users SET given_name = 'lost' WHERE id = ${user.id}::uuid`;
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect((await db.user.findUniqueOrThrow({ where: { id: user.id } })).givenName).toBe('kept');
+  });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { handInTimingOf } from '@computor/activities';
+import { sqlOf } from '@computor/db';
 import { documentsWorkflowIds, TASK_QUEUE_TASKS, WF_SYNC_FAMILY_DOCUMENTS } from '@computor/contracts';
 import { HttpError } from '../http/errors';
 import { errors, json, route, type TAccess } from '../http/route';
@@ -88,7 +89,10 @@ export const hookRoutes = [
       const projectId = projectIdOf(req.body);
       // A family's documents project, with the family's token: publish the pushed commit.
       // Project ids are unique per GitLab instance only: the token picks the family.
-      const families = projectId === null || !token ? [] : await db.courseFamily.findMany({ where: { documentsProjectId: projectId } });
+      const families =
+        projectId === null || !token
+          ? []
+          : await sqlOf(db)<{ id: string; gitlabHookTokenHash: string | null }>`SELECT id, gitlab_hook_token_hash AS "gitlabHookTokenHash" FROM course_families WHERE documents_project_id = ${projectId}`;
       const family = token ? families.find((f) => tokenMatches(token, f.gitlabHookTokenHash)) : undefined;
       if (family) {
         const ignoreDocs = (reason: string) => {
@@ -116,7 +120,14 @@ export const hookRoutes = [
         return;
       }
       // The project's student, in any course; the token must be that course's.
-      const members = projectId === null ? [] : await db.courseMember.findMany({ where: { gitlabProjectId: projectId, role: 'student' }, include: { course: true } });
+      const members =
+        projectId === null
+          ? []
+          : await sqlOf(db)<{ id: string; userId: string; courseId: string; removedAt: Date | null; course: { gitlabHookTokenHash: string | null; archivedAt: string | null } }>`
+              SELECT m.id, m.user_id AS "userId", m.course_id AS "courseId", m.removed_at AS "removedAt",
+                     json_build_object('gitlabHookTokenHash', c.gitlab_hook_token_hash, 'archivedAt', c.archived_at) AS course
+                FROM course_members m JOIN courses c ON c.id = m.course_id
+               WHERE m.gitlab_project_id = ${projectId} AND m.role = 'student'`;
       const member = token ? members.find((m) => tokenMatches(token, m.course.gitlabHookTokenHash)) : undefined;
       if (!token || !member) {
         if (token && members.length === 0 && families.length === 0) tokenMatches(token, null);
@@ -136,13 +147,17 @@ export const hookRoutes = [
       if (event.ref !== `refs/heads/${branch}`) return ignore(`push to ${event.ref}, not to the default branch ${branch}`);
       if (NO_COMMIT.test(event.after)) return ignore('the branch was deleted');
 
-      const contents = await db.courseContent.findMany({
-        where: { courseId: member.courseId, archivedAt: null, exampleVersionId: { not: null }, deployment: { templateCommitSha: { not: null } } },
-        include: { exampleVersion: { include: { example: true } } },
-      });
+      // Released contents of the course (their template commit is there) and their directories.
+      const contents = await sqlOf(db)<{ id: string; path: string; directory: string }>`
+        SELECT cc.id, cc.path, COALESCE(cc.directory, e.identifier) AS directory
+          FROM course_contents cc
+          JOIN example_versions v ON v.id = cc.example_version_id
+          JOIN examples e ON e.id = v.example_id
+          JOIN deployments d ON d.course_content_id = cc.id AND d.template_commit_sha IS NOT NULL
+         WHERE cc.course_id = ${member.courseId}::uuid AND cc.archived_at IS NULL`;
       const paths = changedPaths(event);
       const touched = contents.filter((c) => {
-        const dir = `${c.directory ?? c.exampleVersion!.example.identifier}/`;
+        const dir = `${c.directory}/`;
         return paths === null || paths.some((p) => p.startsWith(dir));
       });
       if (touched.length === 0) return ignore('the push changed no released assignment\'s directory');

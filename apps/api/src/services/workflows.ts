@@ -1,5 +1,5 @@
 import type { TTaskQueue } from '@computor/contracts';
-import type { Db, Prisma } from '@computor/db';
+import { sqlOf, type Db, type Prisma } from '@computor/db';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 
 export interface StartRequest {
@@ -44,18 +44,13 @@ export async function startWorkflow(db: Db, temporal: Client, request: StartRequ
     runId = (await temporal.workflow.getHandle(request.workflowId).describe()).runId;
     existing = true;
   }
-  await db.workflowRun.upsert({
-    where: { id: request.workflowId },
-    create: {
-      id: request.workflowId,
-      runId,
-      type: request.type,
-      taskQueue: request.taskQueue,
-      requestedById: request.requestedById,
-      courseId: request.courseId,
-    },
-    update: existing ? {} : { runId, status: 'running', closedAt: null, failureMessage: null },
-  });
+  // One plain statement (every hand-in starts a workflow here: see sqlOf). A closed execution the
+  // reuse policy kept leaves its row as it is.
+  await sqlOf(db)`
+    INSERT INTO workflow_runs (id, run_id, type, task_queue, requested_by_id, course_id, status, started_at)
+    VALUES (${request.workflowId}, ${runId}, ${request.type}, ${request.taskQueue}, ${request.requestedById ?? null}::uuid, ${request.courseId ?? null}::uuid, 'running', ${new Date()})
+    ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id, status = 'running', closed_at = NULL, failure_message = NULL
+    WHERE ${!existing}`;
   return { workflowId: request.workflowId, runId, existing };
 }
 

@@ -1,23 +1,38 @@
 import { effectiveDeadline, handInTiming, type TEffectiveDeadline } from '@computor/contracts';
-import type { Db } from '@computor/db';
+import { sqlOf, type Db } from '@computor/db';
+
+type TDeadlineRow = {
+  releaseAt: Date | null;
+  dueAt: Date | null;
+  lateUntil: Date | null;
+  latePolicy: 'accept' | 'reject';
+  timeFactor: number | null;
+  extensionDueAt: Date | null;
+  extensionLateUntil: Date | null;
+  stateDueAt: Date | null;
+  reopenedAt: Date | null;
+};
 
 /**
  * A student's effective deadline for a content (extension, accommodation, or the content's own) and
- * the content's deadline state for them, in two statements: every hand-in asks, twice.
+ * the content's deadline state for them, in one plain statement: every hand-in asks, twice.
  */
 async function loadDeadline(db: Db, courseContentId: string, courseMemberId: string) {
-  const [content, member] = await Promise.all([
-    db.courseContent.findUniqueOrThrow({ where: { id: courseContentId }, select: { releaseAt: true, dueAt: true, lateUntil: true, latePolicy: true } }),
-    db.courseMember.findUniqueOrThrow({
-      where: { id: courseMemberId },
-      select: {
-        timeFactor: true,
-        extensions: { where: { courseContentId }, select: { dueAt: true, lateUntil: true }, take: 1 },
-        deadlineStates: { where: { courseContentId }, select: { dueAt: true, reopenedAt: true }, take: 1 },
-      },
-    }),
-  ]);
-  return { deadline: effectiveDeadline(content, member, member.extensions[0] ?? null), state: member.deadlineStates[0] };
+  const [row] = await sqlOf(db)<TDeadlineRow>`
+    SELECT c.release_at AS "releaseAt", c.due_at AS "dueAt", c.late_until AS "lateUntil", c.late_policy::text AS "latePolicy",
+           m.time_factor AS "timeFactor", x.due_at AS "extensionDueAt", x.late_until AS "extensionLateUntil",
+           s.due_at AS "stateDueAt", s.reopened_at AS "reopenedAt"
+      FROM course_contents c
+      JOIN course_members m ON m.id = ${courseMemberId}::uuid
+      LEFT JOIN deadline_extensions x ON x.course_content_id = c.id AND x.course_member_id = m.id
+      LEFT JOIN deadline_states s ON s.course_content_id = c.id AND s.course_member_id = m.id
+     WHERE c.id = ${courseContentId}::uuid`;
+  if (!row) throw new Error(`No course content ${courseContentId} with course member ${courseMemberId}`);
+  const extension = row.extensionDueAt ? { dueAt: row.extensionDueAt, lateUntil: row.extensionLateUntil } : null;
+  return {
+    deadline: effectiveDeadline(row, { timeFactor: row.timeFactor }, extension),
+    state: row.stateDueAt ? { dueAt: row.stateDueAt, reopenedAt: row.reopenedAt } : undefined,
+  };
 }
 
 /** A student's effective deadline for a content (extension, accommodation, or the content's own). */

@@ -11,6 +11,7 @@ import {
   type TVerificationReport,
 } from '@computor/contracts';
 import { aggregateReport, effectiveLimits, gradeCollection, GradingSessions, languageById, resolveSandboxLimits, type TExample } from '@computor/grader';
+import { sqlOf } from '@computor/db';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
@@ -108,18 +109,11 @@ export function gradingActivities(deps: ActivityDeps) {
     return version;
   }
 
-  /**
-   * The result a run grades now, with its artifact and example version. A newer push can supersede
-   * the head between two reads: it is followed, never reported as the run's failure.
-   */
+  /** The result a run grades now, with its artifact and example version (one statement: one snapshot of the chain). */
   async function activeHead(resultId: string) {
-    for (let round = 0; round < 100; round++) {
-      const head = await headResult(deps.db, resultId);
-      if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${resultId} not found`);
-      const result = await deps.db.result.findUniqueOrThrow({ where: { id: head.id }, include: { artifact: true, courseContent: { include: { exampleVersion: true } } } });
-      if (result.status !== 'superseded' || !result.supersededById) return result;
-    }
-    throw new Error(`Result ${resultId} kept changing while it was read`);
+    const head = await headResult(deps.db, resultId);
+    if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${resultId} not found`);
+    return head;
   }
 
   return {
@@ -136,7 +130,7 @@ export function gradingActivities(deps: ActivityDeps) {
         throw nonRetryable(NON_RETRYABLE.precondition, `Result ${result.id} is ${result.status}; only pending or running results are graded`);
       }
       if (result.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${result.artifactId} was purged by retention`);
-      const version = result.courseContent.exampleVersion;
+      const version = result.exampleVersion;
       if (!version) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${result.courseContentId} has no example assigned`);
       const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
       const ref = exampleRef(version);
@@ -224,25 +218,17 @@ export function gradingActivities(deps: ActivityDeps) {
         deps.storage.put(reportKey, JSON.stringify(report), 'application/json'),
         deps.storage.put(gradingStorageKeys.testSummary(head.id), JSON.stringify(testSummary), 'application/json'),
       ]);
-      const updated = await deps.db.result.updateMany({
-        where: { id: head.id, status: { in: [...ACTIVE_RESULT] } },
-        data: {
-          status: 'completed',
-          score: report.score,
-          passed: report.passed,
-          checksTotal: report.summary.total,
-          checksPassed: report.summary.passed,
-          checksFailed: report.summary.failed,
-          checksSkipped: report.summary.skipped,
-          reportKey,
-          summary: { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result, byVisibility: tallyByVisibility(report.collections) },
-          message: testSummary.resultMessage ?? null,
-          provenance: provenanceOf(plan, head.artifact, report, input.collections),
-          gradingMs: Math.round(input.collections.reduce((sum, c) => sum + (c.durationMs ?? 0), 0)),
-          finishedAt: new Date(),
-        },
-      });
-      if (updated.count === 0) {
+      const summary = { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result, byVisibility: tallyByVisibility(report.collections) };
+      const provenance = provenanceOf(plan, head.artifact, report, input.collections);
+      const gradingMs = Math.round(input.collections.reduce((sum, c) => sum + (c.durationMs ?? 0), 0));
+      // One plain statement per hand-in graded (see sqlOf).
+      const updated = await sqlOf(deps.db)`
+        UPDATE results SET status = 'completed', score = ${report.score}, passed = ${report.passed},
+               checks_total = ${report.summary.total}, checks_passed = ${report.summary.passed}, checks_failed = ${report.summary.failed}, checks_skipped = ${report.summary.skipped},
+               report_key = ${reportKey}, summary = ${JSON.stringify(summary)}::jsonb, message = ${testSummary.resultMessage ?? null},
+               provenance = ${JSON.stringify(provenance)}::jsonb, grading_ms = ${gradingMs}, finished_at = ${new Date()}
+         WHERE id = ${head.id}::uuid AND status IN ('pending', 'running') RETURNING id`;
+      if (updated.length === 0) {
         const row = await deps.db.result.findUnique({ where: { id: head.id } });
         // A retry after a successful update finds it completed: same report, same key, nothing to do.
         if (row?.status !== 'completed') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${row?.status ?? 'gone'}; not storing a report`);

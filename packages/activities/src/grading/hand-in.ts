@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { isArchiveError, readArchive, type TArchiveFile } from '@computor/archive';
 import { gradingStorageKeys, type THandInCommitParams } from '@computor/contracts';
+import { sqlOf, type SqlQuery } from '@computor/db';
 import type { ActivityDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
-import { gitlabForCourse } from '../gitlab/context';
 import { handInTimingOf } from '../deadlines/effective';
-import { BURST_TRANSACTION, enqueueTest, ensureSubmissionGroup, type TEnqueued } from './queue';
+import { enqueueTest, ensureSubmissionGroup, type TEnqueued } from './queue';
 
 export interface TStoredHandIn {
   artifactId: string;
@@ -42,15 +42,25 @@ export function handInActivities(deps: ActivityDeps) {
      * stores it as a submission. Idempotent per (group, commit): a repeated call answers the stored one.
      */
     async fetchCommitHandIn(input: Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId' | 'commit' | 'source' | 'requestedById' | 'maxBytes' | 'receivedAt'>): Promise<TStoredHandIn> {
-      const member = await deps.db.courseMember.findUnique({ where: { id: input.courseMemberId }, include: { user: true, course: { include: { family: { include: { organization: true } } } } } });
+      const sql = sqlOf(deps.db);
+      // Every statement of a hand-in runs for each push of a deadline burst: plain SQL (see sqlOf).
+      const [member] = await sql<{ id: string; courseId: string; removedAt: Date | null; gitlabProjectId: number | null; gitlabProjectPath: string | null; username: string; organization: { id: string; gitlabUrl: string; gitlabTokenRef: string | null; gitlabTokenEncrypted: string | null } }>`
+        SELECT m.id, m.course_id AS "courseId", m.removed_at AS "removedAt", m.gitlab_project_id AS "gitlabProjectId", m.gitlab_project_path AS "gitlabProjectPath", u.username,
+               json_build_object('id', o.id, 'gitlabUrl', o.gitlab_url, 'gitlabTokenRef', o.gitlab_token_ref, 'gitlabTokenEncrypted', o.gitlab_token_encrypted) AS organization
+          FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses c ON c.id = m.course_id
+          JOIN course_families f ON f.id = c.course_family_id JOIN organizations o ON o.id = f.organization_id
+         WHERE m.id = ${input.courseMemberId}::uuid`;
       if (!member || member.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
-      const content = await deps.db.courseContent.findUnique({ where: { id: input.courseContentId }, include: { exampleVersion: { include: { example: true } } } });
+      const [content] = await sql<{ id: string; courseId: string; path: string; directory: string | null; exampleVersionId: string | null }>`
+        SELECT cc.id, cc.course_id AS "courseId", cc.path, COALESCE(cc.directory, e.identifier) AS directory, cc.example_version_id AS "exampleVersionId"
+          FROM course_contents cc LEFT JOIN example_versions v ON v.id = cc.example_version_id LEFT JOIN examples e ON e.id = v.example_id
+         WHERE cc.id = ${input.courseContentId}::uuid`;
       if (!content || content.courseId !== member.courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course content ${input.courseContentId} not found in the member's course`);
-      if (!content.exampleVersion) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
+      if (!content.exampleVersionId || !content.directory) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
       const projectId = member.gitlabProjectId;
-      if (!projectId) throw nonRetryable(NON_RETRYABLE.precondition, `${member.user.username} has no repository yet`);
-      const gitlab = gitlabForCourse(deps, member.course);
-      const directory = content.directory ?? content.exampleVersion.example.identifier;
+      if (!projectId) throw nonRetryable(NON_RETRYABLE.precondition, `${member.username} has no repository yet`);
+      const gitlab = deps.gitlab(member.organization);
+      const directory = content.directory;
 
       // On time or late by when the push or request arrived, not by when it is fetched.
       const receivedAt = input.receivedAt ? new Date(input.receivedAt) : new Date();
@@ -60,7 +70,8 @@ export function handInActivities(deps: ActivityDeps) {
       if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
       const sha = commit.id.toLowerCase();
       const group = await ensureSubmissionGroup(deps.db, content.id, member.id);
-      const stored = await deps.db.submissionArtifact.findFirst({ where: { submissionGroupId: group.id, commitSha: sha, source: { not: 'upload' } } });
+      const handedIn = (q: SqlQuery) => q<{ id: string }>`SELECT id FROM submission_artifacts WHERE submission_group_id = ${group.id}::uuid AND commit_sha = ${sha} AND source <> 'upload' LIMIT 1`;
+      const [stored] = await handedIn(sql);
       if (stored) return { artifactId: stored.id, commitSha: sha, created: false };
 
       const archive = await step(`download ${directory}/ at ${sha.slice(0, 8)}`, () => gitlab.repositoryArchive(projectId, { sha, path: directory, maxBytes: input.maxBytes }));
@@ -77,29 +88,19 @@ export function handInActivities(deps: ActivityDeps) {
       const prefix = gradingStorageKeys.submissionPrefix(artifactId);
       const data = files.map((f) => ({ path: f.path, data: f.data }));
       await deps.storage.putFiles(prefix, data);
-      const created = await deps.db.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
-        const raced = await tx.submissionArtifact.findFirst({ where: { submissionGroupId: group.id, commitSha: sha, source: { not: 'upload' } } });
-        if (raced) return null;
-        return tx.submissionArtifact.create({
-          data: {
-            id: artifactId,
-            submissionGroupId: group.id,
-            uploadedById: input.requestedById,
-            source: input.source,
-            late: timing.late,
-            handedInAt: handedInAt(input.source, commit.committedDate, receivedAt),
-            commitSha: sha,
-            objectPrefix: prefix,
-            contentHash: exampleContentHash(data),
-            fileCount: data.length,
-            totalBytes: data.reduce((sum, f) => sum + f.data.length, 0),
-          },
-        });
-      }, BURST_TRANSACTION);
+      const created = await sql.transaction(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
+        if ((await handedIn(tx)).length > 0) return false;
+        await tx`
+          INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, total_bytes)
+          VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAt(input.source, commit.committedDate, receivedAt)}, ${new Date()},
+                  ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
+        return true;
+      });
       if (!created) {
         await deps.storage.deletePrefix(prefix).catch(() => 0);
-        const winner = await deps.db.submissionArtifact.findFirstOrThrow({ where: { submissionGroupId: group.id, commitSha: sha, source: { not: 'upload' } } });
+        const [winner] = await handedIn(sql);
+        if (!winner) throw new Error(`The hand-in of ${sha.slice(0, 8)} vanished while it was stored`);
         return { artifactId: winner.id, commitSha: sha, created: false };
       }
       deps.logger.info('hand-in stored', { artifactId, source: input.source, commit: sha, files: data.length, courseContentId: content.id });

@@ -1,44 +1,81 @@
 import { randomUUID } from 'node:crypto';
 import { gradingWorkflowIds, TASK_QUEUE_TESTING, WF_TEST_SUBMISSION } from '@computor/contracts';
-import type { Db, Prisma } from '@computor/db';
+import { sqlOf, type Db, type ResultStatus, type SqlQuery } from '@computor/db';
 
 /** Hand-ins and test runs arrive in bursts at deadlines: a transaction waits this long for a pooled connection. */
 export const BURST_TRANSACTION = { maxWait: 15_000, timeout: 15_000 };
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
-/** A result with its artifact. */
-export type TResultRow = Prisma.ResultGetPayload<{ include: { artifact: true } }>;
+
+// The statements of this file run for every hand-in of a deadline burst: plain SQL (see sqlOf).
 
 /** The submission group of one student and content (teams are formed elsewhere): created once, under a lock. */
-export async function ensureSubmissionGroup(db: Db, courseContentId: string, courseMemberId: string) {
+export async function ensureSubmissionGroup(db: Db, courseContentId: string, courseMemberId: string): Promise<{ id: string }> {
+  const sql = sqlOf(db);
+  const find = (q: SqlQuery) => q<{ id: string }>`
+    SELECT g.id FROM submission_groups g JOIN submission_group_members gm ON gm.submission_group_id = g.id
+     WHERE g.course_content_id = ${courseContentId}::uuid AND gm.course_member_id = ${courseMemberId}::uuid
+     ORDER BY g.created_at ASC LIMIT 1`;
   // Nearly always there already (every hand-in after the first): one read, no transaction.
-  const found = await db.submissionGroup.findFirst({ where: { courseContentId, members: { some: { courseMemberId } } }, orderBy: { createdAt: 'asc' } });
+  const [found] = await find(sql);
   if (found) return found;
-  return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${courseContentId}:${courseMemberId}`}))`;
-    const existing = await tx.submissionGroup.findFirst({ where: { courseContentId, members: { some: { courseMemberId } } }, orderBy: { createdAt: 'asc' } });
-    return existing ?? tx.submissionGroup.create({ data: { courseContentId, members: { create: { courseMemberId } } } });
-  }, BURST_TRANSACTION);
+  return sql.transaction(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`submission-group:${courseContentId}:${courseMemberId}`}))`;
+    const [existing] = await find(tx);
+    if (existing) return existing;
+    const id = randomUUID();
+    await tx`INSERT INTO submission_groups (id, course_content_id, created_at) VALUES (${id}::uuid, ${courseContentId}::uuid, ${new Date()})`;
+    await tx`INSERT INTO submission_group_members (id, submission_group_id, course_member_id) VALUES (${randomUUID()}::uuid, ${id}::uuid, ${courseMemberId}::uuid)`;
+    return { id };
+  });
 }
 
 /** Serialises the test requests of one group, so that two at once cannot both take the last run or both supersede. */
-export async function lockGroupTests(tx: Tx, submissionGroupId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`test-runs:${submissionGroupId}`}))`;
+export async function lockGroupTests(tx: Tx | SqlQuery, submissionGroupId: string): Promise<void> {
+  const key = `test-runs:${submissionGroupId}`;
+  if (typeof tx === 'function') await tx`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+  else await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
 }
 
 /** Test runs that count against `maxTestRuns`: failed (infrastructure), cancelled and superseded ones do not. */
 export const COUNTED_RESULT = ['pending', 'running', 'completed'] as const;
 
+/** A result as grading reads it: with its artifact and its content's example version. */
+export interface THeadResult {
+  id: string;
+  status: ResultStatus;
+  artifactId: string;
+  courseContentId: string;
+  startedAt: Date | null;
+  artifact: { id: string; contentHash: string; objectPrefix: string; commitSha: string | null; purgedAt: Date | null };
+  exampleVersion: { id: string; contentHash: string; objectPrefix: string } | null;
+}
+
 /**
  * The result a (possibly superseded) result stands for now: superseded results point to the one
- * graded in their place, which took over their workflow.
+ * graded in their place, which took over their workflow. One statement, however long the chain.
  */
-export async function headResult(db: Db | Tx, resultId: string): Promise<TResultRow | null> {
-  let current = await db.result.findUnique({ where: { id: resultId }, include: { artifact: true } });
-  for (let hops = 0; current?.status === 'superseded' && current.supersededById && hops < 1000; hops++) {
-    current = await db.result.findUnique({ where: { id: current.supersededById }, include: { artifact: true } });
-  }
-  return current;
+export async function headResult(db: Db | SqlQuery, resultId: string): Promise<THeadResult | null> {
+  const sql = typeof db === 'function' ? db : sqlOf(db);
+  const [head] = await sql<THeadResult>`
+    WITH RECURSIVE chain AS (
+      SELECT id, status, superseded_by_id, 0 AS hops FROM results WHERE id = ${resultId}::uuid
+      UNION ALL
+      SELECT r.id, r.status, r.superseded_by_id, c.hops + 1 FROM results r JOIN chain c ON r.id = c.superseded_by_id
+       WHERE c.status = 'superseded' AND c.hops < 1000
+    )
+    SELECT r.id, r.status::text AS status, r.artifact_id AS "artifactId", r.course_content_id AS "courseContentId", r.started_at AS "startedAt",
+           json_build_object('id', a.id, 'contentHash', a.content_hash, 'objectPrefix', a.object_prefix, 'commitSha', a.commit_sha, 'purgedAt', a.purged_at) AS artifact,
+           CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('id', v.id, 'contentHash', v.content_hash, 'objectPrefix', v.object_prefix) END AS "exampleVersion"
+      FROM chain c
+      JOIN results r ON r.id = c.id
+      JOIN submission_artifacts a ON a.id = r.artifact_id
+      JOIN course_contents cc ON cc.id = r.course_content_id
+      LEFT JOIN example_versions v ON v.id = cc.example_version_id
+     ORDER BY c.hops DESC LIMIT 1`;
+  // JSON carries the purge time as text: a Date, like every other time read.
+  if (head?.artifact.purgedAt) head.artifact.purgedAt = new Date(`${head.artifact.purgedAt as unknown as string}Z`);
+  return head ?? null;
 }
 
 export type TEnqueued = { courseId: string } & (
@@ -54,78 +91,71 @@ export type TEnqueued = { courseId: string } & (
  * created and the caller starts `testSubmissionWorkflow` (`start: true`).
  */
 export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean }): Promise<TEnqueued> {
-  const artifact = await db.submissionArtifact.findUniqueOrThrow({ where: { id: input.artifactId }, include: { submissionGroup: { include: { courseContent: true } } } });
-  const group = artifact.submissionGroup;
-  const content = group.courseContent;
-  const courseId = content.courseId;
-  return db.$transaction(async (tx): Promise<TEnqueued> => {
-    await lockGroupTests(tx, group.id);
-    const existing = await tx.result.findFirst({ where: { artifactId: artifact.id, status: { not: 'superseded' } }, orderBy: { createdAt: 'asc' } });
+  const sql = sqlOf(db);
+  const [artifact] = await sql<{ id: string; groupId: string; contentId: string; courseId: string; maxTestRuns: number | null; commitSha: string | null; handedInAt: Date }>`
+    SELECT a.id, a.submission_group_id AS "groupId", g.course_content_id AS "contentId", cc.course_id AS "courseId", cc.max_test_runs AS "maxTestRuns",
+           a.commit_sha AS "commitSha", a.handed_in_at AS "handedInAt"
+      FROM submission_artifacts a JOIN submission_groups g ON g.id = a.submission_group_id JOIN course_contents cc ON cc.id = g.course_content_id
+     WHERE a.id = ${input.artifactId}::uuid`;
+  if (!artifact) throw new Error(`Submission ${input.artifactId} not found`);
+  const { groupId, contentId, courseId } = artifact;
+  return sql.transaction(async (tx): Promise<TEnqueued> => {
+    await lockGroupTests(tx, groupId);
+    const [existing] = await tx<{ id: string; status: ResultStatus; workflowId: string | null }>`
+      SELECT id, status::text AS status, workflow_id AS "workflowId" FROM results
+       WHERE artifact_id = ${artifact.id}::uuid AND status <> 'superseded' ORDER BY created_at ASC LIMIT 1`;
     if (existing) {
       // Not yet started: the caller (a retried hand-in) starts it; starting twice is a no-op.
       const start = existing.status === 'pending' && existing.workflowId === gradingWorkflowIds.testSubmission(existing.id);
       return { courseId, test: 'exists', resultId: existing.id, workflowId: existing.workflowId, superseded: [], start };
     }
-    if (content.maxTestRuns !== null) {
-      const used = await tx.result.count({ where: { submissionGroupId: group.id, courseContentId: content.id, status: { in: [...COUNTED_RESULT] } } });
+    // The oldest queued run of the group: the one a push supersedes. FOR UPDATE: the grading
+    // activity marks a result running under the same row lock, so a run that started is never superseded.
+    const [queued] = input.supersede
+      ? await tx<{ id: string; workflowId: string; queuedAt: Date; handedInAt: Date }>`
+          SELECT r.id, r.workflow_id AS "workflowId", r.queued_at AS "queuedAt", a.handed_in_at AS "handedInAt"
+            FROM results r JOIN submission_artifacts a ON a.id = r.artifact_id
+           WHERE r.submission_group_id = ${groupId}::uuid AND r.course_content_id = ${contentId}::uuid AND r.status = 'pending' AND r.workflow_id IS NOT NULL
+           ORDER BY r.queued_at ASC LIMIT 1 FOR UPDATE OF r`
+      : [];
+    if (artifact.maxTestRuns !== null) {
+      const [counted] = await tx<{ used: number }>`
+        SELECT count(*)::int AS used FROM results
+         WHERE submission_group_id = ${groupId}::uuid AND course_content_id = ${contentId}::uuid AND status IN ('pending', 'running', 'completed')`;
       // The run a new one would supersede does not count: it will not be graded.
-      const queued = input.supersede ? await tx.result.count({ where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } } }) : 0;
-      if (used - Math.min(queued, 1) >= content.maxTestRuns) {
-        return { courseId, test: 'none', resultId: null, workflowId: null, superseded: [], start: false, reason: `The maximum number of test runs for this assignment (${content.maxTestRuns}) is used up.` };
+      if ((counted?.used ?? 0) - (queued ? 1 : 0) >= artifact.maxTestRuns) {
+        return { courseId, test: 'none', resultId: null, workflowId: null, superseded: [], start: false, reason: `The maximum number of test runs for this assignment (${artifact.maxTestRuns}) is used up.` };
       }
     }
     const resultId = randomUUID();
-    if (input.supersede) {
-      const queued = await tx.result.findFirst({
-        where: { submissionGroupId: group.id, courseContentId: content.id, status: 'pending', workflowId: { not: null } },
-        orderBy: { queuedAt: 'asc' },
-        include: { artifact: { select: { handedInAt: true } } },
-      });
-      // The grading activity marks a result running under the same row lock: a run that started is never superseded.
-      const locked = queued && (await tx.$queryRaw<Array<{ status: string }>>`SELECT status::text FROM results WHERE id = ${queued.id}::uuid FOR UPDATE`);
-      if (queued && locked?.[0]?.status === 'pending' && queued.artifact.handedInAt > artifact.handedInAt) {
-        // A newer push got to the queue first (fetches finish out of order): this older one is
-        // superseded by it at once and never graded.
-        await tx.result.create({
-          data: {
-            id: resultId,
-            artifactId: artifact.id,
-            submissionGroupId: group.id,
-            courseContentId: content.id,
-            status: 'superseded',
-            supersededById: queued.id,
-            finishedAt: new Date(),
-            message: 'Superseded by a newer hand-in before it was graded.',
-          },
-        });
-        return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [resultId], start: false };
-      }
-      if (queued && locked?.[0]?.status === 'pending') {
-        await tx.result.update({
-          where: { id: queued.id },
-          data: {
-            status: 'superseded',
-            supersededById: resultId,
-            workflowId: null,
-            finishedAt: new Date(),
-            message: `Superseded by a newer hand-in${artifact.commitSha ? ` (commit ${artifact.commitSha.slice(0, 8)})` : ''} before it was graded; that one took its place in the queue.`,
-          },
-        });
-        await tx.result.create({
-          data: { id: resultId, artifactId: artifact.id, submissionGroupId: group.id, courseContentId: content.id, workflowId: queued.workflowId, queuedAt: queued.queuedAt, status: 'pending' },
-        });
-        return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [queued.id], start: false };
-      }
+    const now = new Date();
+    if (queued && queued.handedInAt > artifact.handedInAt) {
+      // A newer push got to the queue first (fetches finish out of order): this older one is
+      // superseded by it at once and never graded.
+      await tx`
+        INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, status, superseded_by_id, queued_at, created_at, finished_at, message)
+        VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, 'superseded', ${queued.id}::uuid, ${now}, ${now}, ${now}, 'Superseded by a newer hand-in before it was graded.')`;
+      return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [resultId], start: false };
+    }
+    if (queued) {
+      const message = `Superseded by a newer hand-in${artifact.commitSha ? ` (commit ${artifact.commitSha.slice(0, 8)})` : ''} before it was graded; that one took its place in the queue.`;
+      // The workflow id moves from the old row to the new one (unique): cleared first.
+      await tx`UPDATE results SET status = 'superseded', superseded_by_id = ${resultId}::uuid, workflow_id = NULL, finished_at = ${now}, message = ${message} WHERE id = ${queued.id}::uuid`;
+      await tx`
+        INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
+        VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${queued.workflowId}, ${queued.queuedAt}, ${now}, 'pending')`;
+      return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [queued.id], start: false };
     }
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
-    await tx.result.create({ data: { id: resultId, artifactId: artifact.id, submissionGroupId: group.id, courseContentId: content.id, workflowId, status: 'pending' } });
-    await tx.workflowRun.upsert({
-      where: { id: workflowId },
-      create: { id: workflowId, type: WF_TEST_SUBMISSION, taskQueue: TASK_QUEUE_TESTING, requestedById: input.requestedById, courseId: content.courseId },
-      update: {},
-    });
+    await tx`
+      INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
+      VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${workflowId}, ${now}, ${now}, 'pending')`;
+    await tx`
+      INSERT INTO workflow_runs (id, type, task_queue, requested_by_id, course_id, status, started_at)
+      VALUES (${workflowId}, ${WF_TEST_SUBMISSION}, ${TASK_QUEUE_TESTING}, ${input.requestedById}::uuid, ${courseId}::uuid, 'running', ${now})
+      ON CONFLICT (id) DO NOTHING`;
     return { courseId, test: 'started', resultId, workflowId, superseded: [], start: true };
-  }, BURST_TRANSACTION);
+  });
 }
 
 /**
@@ -133,13 +163,15 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
  * and answers it with its artifact. Lock-free: the update only succeeds on a result still pending
  * or running, so a superseding that slipped in between is followed on the next round.
  */
-export async function claimResult(db: Db, resultId: string): Promise<TResultRow | null> {
+export async function claimResult(db: Db, resultId: string): Promise<THeadResult | null> {
+  const sql = sqlOf(db);
   for (let round = 0; round < 100; round++) {
-    const head = await headResult(db, resultId);
+    const head = await headResult(sql, resultId);
     if (!head) return null;
     if (head.status !== 'pending' && head.status !== 'running') return head;
-    const claimed = await db.result.updateMany({ where: { id: head.id, status: { in: ['pending', 'running'] } }, data: { status: 'running', startedAt: head.startedAt ?? new Date() } });
-    if (claimed.count === 1) return { ...head, status: 'running' };
+    const startedAt = head.startedAt ?? new Date();
+    const claimed = await sql`UPDATE results SET status = 'running', started_at = ${startedAt} WHERE id = ${head.id}::uuid AND status IN ('pending', 'running') RETURNING id`;
+    if (claimed.length === 1) return { ...head, status: 'running', startedAt };
   }
   throw new Error(`Result ${resultId} kept changing while it was claimed`);
 }
