@@ -359,11 +359,13 @@ describe('failures, auto-disabling and resend', () => {
   });
 
   it('counts an unreachable receiver and a timeout as failures and never crashes', async () => {
+    // The slow server listens before the dead receiver's port is freed: it cannot be given that
+    // port (it was, once in CI, and both hooks then timed out).
+    const slow = createServer(() => undefined);
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     const rx = await receiver();
     const deadUrl = rx.url;
     await rx.close();
-    const slow = createServer(() => undefined);
-    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     try {
       emu.configure({ hooks: { timeoutMs: 200 } });
       await addHook({ url: deadUrl });
