@@ -123,12 +123,12 @@ export const hookRoutes = [
       const members =
         projectId === null
           ? []
-          : await sqlOf(db)<{ id: string; userId: string; courseId: string; removedAt: Date | null; course: { gitlabHookTokenHash: string | null; archivedAt: string | null } }>`
+          : await sqlOf(db)<{ id: string; userId: string; courseId: string; removedAt: Date | null; hookTokenHash: string | null; courseArchivedAt: Date | null }>`
               SELECT m.id, m.user_id AS "userId", m.course_id AS "courseId", m.removed_at AS "removedAt",
-                     json_build_object('gitlabHookTokenHash', c.gitlab_hook_token_hash, 'archivedAt', c.archived_at) AS course
+                     c.gitlab_hook_token_hash AS "hookTokenHash", c.archived_at AS "courseArchivedAt"
                 FROM course_members m JOIN courses c ON c.id = m.course_id
                WHERE m.gitlab_project_id = ${projectId} AND m.role = 'student'`;
-      const member = token ? members.find((m) => tokenMatches(token, m.course.gitlabHookTokenHash)) : undefined;
+      const member = token ? members.find((m) => tokenMatches(token, m.hookTokenHash)) : undefined;
       if (!token || !member) {
         if (token && members.length === 0 && families.length === 0) tokenMatches(token, null);
         logger.warn('gitlab hook refused', { reason: token ? 'token does not match the project\'s course' : 'no X-Gitlab-Token', projectId, eventUuid });
@@ -142,7 +142,7 @@ export const hookRoutes = [
       if (!parsed.success) return ignore(`not a push event (${req.header('x-gitlab-event') ?? 'no X-Gitlab-Event'})`);
       const event = parsed.data;
       if (member.removedAt) return ignore('the repository\'s student is no longer a member of the course');
-      if (member.course.archivedAt) return ignore('the course is archived');
+      if (member.courseArchivedAt) return ignore('the course is archived');
       const branch = event.project.default_branch ?? 'main';
       if (event.ref !== `refs/heads/${branch}`) return ignore(`push to ${event.ref}, not to the default branch ${branch}`);
       if (NO_COMMIT.test(event.after)) return ignore('the branch was deleted');

@@ -17,7 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
 import { HEARTBEAT_INTERVAL_MS, NON_RETRYABLE, nonRetryable } from '../failures';
 import { GradingFiles, graderDefaults, type TArtifactRef, type TExampleRef } from './local-files';
-import { claimResult, headResult } from './queue';
+import { ACTIVE_RESULT, claimResult, headResult } from './queue';
 import { tutorTestActivities } from './tutor-test';
 
 /** Failure type of a grader that could not produce a trustworthy result (retried; never the student's failure). */
@@ -53,7 +53,6 @@ const ACTIVITY_SLACK_MS = 30_000;
 /** Output of all collections of one submission travels through workflow history: keep it well below the 2 MB payload limit. */
 const OUTPUT_BUDGET_BYTES = 768 * 1024;
 const DEFAULT_REPORT_OUTPUT_BYTES = 64 * 1024;
-const ACTIVE_RESULT = ['pending', 'running'] as const;
 
 function collectionPlans(example: TExample, operator: ReturnType<typeof resolveSandboxLimits>): TCollectionPlan[] {
   const settings = example.meta.properties.executionBackend?.settings ?? undefined;
@@ -227,7 +226,7 @@ export function gradingActivities(deps: ActivityDeps) {
                checks_total = ${report.summary.total}, checks_passed = ${report.summary.passed}, checks_failed = ${report.summary.failed}, checks_skipped = ${report.summary.skipped},
                report_key = ${reportKey}, summary = ${JSON.stringify(summary)}::jsonb, message = ${testSummary.resultMessage ?? null},
                provenance = ${JSON.stringify(provenance)}::jsonb, grading_ms = ${gradingMs}, finished_at = ${new Date()}
-         WHERE id = ${head.id}::uuid AND status IN ('pending', 'running') RETURNING id`;
+         WHERE id = ${head.id}::uuid AND status = ANY(${ACTIVE_RESULT}::result_status[]) RETURNING id`;
       if (updated.length === 0) {
         const row = await deps.db.result.findUnique({ where: { id: head.id } });
         // A retry after a successful update finds it completed: same report, same key, nothing to do.

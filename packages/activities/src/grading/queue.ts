@@ -39,6 +39,8 @@ export async function lockGroupTests(tx: Tx | SqlQuery, submissionGroupId: strin
 
 /** Test runs that count against `maxTestRuns`: failed (infrastructure), cancelled and superseded ones do not. */
 export const COUNTED_RESULT = ['pending', 'running', 'completed'] as const;
+/** Results still to be graded: queued or running. */
+export const ACTIVE_RESULT = ['pending', 'running'] as const;
 
 /** A result as grading reads it: with its artifact and its content's example version. */
 export interface THeadResult {
@@ -57,7 +59,7 @@ export interface THeadResult {
  */
 export async function headResult(db: Db | SqlQuery, resultId: string): Promise<THeadResult | null> {
   const sql = typeof db === 'function' ? db : sqlOf(db);
-  const [head] = await sql<THeadResult>`
+  const [row] = await sql<Omit<THeadResult, 'artifact' | 'exampleVersion'> & { artifactHash: string; artifactPrefix: string; commitSha: string | null; purgedAt: Date | null; versionId: string | null; versionHash: string; versionPrefix: string }>`
     WITH RECURSIVE chain AS (
       SELECT id, status, superseded_by_id, 0 AS hops FROM results WHERE id = ${resultId}::uuid
       UNION ALL
@@ -65,17 +67,21 @@ export async function headResult(db: Db | SqlQuery, resultId: string): Promise<T
        WHERE c.status = 'superseded' AND c.hops < 1000
     )
     SELECT r.id, r.status::text AS status, r.artifact_id AS "artifactId", r.course_content_id AS "courseContentId", r.started_at AS "startedAt",
-           json_build_object('id', a.id, 'contentHash', a.content_hash, 'objectPrefix', a.object_prefix, 'commitSha', a.commit_sha, 'purgedAt', a.purged_at) AS artifact,
-           CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('id', v.id, 'contentHash', v.content_hash, 'objectPrefix', v.object_prefix) END AS "exampleVersion"
+           a.content_hash AS "artifactHash", a.object_prefix AS "artifactPrefix", a.commit_sha AS "commitSha", a.purged_at AS "purgedAt",
+           v.id AS "versionId", v.content_hash AS "versionHash", v.object_prefix AS "versionPrefix"
       FROM chain c
       JOIN results r ON r.id = c.id
       JOIN submission_artifacts a ON a.id = r.artifact_id
       JOIN course_contents cc ON cc.id = r.course_content_id
       LEFT JOIN example_versions v ON v.id = cc.example_version_id
      ORDER BY c.hops DESC LIMIT 1`;
-  // JSON carries the purge time as text: a Date, like every other time read.
-  if (head?.artifact.purgedAt) head.artifact.purgedAt = new Date(`${head.artifact.purgedAt as unknown as string}Z`);
-  return head ?? null;
+  if (!row) return null;
+  const { artifactHash, artifactPrefix, commitSha, purgedAt, versionId, versionHash, versionPrefix, ...result } = row;
+  return {
+    ...result,
+    artifact: { id: row.artifactId, contentHash: artifactHash, objectPrefix: artifactPrefix, commitSha, purgedAt },
+    exampleVersion: versionId ? { id: versionId, contentHash: versionHash, objectPrefix: versionPrefix } : null,
+  };
 }
 
 export type TEnqueued = { courseId: string } & (
@@ -121,7 +127,7 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
     if (artifact.maxTestRuns !== null) {
       const [counted] = await tx<{ used: number }>`
         SELECT count(*)::int AS used FROM results
-         WHERE submission_group_id = ${groupId}::uuid AND course_content_id = ${contentId}::uuid AND status IN ('pending', 'running', 'completed')`;
+         WHERE submission_group_id = ${groupId}::uuid AND course_content_id = ${contentId}::uuid AND status = ANY(${COUNTED_RESULT}::result_status[])`;
       // The run a new one would supersede does not count: it will not be graded.
       if ((counted?.used ?? 0) - (queued ? 1 : 0) >= artifact.maxTestRuns) {
         return { courseId, test: 'none', resultId: null, workflowId: null, superseded: [], start: false, reason: `The maximum number of test runs for this assignment (${artifact.maxTestRuns}) is used up.` };
@@ -168,9 +174,9 @@ export async function claimResult(db: Db, resultId: string): Promise<THeadResult
   for (let round = 0; round < 100; round++) {
     const head = await headResult(sql, resultId);
     if (!head) return null;
-    if (head.status !== 'pending' && head.status !== 'running') return head;
+    if (!ACTIVE_RESULT.includes(head.status as (typeof ACTIVE_RESULT)[number])) return head;
     const startedAt = head.startedAt ?? new Date();
-    const claimed = await sql`UPDATE results SET status = 'running', started_at = ${startedAt} WHERE id = ${head.id}::uuid AND status IN ('pending', 'running') RETURNING id`;
+    const claimed = await sql`UPDATE results SET status = 'running', started_at = ${startedAt} WHERE id = ${head.id}::uuid AND status = ANY(${ACTIVE_RESULT}::result_status[]) RETURNING id`;
     if (claimed.length === 1) return { ...head, status: 'running', startedAt };
   }
   throw new Error(`Result ${resultId} kept changing while it was claimed`);
