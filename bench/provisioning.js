@@ -1,5 +1,6 @@
 // Provisions one course with N students against the GitLab emulator, through the real worker
-// process on the local stack, and compares the wall time with the ideal requests x L / C.
+// process on the local stack (warmed up by another course's hierarchy first), and compares the
+// wall time with the ideal requests x L / C.
 //   pnpm bench provisioning --students 200 --latency-ms 25 --concurrency 10 --fault-rate 0.1
 const { startGitlabEmulator } = require('@computor/gitlab-emulator');
 const { createCourseFixture, stackDb, stackTemporal, startWorkerProcess, uniq } = require('@computor/test-support');
@@ -38,6 +39,11 @@ async function main() {
     const rows = await db.$transaction(students.map((s) => db.user.create({ data: { email: `${s.username}@bench.test`, username: s.username } })));
     const members = await db.$transaction(rows.map((u) => db.courseMember.create({ data: { courseId: course.courseId, userId: u.id, role: 'student' } })));
     gitlab.seed({ users: rows.map((u) => ({ username: u.username })) });
+    // Warm-up, untimed and before latency and faults: another course's hierarchy, so that the
+    // figures are the running system's, not the fresh worker process's first workflow task,
+    // first statements and first connections to GitLab (together ~0.15 s, once per process).
+    const warmUp = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId, roles: [] });
+    await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('bench-warm-up-'), args: [{ courseId: warmUp.courseId }] });
 
     gitlab.configure({ latencyMs: o.latencyMs, seed: o.seed, faults: { rate: o.faultRate, kinds: o.faultKinds.split(','), mutatingOnly: false }, rateLimits: { authenticatedApi: o.rateLimit, projectGet: o.projectGetLimit, groupGet: o.projectGetLimit } });
     gitlab.resetStats();

@@ -1,4 +1,4 @@
-import { createApiToken, findUserByToken, sqlOf, type Db } from '@computor/db';
+import { createApiToken, findUserByToken, modelRow, sqlOf, type Db } from '@computor/db';
 import { stackDb } from '@computor/test-support';
 
 // The migrated schema, exercised through the generated client against the stack's PostgreSQL.
@@ -96,6 +96,26 @@ describe('sqlOf: plain SQL on the client\'s pool', () => {
     expect(read!.text).toBe('2026-12-24 18:30:00.123');
     const [written] = await sql<{ id: string }>`UPDATE users SET created_at = ${new Date('2027-03-01T00:00:00.500Z')} WHERE id = ${viaPrisma.id}::uuid RETURNING id`;
     expect((await db.user.findUniqueOrThrow({ where: { id: written!.id } })).createdAt.toISOString()).toBe('2027-03-01T00:00:00.500Z');
+  });
+
+  it('reads a SELECT * row as the Prisma model (modelRow) for the tables the GitLab activities read so', async () => {
+    const sql = sqlOf(db);
+    // Every kind of column these tables have filled: ints, nullable text, enums, floats, times.
+    const user = await db.user.create({ data: { email: `mr-${tag}@example.test`, username: `mr-${tag}`, givenName: 'Ada', isAdmin: true } });
+    const org = await db.organization.create({ data: { path: `mr-org-${tag}`, title: 'Org', gitlabUrl: 'https://gitlab.example.test', gitlabParentGroupId: 7, gitlabGroupId: 8, archivedAt: new Date('2026-01-02T03:04:05.678Z') } });
+    const family = await db.courseFamily.create({ data: { organizationId: org.id, path: 'mr', title: 'MR', documentsSyncedAt: new Date('2026-02-03T04:05:06.789Z') } });
+    const course = await db.course.create({ data: { courseFamilyId: family.id, path: 'mr', title: 'MR', gitlabStudentsGroupId: 9, retentionDays: 30 } });
+    const member = await db.courseMember.create({ data: { courseId: course.id, userId: user.id, role: 'student', repositoryProvisioning: 'fallback_copy', timeFactor: 1.5, gitlabProjectId: 10, repositoryLockedAt: new Date('2026-03-04T05:06:07.891Z') } });
+    const [u] = await sql`SELECT * FROM users WHERE id = ${user.id}::uuid`;
+    const [o] = await sql`SELECT * FROM organizations WHERE id = ${org.id}::uuid`;
+    const [f] = await sql`SELECT * FROM course_families WHERE id = ${family.id}::uuid`;
+    const [c] = await sql`SELECT * FROM courses WHERE id = ${course.id}::uuid`;
+    const [m] = await sql`SELECT * FROM course_members WHERE id = ${member.id}::uuid`;
+    expect(modelRow(u!)).toEqual(await db.user.findUniqueOrThrow({ where: { id: user.id } }));
+    expect(modelRow(o!)).toEqual(await db.organization.findUniqueOrThrow({ where: { id: org.id } }));
+    expect(modelRow(f!)).toEqual(await db.courseFamily.findUniqueOrThrow({ where: { id: family.id } }));
+    expect(modelRow(c!)).toEqual(await db.course.findUniqueOrThrow({ where: { id: course.id } }));
+    expect(modelRow(m!)).toEqual(await db.courseMember.findUniqueOrThrow({ where: { id: member.id } }));
   });
 
   it('sends values as parameters, never as SQL', async () => {

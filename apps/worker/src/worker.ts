@@ -90,6 +90,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     };
   }
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
+  // The database is reached, and Prisma's query compiler loaded, before any task is taken: a worker
+  // that cannot reach it stops here saying so, and the first activity does not pay the ~50 ms start.
+  await db.$queryRaw`SELECT 1`.catch(async (error: unknown) => {
+    await db.$disconnect().catch(() => undefined);
+    throw new Error(`the worker cannot reach its database (DATABASE_URL): ${error instanceof Error ? error.message : String(error)}`);
+  });
   const assessed = assessment?.().catch((error: unknown) => {
     logger.error('language assessment failed', { error: error instanceof Error ? error.message : String(error) });
   });

@@ -1,5 +1,5 @@
 export { createDb, sqlOf, type Db, type DbOptions } from './client';
-export type { Sql, SqlQuery } from './sql';
+export { modelRow, type Sql, type SqlQuery } from './sql';
 export { createApiToken, findUserByToken, hashToken } from './tokens';
 export { Prisma } from './generated/prisma/client';
 export * from './generated/prisma/enums';

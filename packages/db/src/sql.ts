@@ -76,3 +76,25 @@ export function createSql(pool: pg.Pool): Sql {
   };
   return sql;
 }
+
+const camelKeys = new Map<string, string>();
+const camel = (column: string) => {
+  let key = camelKeys.get(column);
+  if (key === undefined) {
+    key = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    camelKeys.set(column, key);
+  }
+  return key;
+};
+
+/**
+ * A `SELECT *` row as its Prisma model: the schema maps every field to its snake_case column
+ * (`gitlabGroupId` to `gitlab_group_id`), so the keys are turned back to camelCase. Only for tables
+ * whose every column follows that rule (`apps/migrations/src/schema.int.test.ts` compares the
+ * models read this way with Prisma's own).
+ */
+export function modelRow<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const column in row) out[camel(column)] = row[column];
+  return out as T;
+}

@@ -242,7 +242,7 @@ describe('delayed deletion', () => {
 });
 
 describe('destroy window (GitLab destroys in a background job)', () => {
-  const WINDOW_MS = 1500;
+  const WINDOW_MS = 2500;
   afterEach(() => emu.configure({ destroyWindowMs: 0 }));
 
   it('fails retryable, adopting nothing, while a destroyed path is held, and the retry after the window creates it', async () => {
@@ -263,14 +263,14 @@ describe('destroy window (GitLab destroys in a background job)', () => {
     const windowEnds = Date.now() + WINDOW_MS;
     const retriesBefore = gl.limiter.stats().retries;
 
-    // The client's own retries (3 attempts, 100 + 200 ms apart) end well inside the window.
+    // The client's own retries (4 attempts, at most 50 + 100 + 200 ms apart) end well inside the window.
     const refusals = [await caught(gl.forkProject(fork)), await caught(gl.ensureProject(assignmentsInput)), await caught(gl.ensureGroup(tutorsInput))];
     expect(Date.now()).toBeLessThan(windowEnds);
     for (const [e, kind] of refusals.map((r, i) => [r, i === 2 ? 'group' : 'project'] as const)) {
       expect(e).toMatchObject({ kind: 'destroying', type: 'GitlabDestroyingError', retryable: true });
       expect(e.message).toContain(`the path is still held by a ${kind} GitLab is destroying`);
     }
-    expect(gl.limiter.stats().retries - retriesBefore).toBe(3 * 2);
+    expect(gl.limiter.stats().retries - retriesBefore).toBe(3 * 3);
     const state = emu.state();
     expect(state.projects.filter((p) => p.path === 'u-1' || p.path === 'assignments')).toHaveLength(0);
     expect(state.groups.filter((g) => g.path === 'tutors')).toHaveLength(0);

@@ -88,9 +88,9 @@ describe('error classification against the emulator', () => {
     const started = Date.now();
     const read = await caught(gl.ensureGroupMember(1, 1, 30));
     expect(read).toMatchObject({ status: 429, kind: 'rate_limited' });
-    // Three attempts, each after the limiter's one-second pause.
-    expect(emu.stats().total).toBe(3);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1800);
+    // Four attempts, each after the limiter's one-second pause.
+    expect(emu.stats().total).toBe(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2700);
 
     emu.configure({ faults: { rate: 0 } });
     const t0 = Date.now();
@@ -98,7 +98,7 @@ describe('error classification against the emulator', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(850);
   });
 
-  it('500 and 502: transient, retryable; idempotent operations are repeated three times, a commit is sent once', async () => {
+  it('500 and 502: transient, retryable; idempotent operations are sent up to four times, a commit once', async () => {
     emu.configure({ faults: { rate: 1, kinds: ['500'] } });
     const e = await caught(gl.getGroup(1));
     expect(e).toMatchObject({ status: 500, kind: 'transient', retryable: true });
@@ -106,25 +106,25 @@ describe('error classification against the emulator', () => {
     emu.configure({ faults: { kinds: ['502'] } });
     emu.resetStats();
     await caught(gl.ensureProjectMember(1, 1, 30));
-    expect(emu.stats().total).toBe(3);
+    expect(emu.stats().total).toBe(4);
     emu.resetStats();
     await caught(gl.commit(1, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'a', content: Buffer.from('a') }] }));
     expect(emu.stats().total).toBe(1);
   });
 
-  it('connection reset: an idempotent operation is sent up to three times, a commit once; both end transient', async () => {
+  it('connection reset: an idempotent operation is sent up to four times, a commit once; both end transient', async () => {
     emu.configure({ faults: { rate: 1, kinds: ['reset'] } });
     const get = await caught(gl.getGroup(1));
     expect(get).toMatchObject({ status: null, kind: 'transient', retryable: true });
     expect(get.code).toBeDefined();
-    expect(emu.stats().total).toBe(3);
-    expect(gl.limiter.stats().retries).toBe(2);
+    expect(emu.stats().total).toBe(4);
+    expect(gl.limiter.stats().retries).toBe(3);
 
     emu.resetStats();
     const post = await caught(gl.commit(1, { branch: 'main', message: 'm', actions: [{ action: 'create', filePath: 'a', content: Buffer.from('a') }] }));
     expect(post).toMatchObject({ status: null, kind: 'transient' });
     expect(emu.stats().total).toBe(1);
-    expect(gl.limiter.stats().retries).toBe(2);
+    expect(gl.limiter.stats().retries).toBe(3);
   });
 
   it('a GET recovers when only the first attempt is reset', async () => {

@@ -102,7 +102,7 @@ describe('repositoryArchive', () => {
     emu.configure({ faults: { rate: 1, kinds: ['502'], pathPattern: '/repository/archive' } });
     const failing = await caught(gl.repositoryArchive(projectId, { sha: head }));
     expect(failing).toMatchObject({ kind: 'transient' });
-    expect(gl.limiter.stats().retries).toBe(2);
+    expect(gl.limiter.stats().retries).toBe(3);
   });
 });
 

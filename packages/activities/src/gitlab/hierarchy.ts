@@ -1,4 +1,4 @@
-import type { GitlabClient, TGitlabGroup, TGitlabProject } from '@computor/gitlab';
+import { isGitlabError, type GitlabClient, type TGitlabGroup, type TGitlabProject } from '@computor/gitlab';
 import type { ActivityDeps } from '../deps';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
 import { gitlabForCourse, loadCourse, type LoadedCourse } from './context';
@@ -55,8 +55,15 @@ async function ensureNode(deps: ActivityDeps, course: LoadedCourse, node: THiera
     case 'organization': {
       const existing = await storedGroup(gitlab, org.gitlabGroupId, org.gitlabGroupFullPath);
       if (existing) return groupRef(existing, node, false);
-      const parent = await parentGroup(org.gitlabParentGroupId, `The parent group of organization "${org.path}"`);
-      const { group, created } = await ensureSubgroup(gitlab, parent, org.path, org.title);
+      // The pre-existing parent is not read first: the create names it by id (one request for a new
+      // organization group), and GitLab's 404 says when it is not there.
+      const parentId = org.gitlabParentGroupId;
+      const what = `The parent group of organization "${org.path}"`;
+      if (!parentId) throw nonRetryable(NON_RETRYABLE.precondition, `${what} has no GitLab group yet`);
+      const { group, created } = await gitlab.ensureGroup({ parentId, path: org.path, name: org.title, visibility: 'private' }).catch((error: unknown) => {
+        if (isGitlabError(error) && error.kind === 'not_found') throw nonRetryable(NON_RETRYABLE.notFound, `${what} (GitLab group ${parentId}) does not exist in GitLab`);
+        throw error;
+      });
       await db.organization.update({ where: { id: org.id }, data: { gitlabGroupId: group.id, gitlabGroupFullPath: group.fullPath, gitlabGroupWebUrl: group.webUrl } });
       return groupRef(group, node, created);
     }

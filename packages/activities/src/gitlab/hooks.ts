@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decryptSecret, encryptSecret } from '@computor/config';
+import { sqlOf } from '@computor/db';
 import type { GitlabClient } from '@computor/gitlab';
 import type { ActivityDeps } from '../deps';
 import { NON_RETRYABLE, nonRetryable } from '../failures';
@@ -35,7 +36,12 @@ async function storedHookToken(store: TTokenStore, what: string, secret: string)
 export async function courseHookToken(deps: ActivityDeps, courseId: string, secret: string): Promise<string> {
   return storedHookToken(
     {
-      read: async () => (await deps.db.course.findUniqueOrThrow({ where: { id: courseId }, select: { gitlabHookTokenEncrypted: true } })).gitlabHookTokenEncrypted,
+      // Read for every student repository provisioned: a plain statement (see sqlOf).
+      read: async () => {
+        const [course] = await sqlOf(deps.db)<{ encrypted: string | null }>`SELECT gitlab_hook_token_encrypted AS encrypted FROM courses WHERE id = ${courseId}::uuid`;
+        if (!course) throw nonRetryable(NON_RETRYABLE.notFound, `Course ${courseId} not found`);
+        return course.encrypted;
+      },
       claim: async (hash, encrypted) =>
         (await deps.db.course.updateMany({ where: { id: courseId, gitlabHookTokenEncrypted: null }, data: { gitlabHookTokenHash: hash, gitlabHookTokenEncrypted: encrypted } })).count === 1,
     },
@@ -66,7 +72,8 @@ export async function ensurePushHook(deps: ActivityDeps, gitlab: GitlabClient, i
   if (!hooks) return null;
   const token = await courseHookToken(deps, input.courseId, hooks.tokenSecret);
   const { hook } = await gitlab.ensureProjectHook(input.projectId, { url: hooks.url, token, pushEvents: true, enableSslVerification: hooks.url.startsWith('https:'), newProject: input.newProject });
-  await deps.db.courseMember.update({ where: { id: input.courseMemberId }, data: { gitlabHookId: hook.id } });
+  const updated = await sqlOf(deps.db)`UPDATE course_members SET gitlab_hook_id = ${hook.id}, updated_at = ${new Date()} WHERE id = ${input.courseMemberId}::uuid RETURNING id`;
+  if (!updated.length) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} disappeared before its push hook was recorded`);
   return hook.id;
 }
 

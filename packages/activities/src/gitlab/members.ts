@@ -1,11 +1,13 @@
 import { GITLAB_ACCESS, PROVISIONING_STEPS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
 import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
+import { modelRow, sqlOf, type CourseMemberModel as CourseMember, type UserModel as User } from '@computor/db';
+import { randomUUID } from 'node:crypto';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { recordSteps, type TStepUpdate } from '../provisioning/status';
 import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
-import { gitlabForCourse, loadCourse, requireProvisioned, type LoadedCourse } from './context';
+import { gitlabForCourse, loadCourse, requireProvisioned, UUID, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
 
 export interface TStudentProject {
@@ -35,26 +37,28 @@ const COURSE_GROUP_ACCESS: Record<TCourseRole, number | null> = {
   student: null,
 };
 
-async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string) {
-  const member = await deps.db.courseMember.findUnique({ where: { id: courseMemberId }, include: { user: true } });
-  if (!member || member.courseId !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
-  return member;
+export type LoadedMember = CourseMember & { user: User };
+
+// The reads and writes below run for every student of a batch: plain statements (see sqlOf).
+async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string): Promise<LoadedMember> {
+  const sql = sqlOf(deps.db);
+  const [member] = UUID.test(courseMemberId) ? await sql`SELECT * FROM course_members WHERE id = ${courseMemberId}::uuid` : [];
+  if (!member || member.course_id !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
+  const [user] = await sql`SELECT * FROM users WHERE id = ${member.user_id}::uuid`;
+  return { ...modelRow<CourseMember>(member), user: modelRow<User>(user!) };
 }
-export type LoadedMember = Awaited<ReturnType<typeof loadMember>>;
 
 async function cachedGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember): Promise<number | null> {
-  const gitlabUrl = course.family.organization.gitlabUrl;
-  const cached = await deps.db.gitlabIdentity.findUnique({ where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } } });
-  return cached?.gitlabUserId ?? null;
+  const [cached] = await sqlOf(deps.db)<{ id: number }>`
+    SELECT gitlab_user_id AS id FROM gitlab_identities WHERE user_id = ${member.user.id}::uuid AND gitlab_url = ${course.family.organization.gitlabUrl}`;
+  return cached?.id ?? null;
 }
 
 async function cacheGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember, gitlabUserId: number): Promise<void> {
-  const gitlabUrl = course.family.organization.gitlabUrl;
-  await deps.db.gitlabIdentity.upsert({
-    where: { userId_gitlabUrl: { userId: member.user.id, gitlabUrl } },
-    create: { userId: member.user.id, gitlabUrl, gitlabUserId },
-    update: { gitlabUserId },
-  });
+  await sqlOf(deps.db)`
+    INSERT INTO gitlab_identities (id, user_id, gitlab_url, gitlab_user_id, created_at)
+    VALUES (${randomUUID()}::uuid, ${member.user.id}::uuid, ${course.family.organization.gitlabUrl}, ${gitlabUserId}, ${new Date()})
+    ON CONFLICT (user_id, gitlab_url) DO UPDATE SET gitlab_user_id = EXCLUDED.gitlab_user_id`;
 }
 
 /** The member's user id on the course's GitLab instance, looked up by username once and cached. */
@@ -129,16 +133,11 @@ async function finalize(
     const userId = await grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer, o.userId);
     if (o.grantTemplateAccess !== false) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
-    await deps.db.courseMember.update({
-      where: { id: member.id },
-      data: {
-        gitlabProjectId: project.id,
-        gitlabProjectPath: project.pathWithNamespace,
-        gitlabProjectWebUrl: project.webUrl,
-        gitlabProjectHttpUrl: project.httpUrlToRepo,
-        repositoryProvisioning: provisioning,
-      },
-    });
+    const updated = await sqlOf(deps.db)`
+      UPDATE course_members SET gitlab_project_id = ${project.id}, gitlab_project_path = ${project.pathWithNamespace}, gitlab_project_web_url = ${project.webUrl},
+        gitlab_project_http_url = ${project.httpUrlToRepo}, repository_provisioning = ${provisioning}::repository_provisioning, updated_at = ${new Date()}
+      WHERE id = ${member.id}::uuid RETURNING id`;
+    if (!updated.length) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${member.id} disappeared before its repository was recorded`);
     if (o.recordSteps) await recordActivitySteps(deps, member.id, [{ step: 'repository', state: 'done' }, { step: 'access', state: 'done' }]);
     return projectView(project);
   }));
