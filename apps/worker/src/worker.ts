@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import { createActivities } from '@computor/activities';
+import { createActivities, type TTestRunStart } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
-import { TASK_QUEUE_TESTING, type TTaskQueue } from '@computor/contracts';
+import { GRADING_PRIORITY, TASK_QUEUE_TESTING, WF_TEST_SUBMISSION, type TTaskQueue } from '@computor/contracts';
 import { createDb } from '@computor/db';
 import { assessLanguages, cgroupsFor, detectedCgroups, privateDirIn, resolveGraderConfig, type TLanguageHealth } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createGitlabResolver } from './gitlab';
@@ -32,6 +33,25 @@ export interface RunningWorkers {
 }
 
 let runtimeInstalled = false;
+
+/**
+ * Starts a queued result's test run on the testing queue, as first-time hand-ins go (priority, and
+ * the course as fairness key). Its workflow id is the result's, never reused: a run already started
+ * (a retried hand-in) is left as it is.
+ */
+async function startTestRun(temporal: Client, run: TTestRunStart): Promise<void> {
+  try {
+    await temporal.workflow.start(WF_TEST_SUBMISSION, {
+      workflowId: run.workflowId,
+      taskQueue: TASK_QUEUE_TESTING,
+      args: [{ resultId: run.resultId }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      priority: { priorityKey: GRADING_PRIORITY.handIn, fairnessKey: run.courseId },
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
 
 /** One Temporal worker per task queue, sharing one connection and one set of clients. */
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
@@ -101,8 +121,20 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   });
   const storage = new Storage(storageConfigFrom(env));
   const gitlab = createGitlabResolver(env, logger, metrics.onGitlabRequest);
-  const activities = metrics.instrument(createActivities({ db, storage, logger, gitlab: gitlab.resolve, workerIdentity: identity, grader: graderSettings, ...(env.COMPUTOR_HOOK_URL && env.TOKEN_SECRET ? { hooks: { url: env.COMPUTOR_HOOK_URL, tokenSecret: env.TOKEN_SECRET } } : {}) }));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const activities = metrics.instrument(
+    createActivities({
+      db,
+      storage,
+      logger,
+      gitlab: gitlab.resolve,
+      workerIdentity: identity,
+      grader: graderSettings,
+      startTestRun: (run) => startTestRun(temporal, run),
+      ...(env.COMPUTOR_HOOK_URL && env.TOKEN_SECRET ? { hooks: { url: env.COMPUTOR_HOOK_URL, tokenSecret: env.TOKEN_SECRET } } : {}),
+    }),
+  );
 
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
     options.workflowsPath || !existsSync(WORKFLOW_BUNDLE_PATH)

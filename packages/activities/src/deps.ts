@@ -25,6 +25,15 @@ export interface ActivityDeps {
   grader?: GraderDeps;
   /** Grade on push: student repositories get a push hook to this URL (the API's `/hooks/gitlab`). */
   hooks?: { url: string; tokenSecret: string };
+  /** Starts a queued result's `testSubmissionWorkflow` (the worker's Temporal client); a run already started is no error. */
+  startTestRun?: (run: TTestRunStart) => Promise<void>;
+}
+
+/** A queued test run to start: its workflow id, its result, and the course its fairness key shares grading by. */
+export interface TTestRunStart {
+  workflowId: string;
+  resultId: string;
+  courseId: string;
 }
 
 /** How this worker grades: sandbox settings, operator maxima, and its local work/cache directory. */

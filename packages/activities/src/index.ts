@@ -10,7 +10,7 @@ import { retentionActivities } from './retention/activities';
 import { documentsActivities } from './documents/activities';
 import { workflowParamActivities } from './workflow-params';
 
-export type { ActivityDeps, GitlabResolver, GraderDeps } from './deps';
+export type { ActivityDeps, GitlabResolver, GraderDeps, TTestRunStart } from './deps';
 export type { TDeadlinePass } from './deadlines/activities';
 export { handInTimingOf, loadEffectiveDeadline } from './deadlines/effective';
 export { BURST_TRANSACTION, COUNTED_RESULT, currentResult, ensureSubmissionGroup, STUDENT_VISIBLE_RESULT, GRADER_INFRA_ERROR, lockGroupTests, type TCollectionPlan, type TEnqueued, type TGradeTarget, type TStoredHandIn, type TSubmissionTestPlan, type TTutorTestPlan } from './grading';

@@ -77,6 +77,12 @@ export const TUTOR_TEST_STATE_QUERY = 'tutorTestState';
  * student handing in during a regrade waits for running tests only.
  */
 export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
+/**
+ * A commit hand-in is one activity: it fetches and stores the commit, queues its test run and starts
+ * that run's workflow itself, instead of a queueing local activity and a child workflow started by
+ * the hand-in workflow (a workflow task, a child start and its events fewer per push).
+ */
+export const HAND_IN_ONE_ACTIVITY_PATCH = 'hand-in-one-activity';
 /** A regrade waits for its course's queued first-time hand-ins before each run (at most a minute). */
 export const REGRADE_YIELDS_PATCH = 'regrade-yields';
 /** The deadline pass (locking repositories at the due time) goes ahead of the hand-ins a deadline brings on the same queue. */

@@ -10,12 +10,13 @@ import type {
   TVerificationReport,
   TVerifyExampleParams,
 } from '@computor/contracts';
-import { GRADING_PRIORITY, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
+import { GRADING_PRIORITY, HAND_IN_ONE_ACTIVITY_PATCH, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   proxyActivities as proxyRemoteActivities,
   defineQuery,
@@ -196,10 +197,13 @@ const repository = proxyRemoteActivities<Activities>({
  * assignment's directory at that commit through GitLab, stores it like an upload (once per commit),
  * then queues its test run: a new `testSubmissionWorkflow`, or, for a push while an older hand-in of
  * the same content is still queued, the older one's place (that one is superseded, never graded).
- * Ends once the run is queued; the result is followed through the submission.
+ * All of it is one activity, which also starts the run's workflow. Ends once the run is queued; the
+ * result is followed through the submission.
  */
 export async function handInCommitWorkflow(params: THandInCommitParams): Promise<THandInCommitResult> {
   const input = await validParams('handInCommitWorkflow', params);
+  if (patched(HAND_IN_ONE_ACTIVITY_PATCH)) return runStep('hand in the commit', () => repository.handInCommit(input));
+  // Histories from before: a queueing local activity, then the test run as a child workflow.
   const stored = await runStep('fetch the commit', () => repository.fetchCommitHandIn(input));
   const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };
   if (!input.test) return { ...base, test: 'none', result_id: null, test_workflow_id: null, superseded: [], reason: 'No test run was asked for.' };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isArchiveError, readArchive, type TArchiveFile } from '@computor/archive';
-import { gradingStorageKeys, type THandInCommitParams } from '@computor/contracts';
+import { gradingStorageKeys, type THandInCommitParams, type THandInCommitResult } from '@computor/contracts';
 import { sqlOf, type SqlQuery } from '@computor/db';
 import type { ActivityDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
@@ -34,77 +34,109 @@ export function handedInAt(source: string, committedDate: string, receivedAt: Da
   return source === 'push' && Number.isFinite(committed) && committed < receivedAt.getTime() ? new Date(committed) : receivedAt;
 }
 
+type TFetchInput = Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId' | 'commit' | 'source' | 'requestedById' | 'maxBytes' | 'receivedAt'>;
+
+/**
+ * Fetches the student's own repository at a commit (a branch is resolved to its commit) through
+ * GitLab's repository archive of the assignment's directory, validates it like an upload and
+ * stores it as a submission. Idempotent per (group, commit): a repeated call answers the stored one.
+ */
+async function fetchCommitHandIn(deps: ActivityDeps, input: TFetchInput): Promise<TStoredHandIn> {
+  const sql = sqlOf(deps.db);
+  // Every statement of a hand-in runs for each push of a deadline burst: plain SQL (see sqlOf).
+  const [member] = await sql<{ id: string; courseId: string; removedAt: Date | null; gitlabProjectId: number | null; gitlabProjectPath: string | null; username: string; organization: { id: string; gitlabUrl: string; gitlabTokenRef: string | null; gitlabTokenEncrypted: string | null } }>`
+    SELECT m.id, m.course_id AS "courseId", m.removed_at AS "removedAt", m.gitlab_project_id AS "gitlabProjectId", m.gitlab_project_path AS "gitlabProjectPath", u.username,
+           json_build_object('id', o.id, 'gitlabUrl', o.gitlab_url, 'gitlabTokenRef', o.gitlab_token_ref, 'gitlabTokenEncrypted', o.gitlab_token_encrypted) AS organization
+      FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses c ON c.id = m.course_id
+      JOIN course_families f ON f.id = c.course_family_id JOIN organizations o ON o.id = f.organization_id
+     WHERE m.id = ${input.courseMemberId}::uuid`;
+  if (!member || member.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
+  const [content] = await sql<{ id: string; courseId: string; path: string; directory: string | null; exampleVersionId: string | null }>`
+    SELECT cc.id, cc.course_id AS "courseId", cc.path, COALESCE(cc.directory, e.identifier) AS directory, cc.example_version_id AS "exampleVersionId"
+      FROM course_contents cc LEFT JOIN example_versions v ON v.id = cc.example_version_id LEFT JOIN examples e ON e.id = v.example_id
+     WHERE cc.id = ${input.courseContentId}::uuid`;
+  if (!content || content.courseId !== member.courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course content ${input.courseContentId} not found in the member's course`);
+  if (!content.exampleVersionId || !content.directory) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
+  const projectId = member.gitlabProjectId;
+  if (!projectId) throw nonRetryable(NON_RETRYABLE.precondition, `${member.username} has no repository yet`);
+  const gitlab = deps.gitlab(member.organization);
+  const directory = content.directory;
+
+  // On time or late by when the push or request arrived, not by when it is fetched.
+  const receivedAt = input.receivedAt ? new Date(input.receivedAt) : new Date();
+  const timing = await handInTimingOf(deps.db, content.id, member.id, receivedAt);
+  if (timing.refused) throw nonRetryable(NON_RETRYABLE.precondition, `Not handed in: ${timing.refused}.`);
+  const commit = await step(`resolve ${input.commit} in ${member.gitlabProjectPath ?? projectId}`, () => gitlab.getCommit(projectId, input.commit));
+  if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
+  const sha = commit.id.toLowerCase();
+  const group = await ensureSubmissionGroup(deps.db, content.id, member.id);
+  const handedIn = (q: SqlQuery) => q<{ id: string }>`SELECT id FROM submission_artifacts WHERE submission_group_id = ${group.id}::uuid AND commit_sha = ${sha} AND source <> 'upload' LIMIT 1`;
+  const [stored] = await handedIn(sql);
+  if (stored) return { artifactId: stored.id, commitSha: sha, created: false };
+
+  const archive = await step(`download ${directory}/ at ${sha.slice(0, 8)}`, () => gitlab.repositoryArchive(projectId, { sha, path: directory, maxBytes: input.maxBytes }));
+  let files: TArchiveFile[];
+  try {
+    files = assignmentFiles(await readArchive(archive, { maxArchiveBytes: input.maxBytes }), directory);
+  } catch (error) {
+    if (isArchiveError(error)) throw nonRetryable(NON_RETRYABLE.invalidInput, `The commit ${sha.slice(0, 8)} cannot be handed in: ${error.message}`);
+    throw error;
+  }
+  if (files.length === 0) throw nonRetryable(NON_RETRYABLE.invalidInput, `The commit ${sha.slice(0, 8)} has no files in the assignment's directory ${directory}/.`);
+
+  const artifactId = randomUUID();
+  const prefix = gradingStorageKeys.submissionPrefix(artifactId);
+  const data = files.map((f) => ({ path: f.path, data: f.data }));
+  await deps.storage.putFiles(prefix, data);
+  const created = await sql.transaction(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
+    if ((await handedIn(tx)).length > 0) return false;
+    await tx`
+      INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, total_bytes)
+      VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAt(input.source, commit.committedDate, receivedAt)}, ${new Date()},
+              ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
+    return true;
+  });
+  if (!created) {
+    await deps.storage.deletePrefix(prefix).catch(() => 0);
+    const [winner] = await handedIn(sql);
+    if (!winner) throw new Error(`The hand-in of ${sha.slice(0, 8)} vanished while it was stored`);
+    return { artifactId: winner.id, commitSha: sha, created: false };
+  }
+  deps.logger.info('hand-in stored', { artifactId, source: input.source, commit: sha, files: data.length, courseContentId: content.id });
+  return { artifactId, commitSha: sha, created: true };
+}
+
 export function handInActivities(deps: ActivityDeps) {
   return {
+    /** Fetches and stores a commit hand-in (see above); histories from before HAND_IN_ONE_ACTIVITY_PATCH. */
+    async fetchCommitHandIn(input: TFetchInput): Promise<TStoredHandIn> {
+      return fetchCommitHandIn(deps, input);
+    },
+
     /**
-     * Fetches the student's own repository at a commit (a branch is resolved to its commit) through
-     * GitLab's repository archive of the assignment's directory, validates it like an upload and
-     * stores it as a submission. Idempotent per (group, commit): a repeated call answers the stored one.
+     * A commit hand-in in one attempt: fetches and stores the commit, queues its test run (once per
+     * hand-in; a push supersedes a still-queued older run) and starts that run's workflow. A retry
+     * redoes none of it twice: the stored hand-in and its queued run are answered again, and a run
+     * still queued is started again, which is a no-op when it was.
      */
-    async fetchCommitHandIn(input: Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId' | 'commit' | 'source' | 'requestedById' | 'maxBytes' | 'receivedAt'>): Promise<TStoredHandIn> {
-      const sql = sqlOf(deps.db);
-      // Every statement of a hand-in runs for each push of a deadline burst: plain SQL (see sqlOf).
-      const [member] = await sql<{ id: string; courseId: string; removedAt: Date | null; gitlabProjectId: number | null; gitlabProjectPath: string | null; username: string; organization: { id: string; gitlabUrl: string; gitlabTokenRef: string | null; gitlabTokenEncrypted: string | null } }>`
-        SELECT m.id, m.course_id AS "courseId", m.removed_at AS "removedAt", m.gitlab_project_id AS "gitlabProjectId", m.gitlab_project_path AS "gitlabProjectPath", u.username,
-               json_build_object('id', o.id, 'gitlabUrl', o.gitlab_url, 'gitlabTokenRef', o.gitlab_token_ref, 'gitlabTokenEncrypted', o.gitlab_token_encrypted) AS organization
-          FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses c ON c.id = m.course_id
-          JOIN course_families f ON f.id = c.course_family_id JOIN organizations o ON o.id = f.organization_id
-         WHERE m.id = ${input.courseMemberId}::uuid`;
-      if (!member || member.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
-      const [content] = await sql<{ id: string; courseId: string; path: string; directory: string | null; exampleVersionId: string | null }>`
-        SELECT cc.id, cc.course_id AS "courseId", cc.path, COALESCE(cc.directory, e.identifier) AS directory, cc.example_version_id AS "exampleVersionId"
-          FROM course_contents cc LEFT JOIN example_versions v ON v.id = cc.example_version_id LEFT JOIN examples e ON e.id = v.example_id
-         WHERE cc.id = ${input.courseContentId}::uuid`;
-      if (!content || content.courseId !== member.courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course content ${input.courseContentId} not found in the member's course`);
-      if (!content.exampleVersionId || !content.directory) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
-      const projectId = member.gitlabProjectId;
-      if (!projectId) throw nonRetryable(NON_RETRYABLE.precondition, `${member.username} has no repository yet`);
-      const gitlab = deps.gitlab(member.organization);
-      const directory = content.directory;
-
-      // On time or late by when the push or request arrived, not by when it is fetched.
-      const receivedAt = input.receivedAt ? new Date(input.receivedAt) : new Date();
-      const timing = await handInTimingOf(deps.db, content.id, member.id, receivedAt);
-      if (timing.refused) throw nonRetryable(NON_RETRYABLE.precondition, `Not handed in: ${timing.refused}.`);
-      const commit = await step(`resolve ${input.commit} in ${member.gitlabProjectPath ?? projectId}`, () => gitlab.getCommit(projectId, input.commit));
-      if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
-      const sha = commit.id.toLowerCase();
-      const group = await ensureSubmissionGroup(deps.db, content.id, member.id);
-      const handedIn = (q: SqlQuery) => q<{ id: string }>`SELECT id FROM submission_artifacts WHERE submission_group_id = ${group.id}::uuid AND commit_sha = ${sha} AND source <> 'upload' LIMIT 1`;
-      const [stored] = await handedIn(sql);
-      if (stored) return { artifactId: stored.id, commitSha: sha, created: false };
-
-      const archive = await step(`download ${directory}/ at ${sha.slice(0, 8)}`, () => gitlab.repositoryArchive(projectId, { sha, path: directory, maxBytes: input.maxBytes }));
-      let files: TArchiveFile[];
-      try {
-        files = assignmentFiles(await readArchive(archive, { maxArchiveBytes: input.maxBytes }), directory);
-      } catch (error) {
-        if (isArchiveError(error)) throw nonRetryable(NON_RETRYABLE.invalidInput, `The commit ${sha.slice(0, 8)} cannot be handed in: ${error.message}`);
-        throw error;
+    async handInCommit(input: TFetchInput & { test?: boolean }): Promise<THandInCommitResult> {
+      const stored = await fetchCommitHandIn(deps, input);
+      const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };
+      if (input.test === false) return { ...base, test: 'none', result_id: null, test_workflow_id: null, superseded: [], reason: 'No test run was asked for.' };
+      const queued = await enqueueTest(deps.db, { artifactId: stored.artifactId, requestedById: input.requestedById, supersede: input.source === 'push' });
+      if (queued.start && queued.workflowId && queued.resultId) {
+        if (!deps.startTestRun) throw new Error('This worker cannot start test runs (no Temporal client in its activity deps).');
+        await deps.startTestRun({ workflowId: queued.workflowId, resultId: queued.resultId, courseId: queued.courseId });
       }
-      if (files.length === 0) throw nonRetryable(NON_RETRYABLE.invalidInput, `The commit ${sha.slice(0, 8)} has no files in the assignment's directory ${directory}/.`);
-
-      const artifactId = randomUUID();
-      const prefix = gradingStorageKeys.submissionPrefix(artifactId);
-      const data = files.map((f) => ({ path: f.path, data: f.data }));
-      await deps.storage.putFiles(prefix, data);
-      const created = await sql.transaction(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
-        if ((await handedIn(tx)).length > 0) return false;
-        await tx`
-          INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, total_bytes)
-          VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAt(input.source, commit.committedDate, receivedAt)}, ${new Date()},
-                  ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
-        return true;
-      });
-      if (!created) {
-        await deps.storage.deletePrefix(prefix).catch(() => 0);
-        const [winner] = await handedIn(sql);
-        if (!winner) throw new Error(`The hand-in of ${sha.slice(0, 8)} vanished while it was stored`);
-        return { artifactId: winner.id, commitSha: sha, created: false };
-      }
-      deps.logger.info('hand-in stored', { artifactId, source: input.source, commit: sha, files: data.length, courseContentId: content.id });
-      return { artifactId, commitSha: sha, created: true };
+      return {
+        ...base,
+        test: queued.test,
+        result_id: queued.resultId,
+        test_workflow_id: queued.workflowId,
+        superseded: queued.superseded,
+        ...(queued.test === 'none' ? { reason: queued.reason } : {}),
+      };
     },
 
     /** Queues the test run of a stored hand-in (see `enqueueTest`); pushes supersede a still-queued older run. */
