@@ -128,7 +128,7 @@ async function main() {
       const stuck = await openRuns(target.id);
       const artifacts = await db.submissionArtifact.findMany({
         where: { submissionGroup: { courseContentId: target.id } },
-        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true, supersededById: true, finishedAt: true } } },
+        select: { commitSha: true, submissionGroup: { select: { members: { select: { courseMemberId: true } } } }, results: { orderBy: { createdAt: 'asc' }, select: { id: true, status: true, supersededById: true, finishedAt: true, queuedAt: true, startedAt: true, gradingMs: true } } },
       });
       // Forks of one template can share a commit id for identical work: always by student.
       const keyOf = (memberId, sha) => `${memberId}:${sha}`;
@@ -161,6 +161,20 @@ async function main() {
         const r = answer(byPush.get(keyOf(p.s.memberId, p.sha))?.results[0]);
         if (r) latencies.push(r.finishedAt.getTime() - deliveredAt(p));
       }
+      // Where the time to feedback goes: the hook to the queued run (API, hand-in workflow, fetch),
+      // waiting for a grading slot (a joined run keeps the place of the one it superseded), and
+      // grading to the stored result; the sandbox time is the part of grading spent in the sandbox.
+      const spread = (values) => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
+      const graded = [...results.values()].filter((r) => r.status === 'completed' && r.startedAt);
+      const phases = {
+        hook_to_queued_ms: spread(pushes.flatMap((p) => {
+          const own = byPush.get(keyOf(p.s.memberId, p.sha))?.results[0];
+          return own?.queuedAt ? [own.queuedAt.getTime() - deliveredAt(p)] : [];
+        })),
+        queued_to_started_ms: spread(graded.map((r) => r.startedAt.getTime() - r.queuedAt.getTime())),
+        started_to_stored_ms: spread(graded.map((r) => r.finishedAt.getTime() - r.startedAt.getTime())),
+        sandbox_ms: spread(graded.flatMap((r) => (r.gradingMs === null ? [] : [r.gradingMs]))),
+      };
       // Each student's last push must end graded: a failed or never-ending run of it is a lost hand-in.
       const lastPushes = new Map(pushes.map((p) => [p.s.memberId, p]));
       const lastUngraded = [...lastPushes.values()].filter((p) => !byPush.get(keyOf(p.s.memberId, p.sha))?.results.some((r) => r.status === 'completed')).length;
@@ -175,7 +189,7 @@ async function main() {
       // Unlock for the next round: the content's deadline is removed.
       await fetch(`${base}/courses/${course.courseId}/contents/${target.id}/deadline`, { method: 'DELETE', headers: { Authorization: `Bearer ${lecturer}` } });
       await db.courseContent.update({ where: { id: target.id }, data: { archivedAt: new Date() } });
-      return { latencies, gradedRuns, superseded, answered: latencies.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000, settledS, cpuMs };
+      return { latencies, phases, gradedRuns, superseded, answered: latencies.length, lost: lost + lastUngraded, lastUngraded, failed, stuck, duplicate, lockMaxMs: Math.max(...lockDelays), windowWallS: (Date.now() - started) / 1000, settledS, cpuMs };
     };
 
     // Without it the round run first came out about 10 % slower than the second, even with the

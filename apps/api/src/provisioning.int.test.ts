@@ -454,7 +454,15 @@ describe('worker killed mid-provisioning', () => {
       }
       await worker.kill('SIGKILL');
       worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20' } });
-      expect(await outcome(res.body.workflow_id)).toMatchObject({ status: 'completed', result: { succeeded: 12 } });
+      // Bounded, and saying where it stands when it does not finish: pending activities and their
+      // last failures, and the new worker's last log lines (it once hung past the test's timeout).
+      const finished = await Promise.race([outcome(res.body.workflow_id), new Promise<null>((r) => setTimeout(() => r(null), 120_000))]);
+      if (!finished) {
+        const described = await client.workflow.getHandle(res.body.workflow_id).describe();
+        const pending = (described.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastWorker: a.lastWorkerIdentity }));
+        throw new Error(`not finished after 120 s: ${described.status.name}, pending ${JSON.stringify(pending)}, progress ${JSON.stringify(await client.workflow.getHandle(res.body.workflow_id).query('progress').catch((e: Error) => e.message))}\nnew worker:\n${worker.output().split('\n').slice(-40).join('\n')}`);
+      }
+      expect(finished).toMatchObject({ status: 'completed', result: { succeeded: 12 } });
     } finally {
       gitlab.configure({ latencyMs: 0 });
     }

@@ -116,6 +116,10 @@ describe('sqlOf: plain SQL on the client\'s pool', () => {
     expect(modelRow(f!)).toEqual(await db.courseFamily.findUniqueOrThrow({ where: { id: family.id } }));
     expect(modelRow(c!)).toEqual(await db.course.findUniqueOrThrow({ where: { id: course.id } }));
     expect(modelRow(m!)).toEqual(await db.courseMember.findUniqueOrThrow({ where: { id: member.id } }));
+    // One statement for a join, split by table (the columns of each table in the order selected).
+    const [[joinedMember, joinedUser, joinedCourse]] = (await sql.tables`
+      SELECT m.*, u.*, c.* FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses c ON c.id = m.course_id WHERE m.id = ${member.id}::uuid`) as [Record<string, unknown>[]];
+    expect([modelRow(joinedMember!), modelRow(joinedUser!), modelRow(joinedCourse!)]).toEqual([modelRow(m!), modelRow(u!), modelRow(c!)]);
   });
 
   it('sends values as parameters, never as SQL', async () => {

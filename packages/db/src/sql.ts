@@ -21,6 +21,12 @@ export interface SqlQuery {
 export interface Sql extends SqlQuery {
   /** One transaction on one connection: committed when `fn` resolves, rolled back when it throws. */
   transaction<T>(fn: (sql: SqlQuery) => Promise<T>): Promise<T>;
+  /**
+   * A join's rows split by table: `SELECT a.*, b.* FROM a JOIN b ...` answers `[a, b]` per row, each
+   * the columns of one table (split where the columns' table changes; a table twice in a row is one).
+   * One statement for what would otherwise be one per table, for `modelRow`.
+   */
+  tables(strings: TemplateStringsArray, ...values: unknown[]): Promise<Array<Array<Record<string, unknown>>>>;
 }
 
 const TIMESTAMP_OID = 1114;
@@ -54,8 +60,24 @@ function queryOn(client: pg.Pool | pg.PoolClient): SqlQuery {
   return async <T>(strings: TemplateStringsArray, ...values: unknown[]) => (await client.query(statement(strings, values))).rows as T[];
 }
 
+function splitByTable(result: pg.QueryArrayResult): Array<Array<Record<string, unknown>>> {
+  const groups: Array<{ from: number; to: number }> = [];
+  result.fields.forEach((field, i) => {
+    if (i === 0 || field.tableID !== result.fields[i - 1]!.tableID) groups.push({ from: i, to: i + 1 });
+    else groups[groups.length - 1]!.to = i + 1;
+  });
+  return result.rows.map((row) =>
+    groups.map(({ from, to }) => {
+      const record: Record<string, unknown> = {};
+      for (let i = from; i < to; i++) record[result.fields[i]!.name] = row[i];
+      return record;
+    }),
+  );
+}
+
 export function createSql(pool: pg.Pool): Sql {
   const sql = queryOn(pool) as Sql;
+  sql.tables = async (strings, ...values) => splitByTable(await pool.query({ ...statement(strings, values), rowMode: 'array' }));
   sql.transaction = async <T>(fn: (q: SqlQuery) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let broken: unknown;

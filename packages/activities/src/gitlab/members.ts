@@ -41,10 +41,9 @@ export type LoadedMember = CourseMember & { user: User };
 
 // The reads and writes below run for every student of a batch: plain statements (see sqlOf).
 async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string): Promise<LoadedMember> {
-  const sql = sqlOf(deps.db);
-  const [member] = UUID.test(courseMemberId) ? await sql`SELECT * FROM course_members WHERE id = ${courseMemberId}::uuid` : [];
+  const [row] = UUID.test(courseMemberId) ? await sqlOf(deps.db).tables`SELECT m.*, u.* FROM course_members m JOIN users u ON u.id = m.user_id WHERE m.id = ${courseMemberId}::uuid` : [];
+  const [member, user] = row ?? [];
   if (!member || member.course_id !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
-  const [user] = await sql`SELECT * FROM users WHERE id = ${member.user_id}::uuid`;
   return { ...modelRow<CourseMember>(member), user: modelRow<User>(user!) };
 }
 

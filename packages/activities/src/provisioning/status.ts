@@ -1,4 +1,5 @@
 import type { TProvisioningStep, TProvisioningStepState } from '@computor/contracts';
+import { sqlOf } from '@computor/db';
 import type { ActivityDeps } from '../deps';
 import { plainStepError } from './plain-error';
 
@@ -14,8 +15,8 @@ export interface TStepUpdate {
 /**
  * Records step states of one member: `running` counts an attempt and starts the clock, `failed`
  * stores the error in plain words, `done` clears it. A member removed meanwhile is skipped. One
- * statement (update what is there, insert the rest): it runs two or three times per student, so
- * it is written for the hot path (the username is read only to word a failure).
+ * statement, plain SQL (update what is there, insert the rest): it runs two or three times per
+ * student, so it is written for the hot path (the username is read only to word a failure).
  */
 export async function recordSteps(deps: ActivityDeps, courseMemberId: string, workflowId: string, updates: readonly TStepUpdate[]): Promise<void> {
   if (!updates.length) return;
@@ -37,7 +38,7 @@ export async function recordSteps(deps: ActivityDeps, courseMemberId: string, wo
   const clear = updates.map((u) => u.state === 'done');
   const lastErrors = errors.map((e) => e?.lastError ?? null);
   const details = errors.map((e) => e?.detail ?? null);
-  await deps.db.$executeRaw`
+  await sqlOf(deps.db)`
     WITH u AS (
       SELECT * FROM unnest(${steps}::text[], ${states}::text[], ${delta}::int[], ${clear}::boolean[], ${lastErrors}::text[], ${details}::text[])
         AS u(step, state, delta, clear, last_error, detail)
