@@ -257,7 +257,7 @@ function projectMissing(err: unknown): boolean {
  * attempts: at GitLab.com's rare 5xx (and the benches' 10 %) three faults in a row on one call
  * happened about once per 1,000 calls, four about once per 10,000.
  */
-export const OP_ATTEMPTS = 4;
+const OP_ATTEMPTS = 4;
 const OP_BACKOFF_MS = 50;
 const insideOp = new AsyncLocalStorage<true>();
 
