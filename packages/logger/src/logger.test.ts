@@ -39,4 +39,16 @@ describe('createLogger', () => {
       expect.objectContaining({ level: 'trace', message: 'detail' }),
     ]);
   });
+
+  it('drops entries above its level before formatting them (no serialization of their metadata)', () => {
+    const logger = createLogger({ service: 'worker', level: 'info' });
+    const lines = capture(logger);
+    let serialized = 0;
+    const meta = { detail: { toJSON: () => { serialized += 1; return 'x'; } } };
+    toTemporalLogger(logger).trace('activity started', meta);
+    logger.debug('step', meta);
+    logger.info('kept', meta);
+    expect(lines.map((l) => JSON.parse(l).message)).toEqual(['kept']);
+    expect(serialized).toBe(1);
+  });
 });
