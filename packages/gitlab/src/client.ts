@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import { Gitlab } from '@gitbeaker/rest';
 import { GitlabError, toGitlabError } from './errors';
 import { createRateLimiter, type TRateLimiter } from './rate-limiter';
@@ -259,7 +260,8 @@ function projectMissing(err: unknown): boolean {
  */
 const OP_ATTEMPTS = 4;
 const OP_BACKOFF_MS = 50;
-const insideOp = new AsyncLocalStorage<true>();
+/** Set inside an operation: when its first attempt began, its requests' place in the limiter's queue. */
+const insideOp = new AsyncLocalStorage<{ since: number }>();
 
 export function createGitlabClient(options: TGitlabClientOptions): GitlabClient {
   const { url, logger } = options;
@@ -267,7 +269,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
   if (!options.token) throw new TypeError('createGitlabClient: token is required');
   const secrets = [options.token];
   const limiter = options.limiter ?? createRateLimiter({ requestsPerSecond: 10, maxConcurrent: 4 });
-  const requesterFn = createLimitedRequesterFn({ limiter, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, secrets });
+  const requesterFn = createLimitedRequesterFn({ limiter, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, secrets, queuedSince: () => insideOp.getStore()?.since });
   // queryTimeout null: our requester times each request, not each paginated call as a whole.
   const api = new Gitlab({ host: url.replace(/\/+$/, ''), token: options.token, requesterFn, queryTimeout: null, rateLimits: {} });
 
@@ -277,13 +279,16 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
    * fault (5xx, 429 after the limiter's Retry-After pause, reset, timeout) repeats the whole
    * operation, up to OP_ATTEMPTS times; even a change GitLab made before the connection dropped is
    * then adopted, not duplicated. Only the outermost operation retries (syncFiles runs getTree and
-   * commit inside), and each retry passes the limiter again and counts in `stats().retries`.
+   * commit inside), and each retry passes the limiter again and counts in `stats().retries`, at the
+   * place in its queue of the operation's first attempt: a fault does not send it to the back.
    */
   const op = async <T>(operation: string, fn: () => Promise<T>, o: { retry?: boolean } = {}): Promise<T> => {
-    const outermost = !insideOp.getStore();
+    const outer = insideOp.getStore();
+    const outermost = !outer;
+    const place = outer ?? { since: performance.now() };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await insideOp.run(true, fn);
+        return await insideOp.run(place, fn);
       } catch (err) {
         const e = toGitlabError(err, operation, secrets);
         if (!outermost || o.retry === false || attempt >= OP_ATTEMPTS || !e.retryable) {

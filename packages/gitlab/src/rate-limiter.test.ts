@@ -49,6 +49,20 @@ describe('createRateLimiter', () => {
     expect(limiter.stats().pausedForMs).toBe(0);
   });
 
+  it('serves waiters first come, first served, and a repeat at the place its first attempt queued', async () => {
+    const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 1 });
+    const order: string[] = [];
+    const firstAttempt = performance.now();
+    const blocker = limiter.run(() => sleep(30));
+    await sleep(5);
+    const later = ['a', 'b', 'c'].map((name) => limiter.run(async () => void order.push(name)));
+    // A repeat of an operation that began before a, b and c queued goes ahead of them.
+    const repeat = limiter.run(async () => void order.push('repeat'), undefined, undefined, firstAttempt);
+    const newcomer = limiter.run(async () => void order.push('newcomer'));
+    await Promise.all([blocker, ...later, repeat, newcomer]);
+    expect(order).toEqual(['repeat', 'a', 'b', 'c', 'newcomer']);
+  });
+
   it('releases the slot when the task fails', async () => {
     const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 1 });
     await expect(limiter.run(async () => Promise.reject(new Error('nope')))).rejects.toThrow('nope');

@@ -6,6 +6,7 @@ export interface TRequestObservation {
   /** The API route with ids replaced by placeholders (`projects/:id/members/:id`): bounded label values. */
   route: string;
   status: number | null;
+  /** From the slot to the start of the answer (status and headers), or to the failure. */
   durationMs: number;
 }
 
@@ -63,9 +64,12 @@ export interface TRateLimiterStats {
 export interface TRateLimiter {
   /**
    * Runs `fn` once a slot and a token are free; the slot is held until `fn` settles. `route`
-   * (`"GET projects/:id"`) first passes that endpoint's own pace when it has one.
+   * (`"GET projects/:id"`) first passes that endpoint's own pace when it has one. Waiters are
+   * served oldest `since` first (default: now, so first come, first served): a repeat of an
+   * operation that met a fault passes its first attempt's time and keeps its place in the queue
+   * instead of going to the back of it.
    */
-  run<T>(fn: () => Promise<T>, signal?: AbortSignal, route?: string): Promise<T>;
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal, route?: string, since?: number): Promise<T>;
   /** Reads GitLab's answer: RateLimit-* headers set the pace, a 429 without Retry-After pauses its endpoint. */
   learn(route: string, status: number, headers: { get(name: string): string | null }): void;
   /** Stops handing out tokens for `ms` (GitLab's Retry-After applies to the whole token, not one request). */
@@ -78,6 +82,8 @@ export interface TRateLimiter {
 
 interface TWaiter {
   enqueuedAt: number;
+  /** Its place in the queue (performance.now() of the request it repeats, or of itself). */
+  since: number;
   resolve: () => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal;
@@ -130,17 +136,17 @@ export function createRateLimiter(options: TRateLimiterOptions): TRateLimiter {
   };
 
   return {
-    async run<T>(fn: () => Promise<T>, signal?: AbortSignal, route?: string): Promise<T> {
+    async run<T>(fn: () => Promise<T>, signal?: AbortSignal, route?: string, since?: number): Promise<T> {
       for (;;) {
         const r = route ? routes.get(route) : undefined;
-        if (r) await r.gate.run(() => Promise.resolve(), signal);
+        if (r) await r.gate.run(() => Promise.resolve(), signal, since);
         // The endpoint may have been refused while this request queued for a slot: back to its gate.
         const outcome = await bucket.run(async () => {
           const now = route ? routes.get(route) : undefined;
           if (now && (now !== r || now.gate.stats().pausedForMs > 0)) return REQUEUE;
           if (route) count(route);
           return { value: await fn() };
-        }, signal);
+        }, signal, since);
         if (outcome !== REQUEUE) return outcome.value;
       }
     },
@@ -229,10 +235,11 @@ function createBucket(options: Pick<TRateLimiterOptions, 'requestsPerSecond' | '
     }
   };
 
-  const acquire = (signal?: AbortSignal) =>
+  const acquire = (signal?: AbortSignal, since?: number) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const w: TWaiter = { enqueuedAt: now(), resolve, reject, signal };
+      const t = now();
+      const w: TWaiter = { enqueuedAt: t, since: Math.min(since ?? t, t), resolve, reject, signal };
       if (signal) {
         w.onAbort = () => {
           const i = queue.indexOf(w);
@@ -241,7 +248,10 @@ function createBucket(options: Pick<TRateLimiterOptions, 'requestsPerSecond' | '
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
-      queue.push(w);
+      // Ordered by `since`: a newcomer goes to the back, a repeat back to where it queued first.
+      let i = queue.length;
+      while (i > 0 && (queue[i - 1] as TWaiter).since > w.since) i -= 1;
+      queue.splice(i, 0, w);
       pump();
     });
 
@@ -259,8 +269,8 @@ function createBucket(options: Pick<TRateLimiterOptions, 'requestsPerSecond' | '
       if (nextBurst !== undefined && nextBurst >= 1) burst = nextBurst;
       pump();
     },
-    async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      await acquire(signal);
+    async run<T>(fn: () => Promise<T>, signal?: AbortSignal, since?: number): Promise<T> {
+      await acquire(signal, since);
       try {
         return await fn();
       } finally {

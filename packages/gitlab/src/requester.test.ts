@@ -1,4 +1,7 @@
-import { normalizeRoute } from './requester';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRateLimiter } from './rate-limiter';
+import { createLimitedRequesterFn, normalizeRoute } from './requester';
 
 describe('normalizeRoute', () => {
   it.each([
@@ -16,5 +19,33 @@ describe('normalizeRoute', () => {
     ['users?username=alice', 'users'],
   ])('%s -> %s', (endpoint, route) => {
     expect(normalizeRoute(endpoint)).toBe(route);
+  });
+});
+
+describe('createLimitedRequesterFn', () => {
+  it('frees its limiter slot when the answer begins, not when the body has been read', async () => {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/slow') {
+        res.flushHeaders();
+        setTimeout(() => res.end('{"slow":true}'), 300);
+      } else res.end('{"fast":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const prefixUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const limiter = createRateLimiter({ requestsPerSecond: Infinity, maxConcurrent: 1 });
+      const requester = createLimitedRequesterFn({ limiter, timeoutMs: 5_000, secrets: [] })({ url: prefixUrl, headers: {}, authHeaders: {} } as never);
+      const done: string[] = [];
+      const slow = requester.get('slow', {}).then(() => void done.push('slow'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const fast = requester.get('fast', {}).then(() => void done.push('fast'));
+      await Promise.all([slow, fast]);
+      // One slot: the second request went while the first one's body was still on its way.
+      expect(done).toEqual(['fast', 'slow']);
+      expect(limiter.stats()).toMatchObject({ requests: 2, inFlight: 0 });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface TRequesterConfig {
   timeoutMs: number;
   /** Strings that must never appear in error text (the token). */
   secrets: readonly string[];
+  /** The limiter queue place of the request being made (see TRateLimiter.run): its operation's first attempt. */
+  queuedSince?: () => number | undefined;
 }
 
 // Segments after these are parameters (ids, encoded paths, branch names, file paths).
@@ -72,38 +74,48 @@ async function errorBody(response: Response): Promise<unknown> {
  * operations (see `op` in client.ts), which knows which ones are safe to repeat.
  */
 export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOptions: ResourceOptions) => RequesterType {
-  const { limiter, timeoutMs, secrets } = config;
+  const { limiter, timeoutMs, secrets, queuedSince } = config;
 
-  const once = (url: URL, method: string, route: string, options: RequestOptions): Promise<FormattedResponse> =>
-    limiter.run(async () => {
+  /**
+   * One request. The limiter's slot is held until GitLab's answer begins (status and headers): its
+   * work is done by then, so the next request goes while this body is read and parsed.
+   */
+  const once = async (url: URL, method: string, route: string, options: RequestOptions): Promise<FormattedResponse> => {
+    const response = await limiter.run(async () => {
       const started = performance.now();
       let status: number | null = null;
       try {
+        // The timeout runs from the slot on (not while queued), to the end of the body.
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-        const response = await fetch(url, { method, headers: options.headers, body: options.body, signal });
-        status = response.status;
-        limiter.learn(`${method} ${route}`, status, response.headers);
-        if (response.ok) {
-          const body = options.asStream ? (response.body as unknown as ReadableStream) : await parseBody(response);
-          return { body, headers: Object.fromEntries(response.headers.entries()), status };
-        }
-        const gitlabMessage = gitlabMessageOf(await errorBody(response));
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        const r = await fetch(url, { method, headers: options.headers, body: options.body, signal });
+        status = r.status;
+        limiter.learn(`${method} ${route}`, r.status, r.headers);
         // A Retry-After is the whole token's (Rack::Attack); without one (an endpoint limit) `learn` paused that endpoint.
-        if (status === 429 && (retryAfterMs !== undefined || response.headers.has('ratelimit-limit'))) limiter.pause(retryAfterMs);
-        throw new GitlabError({
-          operation: `${method} ${route}`,
-          kind: kindForStatus(status),
-          status,
-          detail: `${method} ${route} answered ${status}${gitlabMessage ? `: ${gitlabMessage}` : ''}`,
-          gitlabMessage,
-          retryAfterMs,
-        });
+        if (r.status === 429) {
+          const retryAfterMs = parseRetryAfter(r.headers.get('retry-after'));
+          if (retryAfterMs !== undefined || r.headers.has('ratelimit-limit')) limiter.pause(retryAfterMs);
+        }
+        return r;
       } finally {
+        // Until GitLab's answer began (or the request failed): the time GitLab took, as the slot saw it.
         limiter.observe({ method, route, status, durationMs: performance.now() - started });
       }
-    }, options.signal, `${method} ${route}`);
+    }, options.signal, `${method} ${route}`, queuedSince?.());
+    if (response.ok) {
+      const body = options.asStream ? (response.body as unknown as ReadableStream) : await parseBody(response);
+      return { body, headers: Object.fromEntries(response.headers.entries()), status: response.status };
+    }
+    const gitlabMessage = gitlabMessageOf(await errorBody(response));
+    throw new GitlabError({
+      operation: `${method} ${route}`,
+      kind: kindForStatus(response.status),
+      status: response.status,
+      detail: `${method} ${route} answered ${response.status}${gitlabMessage ? `: ${gitlabMessage}` : ''}`,
+      gitlabMessage,
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    });
+  };
 
   const handler = async (endpoint: string, rawOptions?: Record<string, unknown>): Promise<FormattedResponse> => {
     const options = (rawOptions ?? {}) as RequestOptions;
