@@ -3,7 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { createActivities, type TTestRunStart } from '@computor/activities';
 import { storageConfigFrom } from '@computor/config';
 import { GRADING_PRIORITY, TASK_QUEUE_TESTING, WF_TEST_SUBMISSION, type TTaskQueue } from '@computor/contracts';
-import { createDb } from '@computor/db';
+import { createDb, openPool } from '@computor/db';
 import { assessLanguages, cgroupsFor, detectedCgroups, privateDirIn, resolveGraderConfig, type TLanguageHealth } from '@computor/grader';
 import { toTemporalLogger, type Logger } from '@computor/logger';
 import { Storage } from '@computor/storage';
@@ -109,10 +109,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       await report(health);
     };
   }
-  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE });
-  // The database is reached, and Prisma's query compiler loaded, before any task is taken: a worker
-  // that cannot reach it stops here saying so, and the first activity does not pay the ~50 ms start.
-  await db.$queryRaw`SELECT 1`.catch(async (error: unknown) => {
+  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.DATABASE_POOL_SIZE, keepOpen: true });
+  // The database is reached, Prisma's query compiler loaded and the whole pool opened before any task
+  // is taken: a worker that cannot reach it stops here saying so, the first activity does not pay the
+  // ~50 ms start, and the first burst does not open connections while it runs.
+  await Promise.all([db.$queryRaw`SELECT 1`, openPool(db)]).catch(async (error: unknown) => {
     await db.$disconnect().catch(() => undefined);
     throw new Error(`the worker cannot reach its database (DATABASE_URL): ${error instanceof Error ? error.message : String(error)}`);
   });
