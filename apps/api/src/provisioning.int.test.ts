@@ -276,6 +276,23 @@ describe('members', () => {
     expect(after.members.some((m) => m.user_id === gitlabStudent.id)).toBe(false);
   });
 
+  it('moves a GitLab account cached for another user to the member GitLab now says owns it', async () => {
+    const f = await fixture(['lecturer']);
+    await setupCourse(f);
+    const student = await deps.db.user.create({ data: { email: `${uniq('s')}@example.test`, username: uniq('stud-') } });
+    gitlab.seed({ users: [{ username: student.username }] });
+    const account = gitlab.state().users.find((u) => u.username === student.username)!;
+    // Someone else was this GitLab account before (its username has changed hands since).
+    const former = await deps.db.user.create({ data: { email: `${uniq('f')}@example.test`, username: uniq('former-') } });
+    await deps.db.gitlabIdentity.create({ data: { userId: former.id, gitlabUrl: gitlab.url, gitlabUserId: account.id } });
+
+    const add = await request(app).post(`/courses/${f.courseId}/members`).set(auth(f.users.lecturer!.token)).send({ userId: student.id, role: 'student' });
+    expect(add.status).toBe(202);
+    expect(await outcome(add.body.workflow_id)).toMatchObject({ status: 'completed', result: { provisioning: 'fork' } });
+    const identities = await deps.db.gitlabIdentity.findMany({ where: { gitlabUrl: gitlab.url, gitlabUserId: account.id } });
+    expect(identities.map((i) => i.userId)).toEqual([student.id]);
+  });
+
   it('falls back to a copy of the template when forking is disabled, and records it', async () => {
     const f = await fixture(['lecturer', 'student']);
     await setupCourse(f);

@@ -53,11 +53,20 @@ async function cachedGitlabUserId(deps: ActivityDeps, course: LoadedCourse, memb
   return cached?.id ?? null;
 }
 
+/**
+ * Records GitLab's answer. GitLab has just said this account is the member's, so a mapping of the
+ * same account to another user (whose GitLab username has changed hands since) is stale: it goes,
+ * instead of the insert failing on the unique account and the activity retrying for ever.
+ */
 async function cacheGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember, gitlabUserId: number): Promise<void> {
-  await sqlOf(deps.db)`
-    INSERT INTO gitlab_identities (id, user_id, gitlab_url, gitlab_user_id, created_at)
-    VALUES (${randomUUID()}::uuid, ${member.user.id}::uuid, ${course.family.organization.gitlabUrl}, ${gitlabUserId}, ${new Date()})
-    ON CONFLICT (user_id, gitlab_url) DO UPDATE SET gitlab_user_id = EXCLUDED.gitlab_user_id`;
+  const url = course.family.organization.gitlabUrl;
+  await sqlOf(deps.db).transaction(async (sql) => {
+    await sql`DELETE FROM gitlab_identities WHERE gitlab_url = ${url} AND gitlab_user_id = ${gitlabUserId} AND user_id <> ${member.user.id}::uuid`;
+    await sql`
+      INSERT INTO gitlab_identities (id, user_id, gitlab_url, gitlab_user_id, created_at)
+      VALUES (${randomUUID()}::uuid, ${member.user.id}::uuid, ${url}, ${gitlabUserId}, ${new Date()})
+      ON CONFLICT (user_id, gitlab_url) DO UPDATE SET gitlab_user_id = EXCLUDED.gitlab_user_id`;
+  });
 }
 
 /** The member's user id on the course's GitLab instance, looked up by username once and cached. */
@@ -96,8 +105,12 @@ async function grantProjectAccess(deps: ActivityDeps, gitlab: GitlabClient, cour
 }
 
 async function context(deps: ActivityDeps, input: { courseId: string; courseMemberId: string }) {
-  const course = await loadCourse(deps, input.courseId);
-  const member = await loadMember(deps, input.courseId, input.courseMemberId);
+  // Both at once; a missing course is reported before a missing member, as when they ran in turn.
+  const [course, member] = await Promise.allSettled([loadCourse(deps, input.courseId), loadMember(deps, input.courseId, input.courseMemberId)]).then(([c, m]) => {
+    if (c.status === 'rejected') throw c.reason;
+    if (m.status === 'rejected') throw m.reason;
+    return [c.value, m.value] as const;
+  });
   return { deps, course, member, gitlab: gitlabForCourse(deps, course) };
 }
 
@@ -127,9 +140,15 @@ async function finalize(
   return inProvisioningStep('access', () => step(`finalize repository of ${member.user.username}`, async () => {
     const project = typeof known === 'number' ? await gitlab.getProject(known) : known;
     if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${String(known)} disappeared before it was finalized`);
-    // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404 when it is not.
-    await gitlab.unprotectBranch(project.id, 'main');
-    const userId = await grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer, o.userId);
+    // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404
+    // when it is not. Independent of the grant, so both go at once (one round trip, not two).
+    const [unprotected, granted] = await Promise.allSettled([
+      gitlab.unprotectBranch(project.id, 'main'),
+      grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer, o.userId),
+    ]);
+    if (unprotected.status === 'rejected') throw unprotected.reason;
+    if (granted.status === 'rejected') throw granted.reason;
+    const userId = granted.value;
     if (o.grantTemplateAccess !== false) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
     const updated = await sqlOf(deps.db)`
@@ -164,16 +183,25 @@ export function memberActivities(deps: ActivityDeps) {
       const ids = requireProvisioned(course);
       // recordSteps: this activity records the four steps running (its first attempt is the run's
       // attempt) and done; the workflow records only a failure.
-      if (input.recordSteps && Context.current().info.attempt === 1) {
-        await recordActivitySteps(deps, member.id, PROVISIONING_STEPS.map((s) => ({ step: s, state: 'running' as const })));
-      }
+      // The "running" write goes beside the first request; it lands before any "done" (awaited first).
+      const running = (input.recordSteps && Context.current().info.attempt === 1
+        ? recordActivitySteps(deps, member.id, PROVISIONING_STEPS.map((s) => ({ step: s, state: 'running' as const })))
+        : Promise.resolve()
+      ).then(() => null, (error: unknown) => ({ error }));
       let userId: number | undefined;
       if (input.templateAccessFirst) {
         // The membership step, before anything is made: one request by username, whose answer
         // carries the user id (an unknown username fails as the user step).
         userId = await inProvisioningStep('membership', () =>
           step(`grant student-template access to ${member.user.username}`, () => grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter)),
-        );
+        ).catch(async (error: unknown) => {
+          await running;
+          throw error;
+        });
+      }
+      const notRecorded = await running;
+      if (notRecorded) throw notRecorded.error;
+      if (input.templateAccessFirst) {
         // The status view shows these two done while the fork runs (or waits for its import).
         await recordActivitySteps(deps, member.id, [{ step: 'user', state: 'done' }, { step: 'membership', state: 'done' }]);
       }
