@@ -28,9 +28,11 @@ export type TProvisioningStepState = (typeof PROVISIONING_STEP_STATES)[number];
 export const PROVISIONING_STATUS_PATCH = 'provisioning-status';
 /** The fork activity records its steps' running and done states itself; the workflow only a failure. */
 export const PROVISIONING_STEPS_IN_ACTIVITY_PATCH = 'provisioning-steps-in-activity';
-/** A batch of students provisioned in the batch workflow itself (one activity each), not one child workflow each. */
 /** The course hierarchy's independent nodes ensured side by side, each told its parent. */
 export const HIERARCHY_PARALLEL_PATCH = 'hierarchy-parallel';
+/** The course hierarchy as one activity (`ensureCourseHierarchy`), not one activity per node. */
+export const HIERARCHY_ONE_ACTIVITY_PATCH = 'hierarchy-one-activity';
+/** A batch of students provisioned in the batch workflow itself (one activity each), not one child workflow each. */
 export const STUDENTS_INLINE_PATCH = 'students-inline';
 /** Students a batch workflow run provisions before it continues as new, so that its history stays small. */
 export const STUDENTS_PER_RUN = 500;

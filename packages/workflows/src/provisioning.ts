@@ -1,6 +1,6 @@
 import type { Activities, TStepUpdate } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
-import { HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, STUDENTS_PER_RUN, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
+import { HIERARCHY_ONE_ACTIVITY_PATCH, HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, STUDENTS_PER_RUN, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, CancellationScope, continueAsNew, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
 
@@ -24,10 +24,16 @@ export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
 
 /**
  * Organization -> family -> its documents project beside the course -> students, tutors,
- * student-template and assignments side by side, each created or adopted.
+ * student-template and assignments side by side, each created or adopted, in one activity
+ * (histories from before HIERARCHY_ONE_ACTIVITY_PATCH replay an activity per node).
  */
 export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
   const { courseId } = await validParams('createCourseHierarchyWorkflow', params);
+  if (patched(HIERARCHY_ONE_ACTIVITY_PATCH)) {
+    // One activity ensures every node, each under the one just ensured: no task round trip per level.
+    const n = await runStep('ensure course hierarchy', () => gitlab.ensureCourseHierarchy({ courseId }));
+    return hierarchyResult(courseId, { ...n, template: n['student-template'] });
+  }
   type TNode = Parameters<Activities['ensureHierarchyNode']>[0]['node'];
   type TEnsured = Awaited<ReturnType<Activities['ensureHierarchyNode']>>;
   // The parent each node was just ensured under goes along, so the activity does not read it again.
