@@ -17,7 +17,7 @@ function perStudent(byRoute, hierarchy, students) {
 }
 
 async function main() {
-  const o = parseOptions({ students: 200, latencyMs: 25, concurrency: 10, faultRate: 0, faultKinds: '500,502,503,reset', workflowConcurrency: 200, seed: 1, rateLimit: 0, projectGetLimit: 0, workerRateLimit: -1, workerRequestsPerSecond: 100000 });
+  const o = parseOptions({ students: 200, latencyMs: 25, concurrency: 10, faultRate: 0, faultKinds: '500,502,503,reset', workflowConcurrency: 0, seed: 1, rateLimit: 0, projectGetLimit: 0, workerRateLimit: -1, workerRequestsPerSecond: 100000 });
   const gitlab = await startGitlabEmulator({ port: 0, host: '127.0.0.1', token: uniq('glpat-') });
   const parentGroupId = gitlab.seed({ parentGroup: { name: 'Bench', path: uniq('bench-') } }).parentGroup.id;
   const db = stackDb();
@@ -59,7 +59,7 @@ async function main() {
     const handle = await client.workflow.start('addStudentsWorkflow', {
       taskQueue: 'computor-tasks',
       workflowId: uniq('bench-students-'),
-      args: [{ courseId: course.courseId, courseMemberIds: members.map((m) => m.id), maxConcurrent: Math.min(100, o.workflowConcurrency) }],
+      args: [{ courseId: course.courseId, courseMemberIds: members.map((m) => m.id), ...(o.workflowConcurrency > 0 ? { maxConcurrent: o.workflowConcurrency } : {}) }],
     });
     // GitLab requests answered per second while the students are provisioned: where the limiter idles (ramp, tail).
     const answered = [];
@@ -109,6 +109,8 @@ async function main() {
       students: o.students,
       latency_ms: o.latencyMs,
       concurrency: o.concurrency,
+      // Students in flight at once: the workflow's default (what the API starts) unless --workflow-concurrency.
+      workflow_concurrency: o.workflowConcurrency > 0 ? o.workflowConcurrency : 'default',
       fault_rate: o.faultRate,
       fault_kinds: o.faultKinds.split(','),
       requests: stats.total,
