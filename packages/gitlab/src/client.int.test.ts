@@ -263,7 +263,7 @@ describe('destroy window (GitLab destroys in a background job)', () => {
     const windowEnds = Date.now() + WINDOW_MS;
     const retriesBefore = gl.limiter.stats().retries;
 
-    // The client's own retries (4 attempts, at most 50 + 100 + 200 ms apart) end well inside the window.
+    // The client's own retries (4 attempts, at most 10 + 100 + 200 ms apart) end well inside the window.
     const refusals = [await caught(gl.forkProject(fork)), await caught(gl.ensureProject(assignmentsInput)), await caught(gl.ensureGroup(tutorsInput))];
     expect(Date.now()).toBeLessThan(windowEnds);
     for (const [e, kind] of refusals.map((r, i) => [r, i === 2 ? 'group' : 'project'] as const)) {

@@ -252,14 +252,18 @@ function projectMissing(err: unknown): boolean {
 }
 
 /**
- * Attempts of an idempotent operation on a transient fault, and the first backoff between them
- * (doubling, jittered: 25-50, 50-100, 100-200 ms). Repeating here costs one request; once these are
- * spent the activity fails and Temporal's retry redoes all of its steps a second later, so four
- * attempts: at GitLab.com's rare 5xx (and the benches' 10 %) three faults in a row on one call
- * happened about once per 1,000 calls, four about once per 10,000.
+ * Attempts of an idempotent operation on a transient fault, and the pauses before attempts 2, 3 and
+ * 4 (jittered: 5-10, 50-100, 100-200 ms). Repeating here costs one request; once these are spent
+ * the activity fails and Temporal's retry redoes all of its steps a second later, so four attempts:
+ * at GitLab.com's rare 5xx (and the benches' 10 %) three faults in a row on one call happened about
+ * once per 1,000 calls, four about once per 10,000. The first repeat goes almost at once: a reset
+ * connection or a proxy's 502 is most often gone by then, the repeat still passes the limiter (no
+ * herd beyond its slots; a 429 waits out the limiter's pause), and a fault on a chain of dependent
+ * requests (a course's hierarchy, a student's steps) delays all that follows it. A fault that
+ * stays is met by the longer pauses, then by Temporal's.
  */
 const OP_ATTEMPTS = 4;
-const OP_BACKOFF_MS = 50;
+const OP_BACKOFF_MS = [10, 100, 200] as const;
 /** Set inside an operation: when its first attempt began, its requests' place in the limiter's queue. */
 const insideOp = new AsyncLocalStorage<{ since: number }>();
 
@@ -297,7 +301,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         }
         limiter.noteRetry();
         logger?.debug('gitlab: transient fault, repeating the operation', { operation, attempt, status: e.status, kind: e.kind });
-        await sleep(OP_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+        await sleep((OP_BACKOFF_MS[attempt - 1] ?? 200) * (0.5 + Math.random() / 2));
       }
     }
   };
