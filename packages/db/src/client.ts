@@ -33,8 +33,8 @@ export function createDb(options: DbOptions): PrismaClient {
   return db;
 }
 
-/** Opens the whole pool at once (each connection answers `SELECT 1`); answers how many are open. */
-export async function openPool(db: PrismaClient): Promise<number> {
+/** Opens the whole pool at once (each connection answers `SELECT 1`). */
+export async function openPool(db: PrismaClient): Promise<void> {
   const pool = poolByClient.get(db);
   if (!pool) throw new Error('openPool: this Prisma client was not made by createDb');
   const clients = await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
@@ -43,7 +43,6 @@ export async function openPool(db: PrismaClient): Promise<number> {
   } finally {
     for (const c of clients) c.release();
   }
-  return pool.totalCount;
 }
 
 /** Plain SQL on the client's pool (see `Sql`): for the statements a deadline burst repeats. */

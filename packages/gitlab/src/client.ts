@@ -262,8 +262,8 @@ function projectMissing(err: unknown): boolean {
  * requests (a course's hierarchy, a student's steps) delays all that follows it. A fault that
  * stays is met by the longer pauses, then by Temporal's.
  */
-const OP_ATTEMPTS = 4;
 const OP_BACKOFF_MS = [10, 100, 200] as const;
+const OP_ATTEMPTS = OP_BACKOFF_MS.length + 1;
 /** Set inside an operation: when its first attempt began, its requests' place in the limiter's queue. */
 const insideOp = new AsyncLocalStorage<{ since: number }>();
 
@@ -301,7 +301,7 @@ export function createGitlabClient(options: TGitlabClientOptions): GitlabClient 
         }
         limiter.noteRetry();
         logger?.debug('gitlab: transient fault, repeating the operation', { operation, attempt, status: e.status, kind: e.kind });
-        await sleep((OP_BACKOFF_MS[attempt - 1] ?? 200) * (0.5 + Math.random() / 2));
+        await sleep(OP_BACKOFF_MS[attempt - 1]! * (0.5 + Math.random() / 2));
       }
     }
   };

@@ -81,6 +81,7 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
    * work is done by then, so the next request goes while this body is read and parsed.
    */
   const once = async (url: URL, method: string, route: string, options: RequestOptions): Promise<FormattedResponse> => {
+    let retryAfterMs: number | undefined;
     const response = await limiter.run(async () => {
       const started = performance.now();
       let status: number | null = null;
@@ -92,10 +93,8 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
         status = r.status;
         limiter.learn(`${method} ${route}`, r.status, r.headers);
         // A Retry-After is the whole token's (Rack::Attack); without one (an endpoint limit) `learn` paused that endpoint.
-        if (r.status === 429) {
-          const retryAfterMs = parseRetryAfter(r.headers.get('retry-after'));
-          if (retryAfterMs !== undefined || r.headers.has('ratelimit-limit')) limiter.pause(retryAfterMs);
-        }
+        retryAfterMs = parseRetryAfter(r.headers.get('retry-after'));
+        if (r.status === 429 && (retryAfterMs !== undefined || r.headers.has('ratelimit-limit'))) limiter.pause(retryAfterMs);
         return r;
       } finally {
         // Until GitLab's answer began (or the request failed): the time GitLab took, as the slot saw it.
@@ -113,7 +112,7 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
       status: response.status,
       detail: `${method} ${route} answered ${response.status}${gitlabMessage ? `: ${gitlabMessage}` : ''}`,
       gitlabMessage,
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      retryAfterMs,
     });
   };
 

@@ -174,26 +174,28 @@ export function hierarchyActivities(deps: ActivityDeps) {
      * retry runs it again: nodes already made are read back by their stored ids and adopted.
      */
     async ensureCourseHierarchy(input: { courseId: string }): Promise<TEnsuredHierarchy> {
-      // Each level reads the course again: the one below needs its parent's stored id and path.
-      const ensure = async (node: THierarchyNode, parent?: TKnownParent): Promise<TEnsuredNode> => {
-        const course = await loadCourse(deps, input.courseId);
+      // The course is read once per level: a level needs its parent's stored id and path.
+      const load = () => loadCourse(deps, input.courseId);
+      const ensure = async (course: LoadedCourse, node: THierarchyNode, parent?: TKnownParent): Promise<TEnsuredNode> => {
         try {
           return await step(`ensure ${node} of course ${course.path}`, () => ensureNode(deps, course, node, parent));
         } catch (error) {
           throw failedNode(node, error);
         }
       };
-      const organization = await ensure('organization');
-      const family = await ensure('family', organization);
+      const organization = await ensure(await load(), 'organization');
+      const family = await ensure(await load(), 'family', organization);
+      const underFamily = await load();
       const [documents, below] = await Promise.all([
-        ensure('documents', family),
+        ensure(underFamily, 'documents', family),
         (async () => {
-          const course = await ensure('course', family);
+          const course = await ensure(underFamily, 'course', family);
+          const underCourse = await load();
           const [students, tutors, template, assignments] = await Promise.all([
-            ensure('students', course),
-            ensure('tutors', course),
-            ensure('student-template', course),
-            ensure('assignments', course),
+            ensure(underCourse, 'students', course),
+            ensure(underCourse, 'tutors', course),
+            ensure(underCourse, 'student-template', course),
+            ensure(underCourse, 'assignments', course),
           ]);
           return { course, students, tutors, 'student-template': template, assignments };
         })(),
