@@ -1,10 +1,8 @@
 // What one workflow execution costs apart from the work it orders: CPU of the worker process and of
-// the local Temporal server per execution, for workflows whose activities do nothing, with the
-// SDK's per-call deadlock watchdog (isolateExecutionTimeout 5 s, the SDK's default) and without it
-// (WORKER_WORKFLOW_DEADLOCK_MS=0, ours; see patches/).
+// the local Temporal server per execution, for workflows whose activities do nothing.
 //   pnpm bench workflow-overhead [--workflows 1000] [--rounds 3]   (figures: the median round)
 // Shapes (bench/workflows/overhead.js): one activity (a hand-in), local-remote-local (a test run),
-// and both in one execution. Rounds alternate the variants, so that drift in the server (its
+// and both in one execution. Each round runs every shape once, so that drift in the server (its
 // SQLite file grows) falls on all of them alike.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,7 +11,6 @@ const { Client, Connection } = require('@temporalio/client');
 const { parseOptions, percentile, processTreeCpuMs, stackPids, writeResults } = require('./common');
 
 const SHAPES = ['oneActivity', 'testRunShape', 'handInAndTestRun'];
-const WATCHDOG = { none: 0, sdkDefault: 5000 };
 
 async function main() {
   const o = parseOptions({ workflows: 1000, rounds: 3, batch: 50 });
@@ -26,14 +23,13 @@ async function main() {
   const workerConnection = await NativeConnection.connect({ address });
   const samples = {};
   for (let round = 0; round < o.rounds; round++) {
-    for (const [watchdog, timeout] of Object.entries(WATCHDOG)) {
-      const taskQueue = `bench-overhead-${Date.now()}-${watchdog}`;
+    {
+      const taskQueue = `bench-overhead-${Date.now()}`;
       const worker = await Worker.create({
         connection: workerConnection,
         taskQueue,
         workflowsPath: require.resolve('./workflows/overhead.js'),
         activities: { noop: async (n) => n },
-        isolateExecutionTimeout: timeout,
       });
       const running = worker.run();
       for (const shape of SHAPES) {
@@ -48,9 +44,9 @@ async function main() {
         const started = Date.now();
         await many(o.workflows, 'measured');
         const cpu = process.cpuUsage(self);
-        const key = `${shape}.${watchdog}`;
+        const key = shape;
         (samples[key] ??= []).push({
-          // This process is the worker and the starting client; the client's part is the same for every variant.
+          // This process is the worker and the starting client.
           worker_and_client_ms: (cpu.user + cpu.system) / 1000 / o.workflows,
           temporal_ms: (processTreeCpuMs(temporal) - server) / o.workflows,
           wall_ms: (Date.now() - started) / o.workflows,

@@ -16,7 +16,6 @@ RUN npm install --global --no-fund --no-audit pnpm@10.34.9
 WORKDIR /repo
 # The lockfile alone decides what is downloaded, so this layer survives every source change.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-COPY patches ./patches
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store pnpm fetch
 COPY . .
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store sh docker/build-app.sh api /out

@@ -15,7 +15,6 @@ ENV PNPM_HOME=/pnpm \
 RUN npm install --global --no-fund --no-audit pnpm@10.34.9
 WORKDIR /repo
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-COPY patches ./patches
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store pnpm fetch
 COPY . .
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store sh docker/build-app.sh migrations /out

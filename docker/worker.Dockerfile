@@ -17,7 +17,6 @@ ENV PNPM_HOME=/pnpm \
 RUN npm install --global --no-fund --no-audit pnpm@10.34.9
 WORKDIR /repo
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-COPY patches ./patches
 RUN --mount=type=cache,id=computor-pnpm-store,target=/pnpm/store pnpm fetch
 COPY . .
 # The worker's build also writes the prebuilt workflow bundle (dist/workflow-bundle.js), so the

@@ -274,11 +274,9 @@ record "build context" "$(find "$work/context" -type f | wc -l) files, $(mib "$w
 
 step "build stage: pnpm fetch, then docker/build-app.sh per app (the Dockerfiles' RUN steps)"
 build_env=(CI=true TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1)
-# As in the Dockerfiles' cached layer: the lockfile, the workspace file and the dependency patches
-# it names, no package.json.
+# As in the Dockerfiles' cached layer: the lockfile and the workspace file alone, no package.json.
 mkdir -p "$work/fetch-layer"
 cp "$work/context/pnpm-lock.yaml" "$work/context/pnpm-workspace.yaml" "$work/fetch-layer/"
-cp -r "$work/context/patches" "$work/fetch-layer/"
 t0=$(now_ms)
 (cd "$work/fetch-layer" && env "${build_env[@]}" pnpm fetch >"$work/logs/fetch.log" 2>&1) || { show_log "$work/logs/fetch.log"; fail "pnpm fetch (lockfile and workspace file only) failed"; }
 record "pnpm fetch (warm store)" "$(($(now_ms) - t0)) ms"

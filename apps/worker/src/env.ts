@@ -47,13 +47,6 @@ const ZWorkerEnv = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).max(1000).default(40),
   /** Grading activities run at most this many sandboxes at once (default: number of CPUs). */
   WORKER_MAX_CONCURRENT_GRADING: z.coerce.number().int().min(1).max(64).optional(),
-  /**
-   * How long one call into workflow code may run before its task fails as a deadlock (the SDK's
-   * isolateExecutionTimeout). 0, the default: no such watchdog. Node starts a thread for it on
-   * every call into the workflow sandbox (about 45 µs of CPU each, a dozen calls per workflow task);
-   * patches/@temporalio__worker@1.24.0.patch makes 0 mean none.
-   */
-  WORKER_WORKFLOW_DEADLOCK_MS: z.coerce.number().int().min(0).max(600_000).default(0),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Worker identity shown in Temporal; default host@pid. */
   WORKER_IDENTITY: z.string().optional(),

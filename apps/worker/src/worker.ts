@@ -155,7 +155,6 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         maxConcurrentActivityTaskExecutions:
           taskQueue === TASK_QUEUE_TESTING ? (env.WORKER_MAX_CONCURRENT_GRADING ?? availableParallelism()) : env.WORKER_MAX_CONCURRENT_ACTIVITIES,
         maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-        isolateExecutionTimeout: env.WORKER_WORKFLOW_DEADLOCK_MS,
         shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
       }),
     ),
