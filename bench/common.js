@@ -123,6 +123,17 @@ function cpuMeter(pids) {
   };
 }
 
+/**
+ * Busy CPU time of the whole machine in ms (all CPUs, from /proc/stat: everything but idle and
+ * iowait), for what no process tree accounts for: the kernel's own threads, and processes that
+ * outlive their parent's wait (reparented ones).
+ */
+function machineBusyMs() {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return ((user + nice + system + irq + softirq + steal) * 1000) / TICKS_PER_SECOND;
+}
+
 /** Pids of the local stack's services (tooling/stack writes <stack>/run/<svc>.pid). */
 function stackPids() {
   const dir = path.join(process.env.COMPUTOR_STACK_DIR ?? path.join(__dirname, '..', '.stack'), 'run');
@@ -137,4 +148,4 @@ function stackPids() {
   return out;
 }
 
-module.exports = { api, cpuMeter, parseOptions, percentile, processTreeCpuMs, progress, stackPids, upload, writeResults };
+module.exports = { api, cpuMeter, machineBusyMs, parseOptions, percentile, processTreeCpuMs, progress, stackPids, upload, writeResults };
