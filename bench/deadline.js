@@ -213,8 +213,8 @@ async function main() {
     }
 
     // The raw sandbox time of one hand-in of this example (warm), for the ideal: measured here,
-    // warm and before the bursts, with nothing else running (after them, the stack's own
-    // clean-up made single samples vary by a third); the median of 11.
+    // before the bursts, with nothing else running, as the median of 11 (the median of 5 taken
+    // after the bursts came out 46-66 ms from run to run; single samples here still vary that much).
     const example = await grader.loadExample(exampleDir);
     const cache = new grader.InMemoryReferenceCache();
     await grader.gradeSubmission({ exampleDir, example, submissionDir: exampleDir, referenceCache: cache });
