@@ -16,6 +16,16 @@ export const NON_RETRYABLE = {
 /** Workflows set heartbeatTimeout to a few of these. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
+/**
+ * Awaits every promise, so that none is still running when one has failed, and answers their values
+ * or throws the first failure in the order given (not the first to happen).
+ */
+export async function settleAll<T extends readonly unknown[] | []>(promises: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const settled = await Promise.allSettled(promises);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [P in keyof T]: Awaited<T[P]> };
+}
+
 export function nonRetryable(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

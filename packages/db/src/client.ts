@@ -33,16 +33,14 @@ export function createDb(options: DbOptions): PrismaClient {
   return db;
 }
 
-/** Opens the whole pool at once (each connection answers `SELECT 1`). */
+/** Opens the whole pool at once (a connection is open, authenticated, once `connect` answers). */
 export async function openPool(db: PrismaClient): Promise<void> {
   const pool = poolByClient.get(db);
   if (!pool) throw new Error('openPool: this Prisma client was not made by createDb');
-  const clients = await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
-  try {
-    await Promise.all(clients.map((c) => c.query('SELECT 1')));
-  } finally {
-    for (const c of clients) c.release();
-  }
+  const clients = await Promise.allSettled(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
+  for (const c of clients) if (c.status === 'fulfilled') c.value.release();
+  const failed = clients.find((c) => c.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Plain SQL on the client's pool (see `Sql`): for the statements a deadline burst repeats. */

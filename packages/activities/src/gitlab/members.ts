@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { recordSteps, type TStepUpdate } from '../provisioning/status';
-import { inProvisioningStep, NON_RETRYABLE, nonRetryable, step } from '../failures';
+import { inProvisioningStep, NON_RETRYABLE, nonRetryable, settleAll, step } from '../failures';
 import { gitlabForCourse, loadCourse, requireProvisioned, UUID, type LoadedCourse } from './context';
 import { ensurePushHook } from './hooks';
 
@@ -106,11 +106,7 @@ async function grantProjectAccess(deps: ActivityDeps, gitlab: GitlabClient, cour
 
 async function context(deps: ActivityDeps, input: { courseId: string; courseMemberId: string }) {
   // Both at once; a missing course is reported before a missing member, as when they ran in turn.
-  const [course, member] = await Promise.allSettled([loadCourse(deps, input.courseId), loadMember(deps, input.courseId, input.courseMemberId)]).then(([c, m]) => {
-    if (c.status === 'rejected') throw c.reason;
-    if (m.status === 'rejected') throw m.reason;
-    return [c.value, m.value] as const;
-  });
+  const [course, member] = await settleAll([loadCourse(deps, input.courseId), loadMember(deps, input.courseId, input.courseMemberId)]);
   return { deps, course, member, gitlab: gitlabForCourse(deps, course) };
 }
 
@@ -142,13 +138,10 @@ async function finalize(
     if (!project) throw nonRetryable(NON_RETRYABLE.notFound, `Project ${String(known)} disappeared before it was finalized`);
     // A fork's main comes protected (Maintainers push, nobody force-pushes): one DELETE, answered 404
     // when it is not. Independent of the grant, so both go at once (one round trip, not two).
-    const [unprotected, granted] = await Promise.allSettled([
+    const [, userId] = await settleAll([
       gitlab.unprotectBranch(project.id, 'main'),
       grantProjectAccess(deps, gitlab, course, member, project.id, GITLAB_ACCESS.maintainer, o.userId),
     ]);
-    if (unprotected.status === 'rejected') throw unprotected.reason;
-    if (granted.status === 'rejected') throw granted.reason;
-    const userId = granted.value;
     if (o.grantTemplateAccess !== false) await gitlab.ensureProjectMember(ids.templateProjectId, userId, GITLAB_ACCESS.reporter);
     await ensurePushHook(deps, gitlab, { courseId: course.id, courseMemberId: member.id, projectId: project.id, newProject: o.newProject });
     const updated = await sqlOf(deps.db)`
@@ -184,27 +177,20 @@ export function memberActivities(deps: ActivityDeps) {
       // recordSteps: this activity records the four steps running (its first attempt is the run's
       // attempt) and done; the workflow records only a failure.
       // The "running" write goes beside the first request; it lands before any "done" (awaited first).
-      const running = (input.recordSteps && Context.current().info.attempt === 1
-        ? recordActivitySteps(deps, member.id, PROVISIONING_STEPS.map((s) => ({ step: s, state: 'running' as const })))
-        : Promise.resolve()
-      ).then(() => null, (error: unknown) => ({ error }));
+      const running = input.recordSteps && Context.current().info.attempt === 1 ? recordActivitySteps(deps, member.id, PROVISIONING_STEPS.map((s) => ({ step: s, state: 'running' as const }))) : undefined;
       let userId: number | undefined;
       if (input.templateAccessFirst) {
         // The membership step, before anything is made: one request by username, whose answer
         // carries the user id (an unknown username fails as the user step).
-        userId = await inProvisioningStep('membership', () =>
-          step(`grant student-template access to ${member.user.username}`, () => grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter)),
-        ).catch(async (error: unknown) => {
-          await running;
-          throw error;
-        });
-      }
-      const notRecorded = await running;
-      if (notRecorded) throw notRecorded.error;
-      if (input.templateAccessFirst) {
+        [userId] = await settleAll([
+          inProvisioningStep('membership', () =>
+            step(`grant student-template access to ${member.user.username}`, () => grantProjectAccess(deps, gitlab, course, member, ids.templateProjectId, GITLAB_ACCESS.reporter)),
+          ),
+          running,
+        ]);
         // The status view shows these two done while the fork runs (or waits for its import).
         await recordActivitySteps(deps, member.id, [{ step: 'user', state: 'done' }, { step: 'membership', state: 'done' }]);
-      }
+      } else await running;
       // forkProject forks first and adopts what is at the path only when GitLab says it is taken
       // (a retry, or a student provisioned before): it compares the path (redirects), refuses a
       // project pending deletion and one that is not a fork of the template.
