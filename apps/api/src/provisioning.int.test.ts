@@ -2,6 +2,7 @@ import { TASK_QUEUE_TASKS } from '@computor/contracts';
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
 import {
   createCourseFixture,
+  historyOutline,
   stackDb,
   stackStorage,
   stackTemporal,
@@ -477,7 +478,9 @@ describe('worker killed mid-provisioning', () => {
       if (!finished) {
         const described = await client.workflow.getHandle(res.body.workflow_id).describe();
         const pending = (described.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastWorker: a.lastWorkerIdentity }));
-        throw new Error(`not finished after 120 s: ${described.status.name}, pending ${JSON.stringify(pending)}, progress ${JSON.stringify(await client.workflow.getHandle(res.body.workflow_id).query('progress').catch((e: Error) => e.message))}\nnew worker:\n${worker.output().split('\n').slice(-40).join('\n')}`);
+        const stuck = client.workflow.getHandle(res.body.workflow_id);
+        const progress = await stuck.query('progress').catch((e: Error) => e.message);
+        throw new Error(`not finished after 120 s: ${described.status.name}, pending ${JSON.stringify(pending)}, progress ${JSON.stringify(progress)}\nhistory:\n${await historyOutline(stuck)}\nnew worker:\n${worker.output().split('\n').slice(-40).join('\n')}`);
       }
       expect(finished).toMatchObject({ status: 'completed', result: { succeeded: 12 } });
     } finally {

@@ -7,3 +7,4 @@ export { createCourseFixture, startWorkerProcess, type CourseFixture, type Role,
 export const TEST_WORKFLOWS_PATH = require.resolve('./workflows');
 export { createContentFixture, uploadExampleFixture, type ExampleFixture } from './examples';
 export { commitFiles, until } from './wait';
+export { historyOutline } from './history';
