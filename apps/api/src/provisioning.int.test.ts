@@ -474,7 +474,10 @@ describe('worker killed mid-provisioning', () => {
       worker = await startWorkerProcess({ namespace, env: { GITLAB_TOKEN: gitlab.token, GITLAB_REQUESTS_PER_SECOND: '200', GITLAB_MAX_CONCURRENT: '20' } });
       // Bounded, and saying where it stands when it does not finish: pending activities and their
       // last failures, and the new worker's last log lines (it once hung past the test's timeout).
-      const finished = await Promise.race([outcome(res.body.workflow_id), new Promise<null>((r) => setTimeout(() => r(null), 120_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([outcome(res.body.workflow_id), new Promise<null>((r) => (timer = setTimeout(() => r(null), 120_000)))]);
+      // A pending timer would keep jest's process alive for the rest of the 120 s.
+      clearTimeout(timer);
       if (!finished) {
         const described = await client.workflow.getHandle(res.body.workflow_id).describe();
         const pending = (described.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastWorker: a.lastWorkerIdentity }));
