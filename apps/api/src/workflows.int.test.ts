@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCourseFixture, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, TEST_WORKFLOWS_PATH, uniq, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
+import { createCourseFixture, stackDb, stackStorage, stackTemporal, startWorkerProcess, testLogger, TEST_WORKFLOWS_PATH, uniq, until, type CourseFixture, type SpawnedProcess } from '@computor/test-support';
 import type { Connection } from '@temporalio/client';
 import request from 'supertest';
 import { createServer } from './app';
@@ -85,6 +85,25 @@ it('cancels for lecturers of the course only; the workflow ends CANCELLED', asyn
   const status = await request(app).get(`/workflows/${id}/status`).set(auth(f.users.lecturer!.token));
   expect(status.body.status).toBe('CANCELLED');
   expect((await request(app).post(`/workflows/${id}/cancel`).set(auth(f.users.admin!.token))).status).toBe(409);
+});
+
+it('reports a running workflow whose task fails on every attempt as stalled, a healthy one not', async () => {
+  const healthy = await startEcho(60_000);
+  const workflowId = uniq('stuck-');
+  await deps.db.workflowRun.create({ data: { id: workflowId, type: 'stuckWorkflow', taskQueue: 'computor-tasks', requestedById: f.users.lecturer!.id, courseId: f.courseId } });
+  await deps.temporal.workflow.start('stuckWorkflow', { taskQueue: 'computor-tasks', workflowId, args: [] });
+  const get = (id: string) => request(app).get(`/workflows/${id}/status`).set(auth(f.users.lecturer!.token));
+  // Temporal retries a failed task at once, then about every 10 s: the third attempt within ~25 s.
+  const stalled = await until('the stuck workflow reported stalled', async () => {
+    const { body } = await get(workflowId);
+    return body.stalled ? body : null;
+  }, 60_000, 500);
+  expect(stalled).toMatchObject({ status: 'RUNNING', stalled: { task_attempts: expect.any(Number), message: expect.stringMatching(/no progress/) } });
+  expect(stalled.stalled.task_attempts).toBeGreaterThanOrEqual(3);
+  const ok = await get(healthy);
+  expect(ok.body.status).toBe('RUNNING');
+  expect(ok.body).not.toHaveProperty('stalled');
+  for (const id of [healthy, workflowId]) await deps.temporal.workflow.getHandle(id).terminate('test done');
 });
 
 it('streams status changes as Server-Sent Events until the workflow closes', async () => {

@@ -11,6 +11,12 @@ import { canSeeWorkflow } from '../services/visibility';
 import { CLOSED_STATUS, failureOf, syncRunningRuns } from '../services/workflows';
 
 const PROGRESS_QUERY_DEADLINE_MS = 1_000;
+/**
+ * A running workflow whose pending task is on this attempt or later is reported stalled: the
+ * worker fails its task every time (code that cannot replay its history, a bug), and the workflow
+ * makes no progress until an operator acts. One retry is normal after a worker dies mid-task.
+ */
+const STALLED_TASK_ATTEMPTS = 3;
 
 const ZResultQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(300).optional() });
 
@@ -58,6 +64,10 @@ async function statusBody(deps: Temporal, workflowId: string, staff: boolean): P
   if (status === 'RUNNING') {
     // A query needs a live worker; without one, answer the status rather than hang.
     body.progress = await temporal.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(PROGRESS_QUERY)).catch(() => undefined);
+    const attempts = description.raw.pendingWorkflowTask?.attempt ?? 0;
+    if (attempts >= STALLED_TASK_ATTEMPTS) {
+      body.stalled = { task_attempts: attempts, message: `The worker has failed this job's workflow task ${attempts - 1} times in a row: it makes no progress until an operator fixes the cause (the worker log names it).` };
+    }
   } else if (status === 'FAILED' || status === 'TIMED_OUT' || status === 'TERMINATED' || status === 'CANCELLED') {
     body.failure = await handle.result().then(
       () => undefined,
@@ -230,7 +240,7 @@ export const workflowRoutes = [
     operationId: 'getWorkflowStatus',
     access: staffOfCourse(200),
     tag: 'workflows',
-    summary: 'Status (and progress, or failure) of a workflow',
+    summary: 'Status (and progress, failure, or that it is stalled) of a workflow',
     params: workflowId,
     responses: { 200: json('The status.', ZWorkflowStatusBody), ...errors({ 404: NOT_VISIBLE }) },
     handler: async ({ res, deps, user, params: { id } }) => {

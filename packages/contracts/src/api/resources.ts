@@ -75,5 +75,7 @@ export const ZWorkflowStatusBody = z.object({
   close_time: z.string().nullable(),
   progress: z.unknown().optional(),
   failure: z.object({ message: z.string(), type: z.string().nullable() }).optional(),
+  /** Running, but its workflow task has failed on every attempt so far: no progress until an operator acts. */
+  stalled: z.object({ task_attempts: z.number().int(), message: z.string() }).optional(),
 });
 export type TWorkflowStatusBody = z.infer<typeof ZWorkflowStatusBody>;

@@ -10,3 +10,8 @@ export async function echoWorkflow(input: { message: string; sleepMs?: number })
   const { worker } = await checkDependencies();
   return { message: input.message, worker };
 }
+
+/** Fails its workflow task on every attempt (a plain Error in workflow code), as code that cannot replay its history does. */
+export async function stuckWorkflow(): Promise<never> {
+  throw new Error('this workflow task always fails');
+}
