@@ -324,7 +324,7 @@ test('without a writable cpu controller, v1 runs are still bounded in memory and
     expect(found).toMatchObject({ kind: 'v1', cpuBound: false });
     if (!('create' in found)) return;
     const partial = new Sandbox({ ...config, cgroups: found });
-    const bomb = await partial.run({ argv: ['/bin/sh', '-c', 'b() { b | b & }; b; exec sleep 30'], limits: limits({ maxProcesses: 16, wallTimeoutMs: 1500 }) });
+    const bomb = await partial.run({ argv: ['/bin/sh', '-c', '(b() { b | b & }; b) & exec sleep 30'], limits: limits({ maxProcesses: 16, wallTimeoutMs: 1500 }) });
     expect(bomb.outcome).toBe('timeout');
     expect(bomb.stderr.toString()).toMatch(/Cannot fork|Resource temporarily unavailable/);
     const after = await partial.run({ argv: ['/bin/sh', '-c', 'echo ok'], limits: limits() });
