@@ -87,6 +87,26 @@ export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
 export const HAND_IN_ONE_ACTIVITY_PATCH = 'hand-in-one-activity';
 /** A regrade waits for its course's queued first-time hand-ins before each run (at most a minute). */
 export const REGRADE_YIELDS_PATCH = 'regrade-yields';
+/** A regrade holds API_REGRADE_CONCURRENCY grading slots (before: two). */
+export const REGRADE_CONCURRENCY_PATCH = 'regrade-concurrency';
+/**
+ * Recorded first by every workflow that has patches, before any activity (`decidePatches` in
+ * @computor/workflows): an execution that carries it started on code that takes the new branch of
+ * each of CURRENT_PATCHES, so it asks none of them later. New patches after these are asked before
+ * any activity too (see the workflows package README).
+ */
+export const PATCHES_DECIDED_FIRST_PATCH = 'patches-decided-first';
+/** The patches an execution carrying PATCHES_DECIDED_FIRST_PATCH takes without asking. */
+export const CURRENT_PATCHES = [
+  HIERARCHY_ONE_ACTIVITY_PATCH,
+  PROVISIONING_STATUS_PATCH,
+  PROVISIONING_STEPS_IN_ACTIVITY_PATCH,
+  STUDENTS_INLINE_PATCH,
+  HAND_IN_ONE_ACTIVITY_PATCH,
+  REGRADE_YIELDS_PATCH,
+  REGRADE_CONCURRENCY_PATCH,
+] as const;
+export type TCurrentPatch = (typeof CURRENT_PATCHES)[number];
 /** The deadline pass (locking repositories at the due time) goes ahead of the hand-ins a deadline brings on the same queue. */
 export const DEADLINE_PRIORITY = 1;
 

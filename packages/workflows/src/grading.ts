@@ -16,7 +16,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
-  patched,
   proxyActivities,
   proxyActivities as proxyRemoteActivities,
   defineQuery,
@@ -27,7 +26,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
+import { decidePatches, GITLAB_RETRY, isPatched, rootCause, runStep, validParams } from './steps';
 
 const NON_RETRYABLE_TYPES = ['InvalidInput', 'NotFound', 'PreconditionFailed'];
 
@@ -201,8 +200,9 @@ const repository = proxyRemoteActivities<Activities>({
  * result is followed through the submission.
  */
 export async function handInCommitWorkflow(params: THandInCommitParams): Promise<THandInCommitResult> {
+  decidePatches();
   const input = await validParams('handInCommitWorkflow', params);
-  if (patched(HAND_IN_ONE_ACTIVITY_PATCH)) return runStep('hand in the commit', () => repository.handInCommit(input));
+  if (isPatched(HAND_IN_ONE_ACTIVITY_PATCH)) return runStep('hand in the commit', () => repository.handInCommit(input));
   // Histories from before: a queueing local activity, then the test run as a child workflow.
   const stored = await runStep('fetch the commit', () => repository.fetchCommitHandIn(input));
   const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };

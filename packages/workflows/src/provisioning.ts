@@ -2,7 +2,7 @@ import type { Activities, TStepUpdate } from '@computor/activities';
 import type { TAddStudentsParams, TBatchOutcome, TBatchProgress, TBatchResult, TCourseHierarchyParams, TCourseHierarchyResult, TDeployHierarchyParams, TMemberParams, TProvisionStudentParams, TProvisionStudentResult, TValidParams } from '@computor/contracts';
 import { HIERARCHY_ONE_ACTIVITY_PATCH, HIERARCHY_PARALLEL_PATCH, PROGRESS_QUERY, PROVISION_STUDENT_DEFAULTS, PROVISIONING_STATUS_PATCH, PROVISIONING_STEPS, PROVISIONING_STEPS_IN_ACTIVITY_PATCH, STUDENTS_INLINE_PATCH, STUDENTS_PER_RUN, workflowIds, type TProvisioningStep } from '@computor/contracts/workflow-keys';
 import { ApplicationFailure, CancellationScope, continueAsNew, defineQuery, executeChild, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, rootCause, runStep, validParams } from './steps';
+import { decidePatches, failedProvisioningStep, failureType, forEachBounded, GITLAB_RETRY, isPatched, rootCause, runStep, validParams } from './steps';
 
 // GitLab activities heartbeat every 3 s while they work or wait on the rate limiter, so a lost
 // worker costs ~10 s, while a slow but live activity may take minutes.
@@ -28,8 +28,9 @@ export const progressQuery = defineQuery<TBatchProgress>(PROGRESS_QUERY);
  * (histories from before HIERARCHY_ONE_ACTIVITY_PATCH replay an activity per node).
  */
 export async function createCourseHierarchyWorkflow(params: TCourseHierarchyParams): Promise<TCourseHierarchyResult> {
+  decidePatches();
   const { courseId } = await validParams('createCourseHierarchyWorkflow', params);
-  if (patched(HIERARCHY_ONE_ACTIVITY_PATCH)) {
+  if (isPatched(HIERARCHY_ONE_ACTIVITY_PATCH)) {
     // One activity ensures every node, each under the one just ensured: no task round trip per level.
     const n = await runStep('ensure course hierarchy', () => gitlab.ensureCourseHierarchy({ courseId }));
     return hierarchyResult(courseId, { ...n, template: n['student-template'] });
@@ -244,9 +245,10 @@ async function trackSteps<T>(courseMemberId: string, steps: readonly TProvisioni
  * membership, repository, access) is recorded for the status view, a failure with its error.
  */
 export async function provisionStudentRepositoryWorkflow(params: TProvisionStudentParams): Promise<TProvisionStudentResult> {
+  decidePatches();
   const input = await validParams('provisionStudentRepositoryWorkflow', params);
-  if (!patched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, { grantTemplateAccess: true });
-  return provisionStudent(input, patched(PROVISIONING_STEPS_IN_ACTIVITY_PATCH));
+  if (!isPatched(PROVISIONING_STATUS_PATCH)) return provisionRepository(input, { grantTemplateAccess: true });
+  return provisionStudent(input, isPatched(PROVISIONING_STEPS_IN_ACTIVITY_PATCH));
 }
 
 /**
@@ -262,6 +264,7 @@ function provisionStudent(input: TProvisionInput, byActivity: boolean): Promise<
 
 /** Many students at once: one activity each (earlier runs: one child workflow each), bounded concurrency, progress by query. */
 export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<TBatchResult> {
+  decidePatches();
   // Histories validated before `studentsPerRun` existed carry none: the default then.
   const { courseId, courseMemberIds, maxConcurrent, studentsPerRun = STUDENTS_PER_RUN, previousOutcomes = [] } = await validParams('addStudentsWorkflow', params);
   const total = previousOutcomes.length + courseMemberIds.length;
@@ -273,7 +276,7 @@ export async function addStudentsWorkflow(params: TAddStudentsParams): Promise<T
   }
   setHandler(progressQuery, () => progress);
   let outcomes: TBatchOutcome[];
-  if (patched(STUDENTS_INLINE_PATCH)) {
+  if (isPatched(STUDENTS_INLINE_PATCH)) {
     // Each student is one activity of this workflow (its steps recorded by the activity), not a child
     // workflow: a third of the Temporal tasks per student. Every `studentsPerRun` students the
     // batch continues as new, so that its history stays small; the progress query follows it.

@@ -1,9 +1,9 @@
 import type { Activities } from '@computor/activities';
 import type { TRegradeParams, TRegradeProgress } from '@computor/contracts';
-import { GRADING_PRIORITY, PROGRESS_QUERY, REGRADE_YIELDS_PATCH, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
-import { CancellationScope, defineQuery, executeChild, isCancellation, patched, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
+import { GRADING_PRIORITY, PROGRESS_QUERY, REGRADE_CONCURRENCY_PATCH, REGRADE_YIELDS_PATCH, TASK_QUEUE_TESTING } from '@computor/contracts/workflow-keys';
+import { CancellationScope, defineQuery, executeChild, isCancellation, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import { testSubmissionWorkflow } from './grading';
-import { forEachBounded, rootCause, validParams } from './steps';
+import { decidePatches, forEachBounded, isPatched, rootCause, validParams } from './steps';
 
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['NotFound', 'InvalidInput'] } });
 
@@ -16,7 +16,7 @@ export const regradeProgressQuery = defineQuery<TRegradeProgress>(PROGRESS_QUERY
  * during it find the other free and CPU left for their hook, fetch and workflow tasks. Two before
  * the patch.
  */
-const inFlight = (concurrency: number | undefined) => (patched('regrade-concurrency') ? (concurrency ?? 1) : 2);
+const inFlight = (concurrency: number | undefined) => (isPatched(REGRADE_CONCURRENCY_PATCH) ? (concurrency ?? 1) : 2);
 
 /** How long a regrade run waits for the course's queued first-time hand-ins before it goes ahead anyway. */
 const YIELD_LIMIT_MS = 60_000;
@@ -40,6 +40,7 @@ async function yieldToHandIns(courseId: string): Promise<void> {
  * running children are cancelled and the regrade is `cancelled`.
  */
 export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeProgress> {
+  decidePatches();
   // The Regrade row is closed however the run ends, even cancelled before its first step.
   const regradeId = params.regradeId;
   const progress: TRegradeProgress = { total: 0, done: 0, failed: 0, running: 0 };
@@ -54,7 +55,7 @@ export async function regradeWorkflow(params: TRegradeParams): Promise<TRegradeP
       try {
         const item = await local.createRegradeResult({ regradeId, artifactId });
         if (item.workflowId) {
-          if (patched(REGRADE_YIELDS_PATCH)) await yieldToHandIns(item.courseId);
+          if (isPatched(REGRADE_YIELDS_PATCH)) await yieldToHandIns(item.courseId);
           await executeChild(testSubmissionWorkflow, {
             workflowId: item.workflowId,
             taskQueue: TASK_QUEUE_TESTING,

@@ -1,6 +1,7 @@
 import type { Activities } from '@computor/activities';
 import type { TValidParams, TWorkflowType } from '@computor/contracts';
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { PATCHES_DECIDED_FIRST_PATCH, type TCurrentPatch } from '@computor/contracts/workflow-keys';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, patched, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 
 /** Transient GitLab trouble (5xx, 429, resets) is retried with backoff; the activities mark what is not. */
 export const GITLAB_RETRY: RetryPolicy = {
@@ -68,6 +69,28 @@ export async function validParams<K extends TWorkflowType>(workflowType: K, para
     if (cause.type === 'InvalidInput') throw ApplicationFailure.nonRetryable(cause.message, 'InvalidInput');
     throw error;
   }
+}
+
+// Per execution: the SDK evaluates workflow modules again for each one.
+let startedOnCurrentCode: boolean | undefined;
+
+/**
+ * The first statement of a workflow that has patches, before any activity. A `patched()` asked
+ * after a local activity can read false on replay although its marker is in the history: when the
+ * worker answers a query while the activity's result is pending, the SDK completes the task with
+ * the activity's marker, the patch marker lands in the next task, and replay has not reached that
+ * task when the workflow asks (TMPRL1100 "Non-deprecated patch marker encountered ... no
+ * corresponding change command"; an addStudentsWorkflow stuck so in CI). So a new execution records
+ * one marker here, before any activity, and asks none of CURRENT_PATCHES later.
+ */
+export function decidePatches(): void {
+  startedOnCurrentCode = patched(PATCHES_DECIDED_FIRST_PATCH);
+}
+
+/** Whether this execution takes the new branch of `patchId`: always when it started on current code, else as its history says. */
+export function isPatched(patchId: TCurrentPatch): boolean {
+  if (startedOnCurrentCode === undefined) throw new Error(`isPatched('${patchId}') before decidePatches(): call it first in the workflow`);
+  return startedOnCurrentCode || patched(patchId);
 }
 
 /** Bounded concurrency for batches (deterministic: plain promises), shared with activities. */
