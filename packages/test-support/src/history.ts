@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 
-type TEvent = { eventId?: { toString(): string } | null; eventType?: number | null; [attributes: string]: unknown };
+type TEvent = { eventId?: { toString(): string } | null; [attributes: string]: unknown };
 
 const text = (data: unknown) => (data instanceof Uint8Array ? Buffer.from(data).toString('utf8') : '');
 
