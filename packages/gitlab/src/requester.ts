@@ -9,6 +9,7 @@ import {
 } from '@gitbeaker/requester-utils';
 import { GitlabError, gitlabMessageOf, kindForStatus, parseRetryAfter, toGitlabError } from './errors';
 import type { TRateLimiter } from './rate-limiter';
+import { send, type TTransportResponse } from './transport';
 
 export interface TGitlabLogger {
   debug(message: string, meta?: Record<string, unknown>): void;
@@ -45,18 +46,20 @@ export function normalizeRoute(endpoint: string): string {
   return out.join('/');
 }
 
-async function parseBody(response: Response): Promise<ResponseBodyTypes> {
+async function parseBody(response: TTransportResponse): Promise<ResponseBodyTypes> {
+  // Read even when empty: the connection goes back to the agent's pool once the body has ended.
+  const body = await response.buffer();
   if (response.status === 204) return null;
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
   if (contentType === 'application/json') {
-    const text = await response.text();
+    const text = body.toString('utf8');
     return text.trim() === '' ? {} : (JSON.parse(text) as ResponseBodyTypes) || {};
   }
-  if (contentType.startsWith('text/')) return response.text();
-  return response.blob();
+  if (contentType.startsWith('text/')) return body.toString('utf8');
+  return new Blob([body], { type: contentType });
 }
 
-async function errorBody(response: Response): Promise<unknown> {
+async function errorBody(response: TTransportResponse): Promise<unknown> {
   const text = await response.text().catch(() => '');
   if ((response.headers.get('content-type') ?? '').includes('application/json')) {
     try {
@@ -87,9 +90,7 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
       let status: number | null = null;
       try {
         // The timeout runs from the slot on (not while queued), to the end of the body.
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-        const r = await fetch(url, { method, headers: options.headers, body: options.body, signal });
+        const r = await send(url, { method, headers: options.headers, body: options.body, signal: options.signal ?? undefined, timeoutMs });
         status = r.status;
         limiter.learn(`${method} ${route}`, r.status, r.headers);
         // A Retry-After is the whole token's (Rack::Attack); without one (an endpoint limit) `learn` paused that endpoint.
@@ -102,7 +103,7 @@ export function createLimitedRequesterFn(config: TRequesterConfig): (serviceOpti
       }
     }, options.signal, `${method} ${route}`, queuedSince?.());
     if (response.ok) {
-      const body = options.asStream ? (response.body as unknown as ReadableStream) : await parseBody(response);
+      const body = options.asStream ? (response.stream() as unknown as ReadableStream) : await parseBody(response);
       return { body, headers: Object.fromEntries(response.headers.entries()), status: response.status };
     }
     const gitlabMessage = gitlabMessageOf(await errorBody(response));
