@@ -51,6 +51,7 @@ describe('send', () => {
     expect(r.headers.has('x-missing')).toBe(false);
     expect(JSON.parse(await r.text())).toEqual({ method: 'POST', length: '13', body: '{"name":"ü"}' });
     await expect(r.text()).rejects.toThrow('read twice');
+    await expect(r.buffer()).rejects.toThrow('read twice');
   });
 
   it('keeps the connection alive once a body (even an empty one) has been read', async () => {

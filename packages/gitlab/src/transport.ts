@@ -6,10 +6,10 @@ import type { ReadableStream } from 'node:stream/web';
 /**
  * HTTP for the requester on node:http with keep-alive agents, in place of the global fetch. Why:
  * undici's fetch costs about 0.35 ms more CPU per request (web streams, abort signals, its
- * own parser), on the worker's event loop. At a few hundred requests per second that is the worker's
- * largest single cost, and answers that arrive together (ten slots released at once) wait on each
- * other for it, so the limiter's slots idle for milliseconds between GitLab's answer and the next
- * request. Errors keep the shapes errors.ts classifies: a socket error's `code` (ECONNRESET, ...),
+ * own parser), on the worker's event loop; in a profile of the client and the emulator in one
+ * process it was the largest single cost. Answers that arrive together (ten slots released at
+ * once) wait on each other for it, so the limiter's slots idle for milliseconds between
+ * GitLab's answer and the next request. Errors keep the shapes errors.ts classifies: a socket error's `code` (ECONNRESET, ...),
  * a `TimeoutError` past the deadline, an `AbortError` when the caller's signal aborts.
  */
 export interface TTransportRequest {
@@ -101,7 +101,8 @@ export function send(url: URL, r: TTransportRequest): Promise<TTransportResponse
         if (consumed) throw new TypeError('GitLab response body read twice');
         consumed = true;
       };
-      const buffer = () => {
+      // async: reading twice rejects, like every other failure of the body.
+      const buffer = async () => {
         take();
         return new Promise<Buffer>((ok, ko) => {
           const chunks: Buffer[] = [];
