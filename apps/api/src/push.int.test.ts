@@ -145,12 +145,17 @@ describe('grade on push', () => {
     // stored after it is superseded by it at once, and never takes the newer one's place.
     const older = await push({ [`${identifier}/lambda.py`]: 'older = 1\n' }, 'side');
     const studentUser = course.users.student!;
+    const lateId = uniq('hand-in-older-');
     const late = await client.workflow.execute('handInCommitWorkflow', {
-      workflowId: uniq('hand-in-older-'),
+      workflowId: lateId,
       taskQueue: 'computor-tasks',
       args: [{ courseMemberId: studentUser.memberId, courseContentId: contentId, commit: older, source: 'push', requestedById: studentUser.id, maxBytes: 1024 * 1024, receivedAt: new Date(Date.now() - 60_000).toISOString() }],
     });
     expect(late).toMatchObject({ test: 'joined', test_workflow_id: queued.workflowId });
+    // A hand-in is one workflow task (its step a local activity): no activity task, no second task.
+    const { events } = await client.workflow.getHandle(lateId).fetchHistory();
+    expect((events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect((events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
     const olderResult = (await artifactsOf(older))[0]!.results[0]!;
     expect(olderResult).toMatchObject({ status: 'superseded', supersededById: newer.id, workflowId: null });
     expect(await deps.db.result.findUniqueOrThrow({ where: { id: newer.id } })).toMatchObject({ status: 'pending', workflowId: queued.workflowId });

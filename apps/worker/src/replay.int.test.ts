@@ -75,12 +75,15 @@ function splitAfterLocalActivity({ workflowId, history }: ReturnType<typeof load
   return { workflowId, history: historyFromJSON(json) };
 }
 
-// Each workflow with patches, its newest recorded path (decidePatches first) and the one before.
-const PATCHED = ['addStudentsWorkflow', 'createCourseHierarchyWorkflow', 'handInCommitWorkflow', 'provisionStudentRepositoryWorkflow', 'regradeWorkflow'];
+// Each workflow with patches, its recorded paths since decidePatches (patches asked first) and the one before.
+const PATCHED = [
+  ...['addStudentsWorkflow', 'createCourseHierarchyWorkflow', 'handInCommitWorkflow', 'provisionStudentRepositoryWorkflow', 'regradeWorkflow'].map((type) => `${type}.patches-first`),
+  'handInCommitWorkflow.local',
+];
 const BEFORE = ['addStudentsWorkflow.inline', 'createCourseHierarchyWorkflow.one-activity', 'handInCommitWorkflow.one-activity', 'provisionStudentRepositoryWorkflow.status-steps'];
 
 it('replays a patched workflow whose task was completed with its params marker alone (a query answered meanwhile)', async () => {
-  const results = await replay(PATCHED.map((type) => splitAfterLocalActivity(load(`${type}.patches-first.completed.json`))));
+  const results = await replay(PATCHED.map((name) => splitAfterLocalActivity(load(`${name}.completed.json`))));
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`)).toEqual([]);
   expect(results).toHaveLength(PATCHED.length);
 }, 120_000);

@@ -85,6 +85,12 @@ export const GRADING_PRIORITY = { handIn: 3, regrade: 5 } as const;
  * the hand-in workflow (a workflow task, a child start and its events fewer per push).
  */
 export const HAND_IN_ONE_ACTIVITY_PATCH = 'hand-in-one-activity';
+/**
+ * A commit hand-in's one step is a local activity: the workflow's first task runs it and completes,
+ * with no activity task and no second workflow task (three history writes per push fewer). Asked
+ * right after `decidePatches`, before any activity.
+ */
+export const HAND_IN_LOCAL_PATCH = 'hand-in-local';
 /** A regrade waits for its course's queued first-time hand-ins before each run (at most a minute). */
 export const REGRADE_YIELDS_PATCH = 'regrade-yields';
 /** A regrade holds API_REGRADE_CONCURRENCY grading slots (before: two). */

@@ -10,7 +10,7 @@ import type {
   TVerificationReport,
   TVerifyExampleParams,
 } from '@computor/contracts';
-import { GRADING_PRIORITY, HAND_IN_ONE_ACTIVITY_PATCH, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
+import { GRADING_PRIORITY, HAND_IN_LOCAL_PATCH, HAND_IN_ONE_ACTIVITY_PATCH, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -19,6 +19,7 @@ import {
   proxyActivities,
   proxyActivities as proxyRemoteActivities,
   defineQuery,
+  patched,
   proxyLocalActivities,
   setHandler,
   sleep,
@@ -184,10 +185,18 @@ export async function verifyExampleVersionWorkflow(params: TVerifyExampleParams)
   }
 }
 
-// Fetching a commit talks to GitLab (rate-limited, heartbeating): a regular activity on this queue.
+// Fetching a commit talks to GitLab (rate-limited). Histories from before HAND_IN_LOCAL_PATCH: a
+// regular, heartbeating activity on this queue.
 const repository = proxyRemoteActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '15 seconds',
+  retry: { ...GITLAB_RETRY, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+});
+// Now a local activity: a few GitLab requests and a few statements, well under a second. The
+// workflow task is extended while it runs (a wait on GitLab's rate limit included); a lost worker
+// costs the workflow task timeout, then another worker runs it again (it is idempotent per commit).
+const handInLocally = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
   retry: { ...GITLAB_RETRY, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
@@ -196,12 +205,14 @@ const repository = proxyRemoteActivities<Activities>({
  * assignment's directory at that commit through GitLab, stores it like an upload (once per commit),
  * then queues its test run: a new `testSubmissionWorkflow`, or, for a push while an older hand-in of
  * the same content is still queued, the older one's place (that one is superseded, never graded).
- * All of it is one activity, which also starts the run's workflow. Ends once the run is queued; the
- * result is followed through the submission.
+ * All of it is one local activity, which also starts the run's workflow: one workflow task per
+ * push. Ends once the run is queued; the result is followed through the submission.
  */
 export async function handInCommitWorkflow(params: THandInCommitParams): Promise<THandInCommitResult> {
   decidePatches();
+  const local = patched(HAND_IN_LOCAL_PATCH);
   const input = await validParams('handInCommitWorkflow', params);
+  if (local) return runStep('hand in the commit', () => handInLocally.handInCommit(input));
   if (isPatched(HAND_IN_ONE_ACTIVITY_PATCH)) return runStep('hand in the commit', () => repository.handInCommit(input));
   // Histories from before: a queueing local activity, then the test run as a child workflow.
   const stored = await runStep('fetch the commit', () => repository.fetchCommitHandIn(input));
