@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { runCgroupName, type TCgroups, type TRunCgroup } from './cgroup';
 import type { TEffectiveLimits } from './limits';
 import { OutputCapture, ResultChannel, type TChannelProblem } from './output-capture';
 import { outputSockets } from './output-socket';
 import { privateDirIn } from './private-dir';
 import { seccompProgram } from './seccomp';
+import { launchInline, SpawnHelper, type TLaunched, type TSpawnFile } from './spawner';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
 
 // Every run of graded code (student or reference, compile or execute) goes through here:
@@ -38,6 +37,8 @@ export interface TSandboxSettings {
   extraEnv?: Record<string, string>;
   /** A cgroup per run bounding the memory and processes of its whole tree (see cgroup.ts). */
   cgroups?: TCgroups | null;
+  /** false: start runs from this process, not from the spawn helper (spawner.ts; the fallback, for tests). */
+  spawnHelper?: boolean;
 }
 
 /** A file placed into the sandbox: relative paths land in the work directory, absolute ones under /tmp. */
@@ -154,12 +155,13 @@ function hostRootLayout(): string[] {
 const HOST_ETC = ['ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'fonts', 'alternatives', 'mime.types'];
 
 // Run start-up, before bwrap, in one small process that then becomes bwrap: PR_SET_PDEATHSIG, so
-// bwrap dies with the worker (and --die-with-parent takes the sandbox with bwrap), giving up if
-// the worker is already gone; a mount namespace of its own, where it mounts the run's two tmpfs
-// with size and inode caps (bwrap's --tmpfs has no inode option; the mounts vanish with the run's
-// last process); then it joins the run's cgroups, so every process of the run starts inside.
-// Arguments: syscall numbers (prctl unshare mount), the worker's pid, count + cgroup.procs files,
-// count + (mount point, tmpfs options) pairs, the command.
+// bwrap dies with its parent (the spawn helper, which goes with the worker, or the worker itself;
+// --die-with-parent takes the sandbox with bwrap), giving up if that parent is already gone; a
+// mount namespace of its own, where it mounts the run's two tmpfs with size and inode caps
+// (bwrap's --tmpfs has no inode option; the mounts vanish with the run's last process); then it
+// joins the run's cgroups, so every process of the run starts inside. Arguments: syscall numbers
+// (prctl unshare mount), the parent's pid, count + cgroup.procs files, count + (mount point, tmpfs
+// options) pairs, the command.
 const LAUNCHER = String.raw`my ($prctl, $unshare, $mount, $parent) = splice(@ARGV, 0, 4);
 syscall($prctl, 1, 9, 0, 0, 0) == 0 or die "launcher: prctl: $!\n";
 getppid() == $parent or exit 125;
@@ -183,6 +185,8 @@ const DEMOTE_CHECK_MS = 100;
 /** Generated /etc files, copied into the sandbox's /etc (no shadow, no host accounts). */
 const ETC_FILES = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
 let runCounter = 0;
+/** One per process: every sandbox's runs start from it (spawner.ts). */
+const spawnHelper = new SpawnHelper();
 const seccompFiles = new Map<string, string>();
 const etcDirs = new Map<string, string>();
 
@@ -244,7 +248,6 @@ export class Sandbox {
       this.pool.release(uid);
       return infraResult(`could not create the run's scratch directory: ${(error as Error).message}`);
     }
-    const openedFds: number[] = [];
     let clean = false;
     let cgroup: TRunCgroup | undefined;
     let demotion: NodeJS.Timeout | undefined;
@@ -269,7 +272,7 @@ export class Sandbox {
           clearInterval(demotion);
         }, DEMOTE_CHECK_MS);
       }
-      const result = await this.runAs(uid, scratch, openedFds, request, cgroup);
+      const result = await this.runAs(uid, scratch, request, cgroup);
       clean = result.outcome === 'exited' || result.outcome === 'infra_error';
       return result;
     } finally {
@@ -278,19 +281,12 @@ export class Sandbox {
       // A killed tree (timeout, fork bomb, cancellation) may still be dying: give the uid back
       // only once the kernel has reaped it, or it would eat into the next run's process limit.
       if (!clean) await waitForUidToDrain(uid, 5000);
-      for (const fd of openedFds) {
-        try {
-          fs.closeSync(fd);
-        } catch {
-          // already closed
-        }
-      }
       fs.rmSync(scratch, { recursive: true, force: true });
       this.pool.release(uid);
     }
   }
 
-  private buildArgs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest): { args: string[]; fileFds: number[]; mounts: string[] } {
+  private buildArgs(uid: number, scratch: string, request: TSandboxRunRequest): { args: string[]; files: TSpawnFile[]; mounts: string[] } {
     const { limits } = request;
     const etc = this.ensureEtc();
     const args: string[] = [
@@ -340,8 +336,9 @@ export class Sandbox {
     for (const bind of request.roBinds ?? []) args.push('--ro-bind', bind.hostPath, bind.sandboxPath);
     for (const bind of request.rwBinds ?? []) args.push('--bind', bind.hostPath, bind.sandboxPath);
 
-    // Files arrive as file descriptors at child fd 6, 7, ...: bwrap copies them into the tmpfs.
-    const fileFds: number[] = [];
+    // Files arrive as file descriptors at child fd 6, 7, ...: bwrap copies them into the tmpfs. The
+    // launcher opens them (spawner.ts) with the flags and the check made here first.
+    const files: TSpawnFile[] = [];
     const fileArgs: string[] = [];
     const dirs = new Set<string>();
     for (const file of request.files ?? []) {
@@ -350,19 +347,21 @@ export class Sandbox {
         throw new Error(`sandbox file outside the work directory: ${file.path}`);
       }
       for (let dir = path.posix.dirname(target); dir !== WORK_DIR && dir !== '/tmp' && dir !== '/'; dir = path.posix.dirname(dir)) dirs.add(dir);
-      let fd: number;
       if (file.hostPath !== undefined) {
-        fd = fs.openSync(file.hostPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-        openedFds.push(fd);
-        if (!fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file.hostPath}`);
+        const spec = { path: file.hostPath, flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, regular: true };
+        const fd = fs.openSync(spec.path, spec.flags);
+        try {
+          if (!fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file.hostPath}`);
+        } finally {
+          fs.closeSync(fd);
+        }
+        files.push(spec);
       } else {
-        const staged = path.join(scratch, `file-${fileFds.length}`);
+        const staged = path.join(scratch, `file-${files.length}`);
         fs.writeFileSync(staged, file.content ?? '', { mode: 0o600 });
-        fd = fs.openSync(staged, fs.constants.O_RDONLY);
-        openedFds.push(fd);
+        files.push({ path: staged, flags: fs.constants.O_RDONLY, regular: true });
       }
-      fileArgs.push('--perms', (file.mode ?? 0o666).toString(8).padStart(4, '0'), '--file', String(6 + fileFds.length), target);
-      fileFds.push(fd);
+      fileArgs.push('--perms', (file.mode ?? 0o666).toString(8).padStart(4, '0'), '--file', String(5 + files.length), target);
     }
     for (const dir of [...dirs].sort((a, b) => a.length - b.length)) args.push('--perms', '0777', '--dir', dir);
     args.push(...fileArgs);
@@ -370,10 +369,8 @@ export class Sandbox {
     // shows no host path), the seccomp filter, and last bwrap's own arguments (`--args`), so that
     // /proc/1/cmdline in the sandbox shows none of this command line.
     const extraFd = (file: string): number => {
-      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      openedFds.push(fd);
-      fileFds.push(fd);
-      return 5 + fileFds.length;
+      files.push({ path: file, flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, regular: true });
+      return 5 + files.length;
     };
     for (const name of ETC_FILES) args.push('--perms', '0644', '--file', String(extraFd(path.join(etc, name))), `/etc/${name}`);
     args.push('--seccomp', String(extraFd(this.seccompFile())));
@@ -423,14 +420,14 @@ export class Sandbox {
       '--',
       ...request.argv,
     ];
-    return { args: ['--args', String(extraFd(argsFile)), '--', ...command], fileFds, mounts };
+    return { args: ['--args', String(extraFd(argsFile)), '--', ...command], files, mounts };
   }
 
-  private async runAs(uid: number, scratch: string, openedFds: number[], request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
+  private async runAs(uid: number, scratch: string, request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
     const { limits, signal } = request;
-    let built: { args: string[]; fileFds: number[]; mounts: string[] };
+    let built: { args: string[]; files: TSpawnFile[]; mounts: string[] };
     try {
-      built = this.buildArgs(uid, scratch, openedFds, request);
+      built = this.buildArgs(uid, scratch, request);
     } catch (error) {
       return infraResult(`could not prepare the sandbox: ${(error as Error).message}`);
     }
@@ -444,65 +441,51 @@ export class Sandbox {
       let killedFor: TSandboxOutcome | 'aborted' | undefined;
       const procs = cgroup?.procsFiles ?? [];
       const syscalls = LAUNCHER_SYSCALLS[process.arch] ?? [];
-      const command = SUPERVISOR_BIN;
-      const args = ['-e', LAUNCHER, ...syscalls, String(process.pid), String(procs.length), ...procs, String(built.mounts.length / 2), ...built.mounts, this.settings.bwrapBin, ...built.args];
-      const child = spawn(command, args, {
-        stdio: [
-          request.stdin === undefined ? 'ignore' : 'pipe',
-          outputs?.children[0] ?? 'pipe',
-          outputs?.children[1] ?? 'pipe',
-          request.channel ? 'pipe' : 'ignore',
-          request.channel ? 'pipe' : 'ignore',
-          'pipe',
-          ...built.fileFds,
-        ],
-        detached: true,
-        env: {},
-      });
-      // The child holds its own copies now.
-      outputs?.releaseChildren();
-      for (const fd of built.fileFds) {
-        fs.closeSync(fd);
-        openedFds.splice(openedFds.indexOf(fd), 1);
+      // The launcher checks that its parent is still the process that started it (see LAUNCHER).
+      const launcherArgs = (parent: number) => ['-e', LAUNCHER, ...syscalls, String(parent), String(procs.length), ...procs, String(built.mounts.length / 2), ...built.mounts, this.settings.bwrapBin, ...built.args];
+      const spec = { stdin: request.stdin, channelInput: request.channel?.input, files: built.files };
+      const helperPid = outputs && this.settings.spawnHelper !== false ? spawnHelper.pid() : undefined;
+      let child: TLaunched;
+      try {
+        if (outputs && helperPid !== undefined) {
+          // The helper closes this process's copies of the child ends once it has them.
+          child = spawnHelper.launch(SUPERVISOR_BIN, launcherArgs(helperPid), { ...spec, stdout: outputs.children[0]!, stderr: outputs.children[1]! });
+        } else {
+          child = launchInline(SUPERVISOR_BIN, launcherArgs(process.pid), { ...spec, stdout: outputs?.children[0], stderr: outputs?.children[1] });
+          // The child holds its own copies now.
+          outputs?.releaseChildren();
+        }
+      } catch (error) {
+        outputs?.destroy();
+        resolve(infraResult(`could not start the sandbox: ${(error as Error).message}`));
+        return;
       }
       kill = (reason: TSandboxOutcome | 'aborted'): void => {
         killedFor ??= reason;
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
+        child.kill();
       };
       const channel = request.channel
         ? new ResultChannel(request.channel.token, request.channel.maxBytes, (problem) => kill(problem === 'oversized' ? 'output_limit' : 'tampered'))
         : undefined;
       const status = new OutputCapture(STATUS_LIMIT, Number.MAX_SAFE_INTEGER, () => undefined);
-      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-      const extra = child.stdio as unknown as Array<Readable | Writable | null>;
-      (extra[4] as Readable | null)?.on('data', (chunk: Buffer) => channel?.push(chunk));
-      (extra[5] as Readable | null)?.on('data', (chunk: Buffer) => status.push(chunk));
-      for (const stream of [child.stdin, extra[3]]) (stream as Writable | null)?.on('error', () => undefined);
-      // Node's stdio "pipes" are socket pairs, which the program could write back into: once the
-      // input is handed over, this end is closed, so such writes fail at once (EPIPE) instead of
-      // filling a buffer nobody reads and stalling the run.
-      const input = extra[3] as Writable | null;
-      if (request.channel) input?.end(request.channel.input, () => input.destroy());
-      if (request.stdin !== undefined) child.stdin?.end(request.stdin, () => child.stdin?.destroy());
+      child.on('stdout', (chunk: Buffer) => stdout.push(chunk));
+      child.on('stderr', (chunk: Buffer) => stderr.push(chunk));
+      child.on('channel', (chunk: Buffer) => channel?.push(chunk));
+      child.on('status', (chunk: Buffer) => status.push(chunk));
 
       const timer = setTimeout(() => kill('timeout'), limits.wallTimeoutMs);
       const onAbort = (): void => kill('aborted');
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      child.on('error', (error) => {
+      child.on('error', (error: Error) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         outputs?.destroy();
-        resolve(infraResult(`could not start ${this.settings.bwrapBin}: ${error.message}`));
+        resolve(infraResult(`could not start the sandbox: ${error.message}`));
       });
       // Every process that held stdout/stderr is gone once the sandbox is (PID namespace): their
       // ends follow at once; the grace only bounds a surprise.
-      child.on('close', (code, killSignal) => void (outputs?.ended(OUTPUT_END_GRACE_MS) ?? Promise.resolve()).then(() => finish(code, killSignal)));
+      child.on('close', (code: number | null, killSignal: NodeJS.Signals | null) => void (outputs?.ended(OUTPUT_END_GRACE_MS) ?? Promise.resolve()).then(() => finish(code, killSignal)));
       const finish = (code: number | null, killSignal: NodeJS.Signals | null): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
