@@ -7,7 +7,7 @@ import { OutputCapture, ResultChannel, type TChannelProblem } from './output-cap
 import { outputSockets } from './output-socket';
 import { privateDirIn } from './private-dir';
 import { seccompProgram } from './seccomp';
-import { launchInline, SpawnHelper, type TLaunched, type TSpawnFile } from './spawner';
+import { launchInline, SpawnHelper, type TLaunched } from './spawner';
 import { uidPoolFor, waitForUidToDrain, type UidPool } from './uid-pool';
 
 // Every run of graded code (student or reference, compile or execute) goes through here:
@@ -44,7 +44,7 @@ export interface TSandboxSettings {
 /** A file placed into the sandbox: relative paths land in the work directory, absolute ones under /tmp. */
 export interface TSandboxFile {
   path: string;
-  /** Host file to copy (opened here without following symlinks), or literal content. */
+  /** Host file to copy (opened by the launcher without following symlinks; a regular file only), or literal content. */
   hostPath?: string;
   content?: string | Buffer;
   mode?: number;
@@ -286,7 +286,7 @@ export class Sandbox {
     }
   }
 
-  private buildArgs(uid: number, scratch: string, request: TSandboxRunRequest): { args: string[]; files: TSpawnFile[]; mounts: string[] } {
+  private buildArgs(uid: number, scratch: string, request: TSandboxRunRequest): { args: string[]; files: string[]; mounts: string[] } {
     const { limits } = request;
     const etc = this.ensureEtc();
     const args: string[] = [
@@ -337,8 +337,8 @@ export class Sandbox {
     for (const bind of request.rwBinds ?? []) args.push('--bind', bind.hostPath, bind.sandboxPath);
 
     // Files arrive as file descriptors at child fd 6, 7, ...: bwrap copies them into the tmpfs. The
-    // launcher opens them (spawner.ts) with the flags and the check made here first.
-    const files: TSpawnFile[] = [];
+    // launcher opens them (spawner.ts): no symlink followed, nothing but a regular file taken.
+    const files: string[] = [];
     const fileArgs: string[] = [];
     const dirs = new Set<string>();
     for (const file of request.files ?? []) {
@@ -347,19 +347,11 @@ export class Sandbox {
         throw new Error(`sandbox file outside the work directory: ${file.path}`);
       }
       for (let dir = path.posix.dirname(target); dir !== WORK_DIR && dir !== '/tmp' && dir !== '/'; dir = path.posix.dirname(dir)) dirs.add(dir);
-      if (file.hostPath !== undefined) {
-        const spec = { path: file.hostPath, flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, regular: true };
-        const fd = fs.openSync(spec.path, spec.flags);
-        try {
-          if (!fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file.hostPath}`);
-        } finally {
-          fs.closeSync(fd);
-        }
-        files.push(spec);
-      } else {
+      if (file.hostPath !== undefined) files.push(file.hostPath);
+      else {
         const staged = path.join(scratch, `file-${files.length}`);
         fs.writeFileSync(staged, file.content ?? '', { mode: 0o600 });
-        files.push({ path: staged, flags: fs.constants.O_RDONLY, regular: true });
+        files.push(staged);
       }
       fileArgs.push('--perms', (file.mode ?? 0o666).toString(8).padStart(4, '0'), '--file', String(5 + files.length), target);
     }
@@ -369,7 +361,7 @@ export class Sandbox {
     // shows no host path), the seccomp filter, and last bwrap's own arguments (`--args`), so that
     // /proc/1/cmdline in the sandbox shows none of this command line.
     const extraFd = (file: string): number => {
-      files.push({ path: file, flags: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, regular: true });
+      files.push(file);
       return 5 + files.length;
     };
     for (const name of ETC_FILES) args.push('--perms', '0644', '--file', String(extraFd(path.join(etc, name))), `/etc/${name}`);
@@ -425,7 +417,7 @@ export class Sandbox {
 
   private async runAs(uid: number, scratch: string, request: TSandboxRunRequest, cgroup?: TRunCgroup): Promise<TSandboxRunResult> {
     const { limits, signal } = request;
-    let built: { args: string[]; files: TSpawnFile[]; mounts: string[] };
+    let built: { args: string[]; files: string[]; mounts: string[] };
     try {
       built = this.buildArgs(uid, scratch, request);
     } catch (error) {

@@ -1,9 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { resolveGraderConfig } from '../config';
 import { cgroupsFor } from './cgroup';
 import { effectiveLimits, resolveSandboxLimits, type TEffectiveLimits } from './limits';
+import { outputSockets } from './output-socket';
 import { Sandbox } from './sandbox';
-import { processesOf } from './uid-pool';
+import { SpawnHelper } from './spawner';
+import { waitForUidToDrain } from './uid-pool';
 
 // Runs start from the spawn helper (spawner.ts), a small process of its own, not from the worker:
 // a fork of a several-hundred-megabyte worker stalled its event loop for 10-45 ms per run.
@@ -12,6 +17,8 @@ const UID_BASE = 63700;
 const config = resolveGraderConfig({ uidBase: UID_BASE, uidCount: 2 });
 const cgroups = cgroupsFor('required', config.cgroupRoot)!;
 const sandbox = new Sandbox({ ...config, cgroups });
+
+const drained = async () => expect(await Promise.all([UID_BASE, UID_BASE + 1].map((uid) => waitForUidToDrain(uid, 10_000)))).toEqual([true, true]);
 
 function limits(overrides: Partial<TEffectiveLimits> = {}): TEffectiveLimits {
   return { ...effectiveLimits(resolveSandboxLimits({ wallTimeoutMs: 20_000 }), undefined, { kind: 'run' }), ...overrides };
@@ -82,7 +89,7 @@ test('a run whose helper dies fails at once as an infrastructure error, its proc
   expect(result.infraMessage).toMatch(/spawn helper exited/);
   expect(Date.now() - started).toBeLessThan(10_000);
   // The launcher's death signal followed the helper: nothing of the run is left.
-  await until('the run to be gone', () => [UID_BASE, UID_BASE + 1].every((uid) => processesOf(uid) === 0));
+  await drained();
 
   const next = await sandbox.run({ argv: ['/bin/sh', '-c', 'echo again'], limits: limits() });
   expect(next).toMatchObject({ outcome: 'exited', exitCode: 0 });
@@ -94,9 +101,49 @@ test('a run whose helper dies fails at once as an infrastructure error, its proc
 }, 60_000);
 
 test('a run killed before the helper reported it started (at once on a timeout) is killed all the same', async () => {
+  const started = Date.now();
   const result = await sandbox.run({ argv: ['/bin/sh', '-c', 'sleep 30'], limits: limits({ wallTimeoutMs: 1 }) });
   expect(result).toMatchObject({ outcome: 'timeout', signal: 'SIGKILL' });
-  await until('the run to be gone', () => [UID_BASE, UID_BASE + 1].every((uid) => processesOf(uid) === 0));
+  expect(Date.now() - started).toBeLessThan(10_000);
+  await drained();
+}, 60_000);
+
+test('a kill asked for in the same tick as the launch, before the helper can answer, reaches the process', async () => {
+  const helper = new SpawnHelper();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spawner-'));
+  try {
+    const outputs = (await outputSockets(dir, [() => undefined, () => undefined]))!;
+    const helperPid = helper.pid()!;
+    const run = helper.launch('/bin/sleep', ['30'], { stdout: outputs.children[0]!, stderr: outputs.children[1]!, files: [] });
+    expect(run.pid).toBeUndefined();
+    run.kill();
+    const started = Date.now();
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => run.once('close', (c: number | null, s: string | null) => resolve([c, s])));
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    outputs.destroy();
+    process.kill(helperPid, 'SIGKILL');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('a file that is a symlink or a FIFO fails the run as an infrastructure error, without stalling the helper', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spawner-files-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'real.txt'), 'real\n');
+    fs.symlinkSync(path.join(dir, 'real.txt'), path.join(dir, 'link.txt'));
+    execFileSync('mkfifo', [path.join(dir, 'fifo.txt')]);
+    for (const name of ['link.txt', 'fifo.txt']) {
+      const result = await sandbox.run({ argv: ['/bin/cat', 'in.txt'], files: [{ path: 'in.txt', hostPath: path.join(dir, name) }], limits: limits() });
+      expect(result.outcome).toBe('infra_error');
+      expect(result.infraMessage).toMatch(name === 'link.txt' ? /ELOOP/ : /not a regular file/);
+    }
+    const ok = await sandbox.run({ argv: ['/bin/cat', 'in.txt'], files: [{ path: 'in.txt', hostPath: path.join(dir, 'real.txt') }], limits: limits() });
+    expect(ok.stdout.toString()).toBe('real\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 test('with the helper off, a run starts from this process and behaves the same', async () => {

@@ -10,17 +10,16 @@ import type { Readable, Writable } from 'node:stream';
 // 360 MB; a grading worker is 225-320 MB during a deadline burst, where those forks took 10 s of
 // its main thread per 1,000 runs. So runs start from a small helper process instead, started once
 // per worker: it receives the run's stdout/stderr sockets (the only descriptors that cross), opens
-// the run's files itself (the same flags and checks), writes stdin and the channel's input, and
+// the run's files itself (FILE_FLAGS, regular files only), writes stdin and the channel's input, and
 // relays the channel's report and the supervisor's status back. The launcher's parent is the
 // helper, so its death signal follows the helper, and the helper kills its runs and exits when the
 // worker goes (its IPC channel closes). When the helper cannot be used, the run starts in-process.
 
-/** A file given to the launcher at fd 6, 7, ...: opened read-only by path; `regular`: refused unless a regular file. */
-export interface TSpawnFile {
-  path: string;
-  flags: number;
-  regular: boolean;
-}
+/**
+ * How the launcher opens the run's files (fd 6, 7, ...), by path: read-only, not through a symlink,
+ * and not waiting on a FIFO (which is then refused with everything else that is not a regular file).
+ */
+const FILE_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 
 export interface TSpawnSpec {
   /** The child ends of the run's stdout/stderr sockets; without them, pipes (in-process only). */
@@ -30,7 +29,8 @@ export interface TSpawnSpec {
   stdin?: string | Buffer;
   /** Written to fd 3 (closed after), fd 4 read back; undefined: neither. */
   channelInput?: Buffer;
-  files: TSpawnFile[];
+  /** Host paths of the files for fd 6, 7, ... (see FILE_FLAGS); anything but a regular file fails the start. */
+  files: string[];
 }
 
 /**
@@ -62,9 +62,9 @@ export function launchInline(command: string, args: string[], spec: TSpawnSpec):
   let child: ChildProcess;
   try {
     for (const file of spec.files) {
-      const fd = fs.openSync(file.path, file.flags);
+      const fd = fs.openSync(file, FILE_FLAGS);
       fds.push(fd);
-      if (file.regular && !fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file.path}`);
+      if (!fs.fstatSync(fd).isFile()) throw new Error(`not a regular file: ${file}`);
     }
     child = spawn(command, args, {
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', spec.stdout ?? 'pipe', spec.stderr ?? 'pipe', spec.channelInput ? 'pipe' : 'ignore', spec.channelInput ? 'pipe' : 'ignore', 'pipe', ...fds],
@@ -117,10 +117,10 @@ function start(m) {
   const release = () => { for (const fd of fds.splice(0)) { try { fs.closeSync(fd); } catch {} } for (const h of own) if (h) h.destroy(); };
   let child;
   try {
-    for (const f of m.files) {
-      const fd = fs.openSync(f.path, f.flags);
+    for (const file of m.files) {
+      const fd = fs.openSync(file, m.fileFlags);
       fds.push(fd);
-      if (f.regular && !fs.fstatSync(fd).isFile()) throw new Error('not a regular file: ' + f.path);
+      if (!fs.fstatSync(fd).isFile()) throw new Error('not a regular file: ' + file);
     }
     const channel = m.channelInput !== undefined && m.channelInput !== null;
     child = spawn(m.command, m.args, { stdio: [m.stdin !== undefined && m.stdin !== null ? 'pipe' : 'ignore', own[1], own[2], channel ? 'pipe' : 'ignore', channel ? 'pipe' : 'ignore', 'pipe', ...fds], detached: true, env: {} });
@@ -207,7 +207,7 @@ export class SpawnHelper {
     for (const socket of [spec.stdout, spec.stderr]) (socket as { server?: unknown }).server = null;
     proc.send({ t: 'handle', id, fd: 1 }, spec.stdout, { keepOpen: false });
     proc.send({ t: 'handle', id, fd: 2 }, spec.stderr, { keepOpen: false });
-    proc.send({ t: 'spawn', id, command, args, stdin: spec.stdin ?? null, channelInput: spec.channelInput ?? null, files: spec.files });
+    proc.send({ t: 'spawn', id, command, args, stdin: spec.stdin ?? null, channelInput: spec.channelInput ?? null, files: spec.files, fileFlags: FILE_FLAGS });
     return run;
   }
 
