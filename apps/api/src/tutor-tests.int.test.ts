@@ -93,7 +93,7 @@ describe('tutor test runs', () => {
     // Staff view: provenance names the run's files and the worker that graded them in its sandbox.
     expect(done.provenance.submission).toMatchObject({ id: testRunId, commit: null });
     expect(done.provenance.workers).toContain((worker as SpawnedProcess & { identity: string }).identity);
-    expect(await objectsOf(testRunId)).toEqual(['report.json', 'submission/lambda.py', 'testSummary.json']);
+    expect(await objectsOf(testRunId)).toEqual(['report.json', 'submission/lambda.py']);
 
     const lecturer = await request(harness.app).get(`/tutors/test-runs/${testRunId}?view=testSummary`).set(auth(course.users.lecturer!.token));
     expect(lecturer.status).toBe(200);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createActivities, type TTestRunStart } from '@computor/activities';
 import type { THandInCommitResult } from '@computor/contracts';
@@ -78,4 +80,36 @@ it('hands in and queues once when retried after the run could not be started, an
   await db.result.update({ where: { id: retried.result_id! }, data: { status: 'running', startedAt: new Date() } });
   expect(await env.run(activities.handInCommit, input)).toMatchObject({ created: false, test: 'exists', result_id: retried.result_id });
   expect(started).toHaveLength(2);
+});
+
+it('records the hand-in\'s file paths and grades from them without listing its prefix (rows without paths are listed)', async () => {
+  const seeded = gitlab.seed({ parentGroup: { name: 'Paths', path: uniq('paths-') } }).parentGroup!;
+  const gl = createGitlabClient({ url: gitlab.url, token: gitlab.token });
+  const { project } = await gl.ensureProject({ namespaceId: seeded.id, namespaceFullPath: seeded.full_path, path: 'student', name: 'student', initializeWithReadme: true });
+  const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId: seeded.id, roles: ['student'] });
+  const student = course.users.student!;
+  await db.courseMember.update({ where: { id: student.memberId! }, data: { gitlabProjectId: project.id, gitlabProjectPath: project.pathWithNamespace } });
+  const example = await uploadExampleFixture(db, storage, LAMBDA, { identifier: uniq('lambda-') });
+  const content = await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId });
+  const sha = await commitFiles(gitlab, project.id, { [`${example.identifier}/lambda.py`]: 'f = lambda x: x\n' }, { existing: [] });
+  // A fresh set of activities (and so of downloaded files) for each read below.
+  const workDirs: string[] = [];
+  const activities = () => {
+    workDirs.push(fs.mkdtempSync(path.join(os.tmpdir(), 'hand-in-paths-')));
+    return createActivities({ db, storage, logger: testLogger('hand-in-paths'), gitlab: () => gl, workerIdentity: 'hand-in-paths', startTestRun: async () => undefined, grader: { config: {}, limits: {}, workDir: workDirs.at(-1)! } });
+  };
+  const env = new MockActivityEnvironment();
+
+  const handedIn = (await env.run(activities().handInCommit, { courseMemberId: student.memberId!, courseContentId: content.id, commit: sha, source: 'commit' as const, requestedById: student.id, maxBytes: 1_000_000 })) as THandInCommitResult;
+  const artifact = await db.submissionArtifact.findUniqueOrThrow({ where: { id: handedIn.submission_id } });
+  expect(artifact.filePaths).toEqual(['lambda.py']);
+  // An object under the prefix that is not one of the hand-in's files: listing the prefix would
+  // download it too, and the files would no longer match the recorded content hash.
+  await storage.put(`${artifact.objectPrefix}planted.py`, 'import os\n');
+  const plan = (await env.run(activities().prepareSubmissionTest, { resultId: handedIn.result_id! })) as { artifact: { artifactId: string } };
+  expect(plan.artifact.artifactId).toBe(artifact.id);
+
+  await db.submissionArtifact.update({ where: { id: artifact.id }, data: { filePaths: [] } });
+  await expect(env.run(activities().prepareSubmissionTest, { resultId: handedIn.result_id! })).rejects.toThrow(/do not match the recorded content hash/);
+  for (const dir of workDirs) fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -69,7 +69,6 @@ export const tutorTestStorageKeys = {
   runPrefix: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/`,
   submissionPrefix: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/submission/`,
   report: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/report.json`,
-  testSummary: (testRunId: string) => `${TUTOR_TEST_PREFIX}${testRunId}/testSummary.json`,
 };
 /** Query of a tutor test workflow: `queued`, `running` (grading) or `storing`. */
 export const TUTOR_TEST_STATE_QUERY = 'tutorTestState';

@@ -150,19 +150,22 @@ export class Storage {
     await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, work));
   }
 
-  /** Downloads every object under a prefix as relative paths. */
-  async getFiles(prefix: string, concurrency = 8): Promise<Array<{ path: string; data: Buffer }>> {
-    const objects = await this.list(prefix);
-    const out: Array<{ path: string; data: Buffer }> = new Array(objects.length);
+  /**
+   * Downloads the objects under a prefix as relative paths: those named in `paths` (no listing;
+   * a missing one fails like `get`), else every object the prefix lists.
+   */
+  async getFiles(prefix: string, paths?: readonly string[], concurrency = 8): Promise<Array<{ path: string; data: Buffer }>> {
+    const names = paths?.length ? [...paths] : (await this.list(prefix)).map((o) => o.key.slice(prefix.length));
+    const out: Array<{ path: string; data: Buffer }> = new Array(names.length);
     let next = 0;
     const work = async () => {
-      while (next < objects.length) {
+      while (next < names.length) {
         const index = next++;
-        const object = objects[index]!;
-        out[index] = { path: object.key.slice(prefix.length), data: await this.get(object.key) };
+        const name = names[index]!;
+        out[index] = { path: name, data: await this.get(`${prefix}${name}`) };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, work));
+    await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, work));
     return out;
   }
 

@@ -202,6 +202,7 @@ export const submissionRoutes = [
             objectPrefix: prefix,
             contentHash: exampleContentHash(stored),
             fileCount: stored.length,
+            filePaths: stored.map((f) => f.path),
             totalBytes: stored.reduce((sum, f) => sum + f.data.length, 0),
           },
         });

@@ -133,7 +133,7 @@ export function gradingActivities(deps: ActivityDeps) {
       if (!version) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${result.courseContentId} has no example assigned`);
       const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
       const ref = exampleRef(version);
-      const [example] = await Promise.all([files.example(ref), files.submission(artifact)]);
+      const [example] = await Promise.all([files.example(ref), files.submission({ ...artifact, filePaths: result.artifact.filePaths })]);
       return { resultId: input.resultId, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: new Date().toISOString() };
     },
 
@@ -154,7 +154,7 @@ export function gradingActivities(deps: ActivityDeps) {
           if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.target.resultId} not found`);
           if (head.status !== 'running') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${head.status}; not grading it`);
           if (head.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${head.artifactId} was purged by retention`);
-          submissionDir = await files.submission({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix });
+          submissionDir = await files.submission({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix, filePaths: head.artifact.filePaths });
         } else if (input.target.kind === 'stored') {
           submissionDir = await files.submission(input.target.files);
         } else {
@@ -200,8 +200,9 @@ export function gradingActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Aggregates, stores report + testSummary.json, completes the Result row: the one the plan's
-     * result stands for (itself, or the newer hand-in that superseded it while queued). Idempotent.
+     * Aggregates, stores report.json (the API derives the testSummary.json view from it), completes
+     * the Result row: the one the plan's result stands for (itself, or the newer hand-in that
+     * superseded it while queued). Idempotent.
      */
     async storeSubmissionResult(input: { plan: TSubmissionTestPlan; collections: TCollectionResult[] }): Promise<TTestSubmissionResult> {
       const { plan } = input;
@@ -213,10 +214,7 @@ export function gradingActivities(deps: ActivityDeps) {
       const report = aggregateReport(example, input.collections, { startedAt, durationMs, limits: operator });
       const reportKey = gradingStorageKeys.report(head.id);
       const testSummary = toTestSummary(report);
-      await Promise.all([
-        deps.storage.put(reportKey, JSON.stringify(report), 'application/json'),
-        deps.storage.put(gradingStorageKeys.testSummary(head.id), JSON.stringify(testSummary), 'application/json'),
-      ]);
+      await deps.storage.put(reportKey, JSON.stringify(report), 'application/json');
       const summary = { summary: report.summary, collectionSummary: report.collectionSummary, status: testSummary.status, result: testSummary.result, byVisibility: tallyByVisibility(report.collections) };
       const provenance = provenanceOf(plan, head.artifact, report, input.collections);
       const gradingMs = Math.round(input.collections.reduce((sum, c) => sum + (c.durationMs ?? 0), 0));

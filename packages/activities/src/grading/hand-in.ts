@@ -92,9 +92,9 @@ async function fetchCommitHandIn(deps: ActivityDeps, input: TFetchInput): Promis
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
     if ((await handedIn(tx)).length > 0) return false;
     await tx`
-      INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, total_bytes)
+      INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, file_paths, total_bytes)
       VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAt(input.source, commit.committedDate, receivedAt)}, ${new Date()},
-              ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
+              ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.map((f) => f.path)}::text[], ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
     return true;
   });
   if (!created) {

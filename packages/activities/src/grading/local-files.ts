@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DirectoryReferenceCache, loadExample, privateDirIn, type TExample, type TReferenceCache } from '@computor/grader';
-import type { Storage } from '@computor/storage';
+import { ObjectNotFoundError, type Storage } from '@computor/storage';
 import type { GraderDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
 import { NON_RETRYABLE, nonRetryable } from '../failures';
@@ -18,6 +18,8 @@ export interface TArtifactRef {
   artifactId: string;
   contentHash: string;
   objectPrefix: string;
+  /** The files' paths under the prefix when recorded: fetched by name, without listing the prefix. */
+  filePaths?: string[];
 }
 
 export function graderDefaults(deps: { grader?: GraderDeps }): GraderDeps {
@@ -88,8 +90,11 @@ export class GradingFiles {
     this.referenceCache = new DirectoryReferenceCache(path.join(workDir, 'reference-cache'));
   }
 
-  private async download(prefix: string, expectedHash: string, what: string): Promise<Array<{ path: string; data: Buffer }>> {
-    const files = await this.storage.getFiles(prefix);
+  private async download(prefix: string, expectedHash: string, what: string, paths?: readonly string[]): Promise<Array<{ path: string; data: Buffer }>> {
+    const files = await this.storage.getFiles(prefix, paths).catch((error: unknown) => {
+      if (error instanceof ObjectNotFoundError) throw nonRetryable(NON_RETRYABLE.notFound, `${what}: no files under ${prefix} (${error.key.slice(prefix.length)} is missing)`);
+      throw error;
+    });
     if (files.length === 0) throw nonRetryable(NON_RETRYABLE.notFound, `${what}: no files under ${prefix}`);
     const actual = exampleContentHash(files);
     // A mismatch is corruption or a concurrent overwrite: grading it would give an untrustworthy result.
@@ -117,7 +122,7 @@ export class GradingFiles {
     if (cached) return cached;
     const loading = (async () => {
       const dir = path.join(this.workDir, 'submissions', ref.artifactId);
-      if (!(await exists(dir))) await materialize(dir, await this.download(ref.objectPrefix, ref.contentHash, `submission ${ref.artifactId}`));
+      if (!(await exists(dir))) await materialize(dir, await this.download(ref.objectPrefix, ref.contentHash, `submission ${ref.artifactId}`, ref.filePaths));
       return dir;
     })();
     this.submissions.set(ref.artifactId, loading);

@@ -49,7 +49,7 @@ export interface THeadResult {
   artifactId: string;
   courseContentId: string;
   startedAt: Date | null;
-  artifact: { id: string; contentHash: string; objectPrefix: string; commitSha: string | null; purgedAt: Date | null };
+  artifact: { id: string; contentHash: string; objectPrefix: string; filePaths: string[]; commitSha: string | null; purgedAt: Date | null };
   exampleVersion: { id: string; contentHash: string; objectPrefix: string } | null;
 }
 
@@ -59,7 +59,7 @@ export interface THeadResult {
  */
 export async function headResult(db: Db | SqlQuery, resultId: string): Promise<THeadResult | null> {
   const sql = typeof db === 'function' ? db : sqlOf(db);
-  const [row] = await sql<Omit<THeadResult, 'artifact' | 'exampleVersion'> & { artifactHash: string; artifactPrefix: string; commitSha: string | null; purgedAt: Date | null; versionId: string | null; versionHash: string; versionPrefix: string }>`
+  const [row] = await sql<Omit<THeadResult, 'artifact' | 'exampleVersion'> & { artifactHash: string; artifactPrefix: string; filePaths: string[] | null; commitSha: string | null; purgedAt: Date | null; versionId: string | null; versionHash: string; versionPrefix: string }>`
     WITH RECURSIVE chain AS (
       SELECT id, status, superseded_by_id, 0 AS hops FROM results WHERE id = ${resultId}::uuid
       UNION ALL
@@ -67,7 +67,7 @@ export async function headResult(db: Db | SqlQuery, resultId: string): Promise<T
        WHERE c.status = 'superseded' AND c.hops < 1000
     )
     SELECT r.id, r.status::text AS status, r.artifact_id AS "artifactId", r.course_content_id AS "courseContentId", r.started_at AS "startedAt",
-           a.content_hash AS "artifactHash", a.object_prefix AS "artifactPrefix", a.commit_sha AS "commitSha", a.purged_at AS "purgedAt",
+           a.content_hash AS "artifactHash", a.object_prefix AS "artifactPrefix", a.file_paths AS "filePaths", a.commit_sha AS "commitSha", a.purged_at AS "purgedAt",
            v.id AS "versionId", v.content_hash AS "versionHash", v.object_prefix AS "versionPrefix"
       FROM chain c
       JOIN results r ON r.id = c.id
@@ -76,10 +76,10 @@ export async function headResult(db: Db | SqlQuery, resultId: string): Promise<T
       LEFT JOIN example_versions v ON v.id = cc.example_version_id
      ORDER BY c.hops DESC LIMIT 1`;
   if (!row) return null;
-  const { artifactHash, artifactPrefix, commitSha, purgedAt, versionId, versionHash, versionPrefix, ...result } = row;
+  const { artifactHash, artifactPrefix, filePaths, commitSha, purgedAt, versionId, versionHash, versionPrefix, ...result } = row;
   return {
     ...result,
-    artifact: { id: row.artifactId, contentHash: artifactHash, objectPrefix: artifactPrefix, commitSha, purgedAt },
+    artifact: { id: row.artifactId, contentHash: artifactHash, objectPrefix: artifactPrefix, filePaths: filePaths ?? [], commitSha, purgedAt },
     exampleVersion: versionId ? { id: versionId, contentHash: versionHash, objectPrefix: versionPrefix } : null,
   };
 }

@@ -67,9 +67,7 @@ export function regradeActivities(deps: ActivityDeps) {
       if (regrade.mode === 'rescore' && current && sameVersion && current.reportKey) {
         // The verdicts stand under the same test definitions: the same report under the new result.
         const report = await deps.storage.getJson<unknown>(current.reportKey);
-        const summary = await deps.storage.getJson<unknown>(gradingStorageKeys.testSummary(current.id)).catch(() => null);
         await deps.storage.put(gradingStorageKeys.report(resultId), JSON.stringify(report), 'application/json');
-        if (summary) await deps.storage.put(gradingStorageKeys.testSummary(resultId), JSON.stringify(summary), 'application/json');
         const { id: _id, workflowId: _w, createdAt: _c, regradeId: _r, supersededById: _s, ...kept } = current;
         await deps.db.result.create({
           data: { ...kept, id: resultId, regradeId: regrade.id, workflowId: null, reportKey: gradingStorageKeys.report(resultId), summary: kept.summary ?? undefined, provenance: kept.provenance ?? undefined, queuedAt: new Date(), finishedAt: new Date() },

@@ -40,7 +40,7 @@ export function tutorTestActivities(ctx: TutorTestContext) {
       return { testRunId: input.testRunId, files: stored, example: ref, collections: ctx.collectionPlans(example), startedAt: new Date().toISOString() };
     },
 
-    /** Aggregates the collections and stores report.json and testSummary.json beside the upload. Idempotent. */
+    /** Aggregates the collections and stores report.json beside the upload (the testSummary view is derived from it on read). Idempotent. */
     async storeTutorTestResult(input: { plan: TTutorTestPlan; collections: TCollectionResult[] }): Promise<TTutorTestResult> {
       const { plan } = input;
       const example = await files.example(plan.example);
@@ -48,10 +48,7 @@ export function tutorTestActivities(ctx: TutorTestContext) {
       const report = aggregateReport(example, input.collections, { startedAt: plan.startedAt, durationMs, limits: operator });
       const reportKey = tutorTestStorageKeys.report(plan.testRunId);
       const testSummary = toTestSummary(report);
-      await Promise.all([
-        deps.storage.put(reportKey, JSON.stringify(report), 'application/json'),
-        deps.storage.put(tutorTestStorageKeys.testSummary(plan.testRunId), JSON.stringify(testSummary), 'application/json'),
-      ]);
+      await deps.storage.put(reportKey, JSON.stringify(report), 'application/json');
       await files.releaseSubmission(plan.files.artifactId);
       return {
         test_run_id: plan.testRunId,

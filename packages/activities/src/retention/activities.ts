@@ -116,7 +116,7 @@ export function retentionActivities(deps: ActivityDeps) {
       let reportsPurged = 0;
       for (const r of results) {
         if (r.createdAt >= cutoffFor(r.courseContent.courseId)) continue;
-        // Reports live under their key's folder (report.json, testSummary.json).
+        // Reports live under their key's folder (report.json; results graded before 2026-12-08 also testSummary.json).
         objectsDeleted += await storage.deletePrefix(r.reportKey!.replace(/[^/]+$/, ''));
         await db.result.update({ where: { id: r.id }, data: { purgedAt: new Date() } });
         reportsPurged++;

@@ -61,7 +61,6 @@ export type THandInCommitResult = z.infer<typeof ZHandInCommitResult>;
 export const gradingStorageKeys = {
   submissionPrefix: (artifactId: string) => `submissions/${artifactId}/`,
   report: (resultId: string) => `results/${resultId}/report.json`,
-  testSummary: (resultId: string) => `results/${resultId}/testSummary.json`,
 };
 
 export const ZTestSubmissionParams = z.object({ resultId: ZUuid });
