@@ -113,3 +113,31 @@ it('records the hand-in\'s file paths and grades from them without listing its p
   await expect(env.run(activities().prepareSubmissionTest, { resultId: handedIn.result_id! })).rejects.toThrow(/do not match the recorded content hash/);
   for (const dir of workDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+it('stores a commit once when two fetches of it race, and both answer the same hand-in and test run', async () => {
+  const seeded = gitlab.seed({ parentGroup: { name: 'Race', path: uniq('race-') } }).parentGroup!;
+  const gl = createGitlabClient({ url: gitlab.url, token: gitlab.token });
+  const { project } = await gl.ensureProject({ namespaceId: seeded.id, namespaceFullPath: seeded.full_path, path: 'student', name: 'student', initializeWithReadme: true });
+  const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId: seeded.id, roles: ['student'] });
+  const student = course.users.student!;
+  await db.courseMember.update({ where: { id: student.memberId! }, data: { gitlabProjectId: project.id, gitlabProjectPath: project.pathWithNamespace } });
+  const example = await uploadExampleFixture(db, storage, LAMBDA, { identifier: uniq('lambda-') });
+  const content = await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId });
+  const sha = await commitFiles(gitlab, project.id, { [`${example.identifier}/lambda.py`]: 'f = lambda x: x\n' }, { existing: [] });
+  const started: TTestRunStart[] = [];
+  const activities = createActivities({ db, storage, logger: testLogger('hand-in-race'), gitlab: () => gl, workerIdentity: 'hand-in-race', startTestRun: async (run) => void started.push(run) });
+  const input = { courseMemberId: student.memberId!, courseContentId: content.id, commit: sha, source: 'push' as const, requestedById: student.id, maxBytes: 1_000_000 };
+
+  const objectsBefore = (await storage.list('submissions/')).length;
+  const answers = (await Promise.all([1, 2, 3].map(() => new MockActivityEnvironment().run(activities.handInCommit, input)))) as THandInCommitResult[];
+  const artifacts = await db.submissionArtifact.findMany({ where: { commitSha: sha }, include: { results: true } });
+  expect(artifacts).toHaveLength(1);
+  expect(artifacts[0]!.results).toHaveLength(1);
+  expect(new Set(answers.map((a) => a.submission_id))).toEqual(new Set([artifacts[0]!.id]));
+  expect(new Set(answers.map((a) => a.result_id))).toEqual(new Set([artifacts[0]!.results[0]!.id]));
+  expect(answers.filter((a) => a.created)).toHaveLength(1);
+  // The losers' copies are gone: the stored hand-in's one file is all that was added under submissions/.
+  expect((await storage.list('submissions/')).length - objectsBefore).toBe(1);
+  expect((await storage.list(`submissions/${artifacts[0]!.id}/`)).map((o) => o.key)).toEqual([`submissions/${artifacts[0]!.id}/lambda.py`]);
+  expect(new Set(started.map((s) => s.resultId))).toEqual(new Set([artifacts[0]!.results[0]!.id]));
+});

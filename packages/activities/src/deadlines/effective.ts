@@ -1,7 +1,8 @@
 import { effectiveDeadline, handInTiming, type TEffectiveDeadline } from '@computor/contracts';
 import { sqlOf, type Db } from '@computor/db';
 
-type TDeadlineRow = {
+/** A student's deadline inputs for one content, as `loadDeadline` selects them (and the hand-in's first statement, with more). */
+export type TDeadlineRow = {
   releaseAt: Date | null;
   dueAt: Date | null;
   lateUntil: Date | null;
@@ -12,6 +13,14 @@ type TDeadlineRow = {
   stateDueAt: Date | null;
   reopenedAt: Date | null;
 };
+
+function deadlineOfRow(row: TDeadlineRow) {
+  const extension = row.extensionDueAt ? { dueAt: row.extensionDueAt, lateUntil: row.extensionLateUntil } : null;
+  return {
+    deadline: effectiveDeadline(row, { timeFactor: row.timeFactor }, extension),
+    state: row.stateDueAt ? { dueAt: row.stateDueAt, reopenedAt: row.reopenedAt } : undefined,
+  };
+}
 
 /**
  * A student's effective deadline for a content (extension, accommodation, or the content's own) and
@@ -28,11 +37,7 @@ async function loadDeadline(db: Db, courseContentId: string, courseMemberId: str
       LEFT JOIN deadline_states s ON s.course_content_id = c.id AND s.course_member_id = m.id
      WHERE c.id = ${courseContentId}::uuid`;
   if (!row) throw new Error(`No course content ${courseContentId} with course member ${courseMemberId}`);
-  const extension = row.extensionDueAt ? { dueAt: row.extensionDueAt, lateUntil: row.extensionLateUntil } : null;
-  return {
-    deadline: effectiveDeadline(row, { timeFactor: row.timeFactor }, extension),
-    state: row.stateDueAt ? { dueAt: row.stateDueAt, reopenedAt: row.reopenedAt } : undefined,
-  };
+  return deadlineOfRow(row);
 }
 
 /** A student's effective deadline for a content (extension, accommodation, or the content's own). */
@@ -45,7 +50,12 @@ export async function loadEffectiveDeadline(db: Db, courseContentId: string, cou
  * reason. A content staff reopened after its due time takes hand-ins again, flagged late.
  */
 export async function handInTimingOf(db: Db, courseContentId: string, courseMemberId: string, at: Date) {
-  const { deadline, state } = await loadDeadline(db, courseContentId, courseMemberId);
+  return handInTimingOfRow(await loadDeadline(db, courseContentId, courseMemberId), at);
+}
+
+/** `handInTimingOf` from a `TDeadlineRow` read with other things. */
+export function handInTimingOfRow(input: TDeadlineRow | ReturnType<typeof deadlineOfRow>, at: Date) {
+  const { deadline, state } = 'deadline' in input ? input : deadlineOfRow(input);
   const timing = handInTiming(deadline, at);
   const reopened = state?.reopenedAt && deadline.dueAt && state.dueAt.getTime() === deadline.dueAt.getTime();
   return { deadline, ...(timing.refused && reopened ? { late: true, refused: null } : timing) };

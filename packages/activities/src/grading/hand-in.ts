@@ -5,14 +5,16 @@ import { sqlOf, type SqlQuery } from '@computor/db';
 import type { ActivityDeps } from '../deps';
 import { exampleContentHash } from '../examples/content-hash';
 import { NON_RETRYABLE, nonRetryable, step } from '../failures';
-import { handInTimingOf } from '../deadlines/effective';
-import { enqueueTest, ensureSubmissionGroup, type TEnqueued } from './queue';
+import { handInTimingOfRow, type TDeadlineRow } from '../deadlines/effective';
+import { enqueueTest, ensureSubmissionGroup, type TEnqueued, type TQueueable } from './queue';
 
 export interface TStoredHandIn {
   artifactId: string;
   commitSha: string;
   /** false: this commit was already handed in for the content. */
   created: boolean;
+  /** A new hand-in: what queueing its test needs to know of it, so that it is not read again. */
+  queueable?: TQueueable;
 }
 
 /** Files of the archive under the assignment's directory, relative to it (GitLab puts every entry under one top folder). */
@@ -43,33 +45,62 @@ type TFetchInput = Pick<THandInCommitParams, 'courseMemberId' | 'courseContentId
  */
 async function fetchCommitHandIn(deps: ActivityDeps, input: TFetchInput): Promise<TStoredHandIn> {
   const sql = sqlOf(deps.db);
-  // Every statement of a hand-in runs for each push of a deadline burst: plain SQL (see sqlOf).
-  const [member] = await sql<{ id: string; courseId: string; removedAt: Date | null; gitlabProjectId: number | null; gitlabProjectPath: string | null; username: string; organization: { id: string; gitlabUrl: string; gitlabTokenRef: string | null; gitlabTokenEncrypted: string | null } }>`
+  // Every statement of a hand-in runs for each push of a deadline burst: plain SQL (see sqlOf), and
+  // as few as can be. The first reads the member, the content, the student's deadline inputs (the
+  // columns of TDeadlineRow, as loadDeadline reads them) and their submission group at once.
+  const [row] = await sql<
+    TDeadlineRow & {
+      id: string;
+      courseId: string;
+      removedAt: Date | null;
+      gitlabProjectId: number | null;
+      gitlabProjectPath: string | null;
+      username: string;
+      organization: { id: string; gitlabUrl: string; gitlabTokenRef: string | null; gitlabTokenEncrypted: string | null };
+      contentId: string | null;
+      contentCourseId: string | null;
+      contentPath: string | null;
+      directory: string | null;
+      exampleVersionId: string | null;
+      maxTestRuns: number | null;
+      groupId: string | null;
+    }
+  >`
     SELECT m.id, m.course_id AS "courseId", m.removed_at AS "removedAt", m.gitlab_project_id AS "gitlabProjectId", m.gitlab_project_path AS "gitlabProjectPath", u.username,
-           json_build_object('id', o.id, 'gitlabUrl', o.gitlab_url, 'gitlabTokenRef', o.gitlab_token_ref, 'gitlabTokenEncrypted', o.gitlab_token_encrypted) AS organization
-      FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses c ON c.id = m.course_id
-      JOIN course_families f ON f.id = c.course_family_id JOIN organizations o ON o.id = f.organization_id
+           json_build_object('id', o.id, 'gitlabUrl', o.gitlab_url, 'gitlabTokenRef', o.gitlab_token_ref, 'gitlabTokenEncrypted', o.gitlab_token_encrypted) AS organization,
+           c.id AS "contentId", c.course_id AS "contentCourseId", c.path AS "contentPath", COALESCE(c.directory, e.identifier) AS directory,
+           c.example_version_id AS "exampleVersionId", c.max_test_runs AS "maxTestRuns",
+           c.release_at AS "releaseAt", c.due_at AS "dueAt", c.late_until AS "lateUntil", c.late_policy::text AS "latePolicy",
+           m.time_factor AS "timeFactor", x.due_at AS "extensionDueAt", x.late_until AS "extensionLateUntil",
+           s.due_at AS "stateDueAt", s.reopened_at AS "reopenedAt",
+           (SELECT g.id FROM submission_groups g JOIN submission_group_members gm ON gm.submission_group_id = g.id
+             WHERE g.course_content_id = c.id AND gm.course_member_id = m.id ORDER BY g.created_at ASC LIMIT 1) AS "groupId"
+      FROM course_members m JOIN users u ON u.id = m.user_id JOIN courses mc ON mc.id = m.course_id
+      JOIN course_families f ON f.id = mc.course_family_id JOIN organizations o ON o.id = f.organization_id
+      LEFT JOIN course_contents c ON c.id = ${input.courseContentId}::uuid
+      LEFT JOIN example_versions v ON v.id = c.example_version_id LEFT JOIN examples e ON e.id = v.example_id
+      LEFT JOIN deadline_extensions x ON x.course_content_id = c.id AND x.course_member_id = m.id
+      LEFT JOIN deadline_states s ON s.course_content_id = c.id AND s.course_member_id = m.id
      WHERE m.id = ${input.courseMemberId}::uuid`;
-  if (!member || member.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
-  const [content] = await sql<{ id: string; courseId: string; path: string; directory: string | null; exampleVersionId: string | null }>`
-    SELECT cc.id, cc.course_id AS "courseId", cc.path, COALESCE(cc.directory, e.identifier) AS directory, cc.example_version_id AS "exampleVersionId"
-      FROM course_contents cc LEFT JOIN example_versions v ON v.id = cc.example_version_id LEFT JOIN examples e ON e.id = v.example_id
-     WHERE cc.id = ${input.courseContentId}::uuid`;
-  if (!content || content.courseId !== member.courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course content ${input.courseContentId} not found in the member's course`);
-  if (!content.exampleVersionId || !content.directory) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
+  if (!row || row.removedAt) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${input.courseMemberId} not found`);
+  const member = row;
+  if (!row.contentId || row.contentCourseId !== member.courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course content ${input.courseContentId} not found in the member's course`);
+  const content = { id: row.contentId, path: row.contentPath };
+  if (!row.exampleVersionId || !row.directory) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${content.path} has no assignment to hand in for`);
   const projectId = member.gitlabProjectId;
   if (!projectId) throw nonRetryable(NON_RETRYABLE.precondition, `${member.username} has no repository yet`);
   const gitlab = deps.gitlab(member.organization);
-  const directory = content.directory;
+  const directory = row.directory;
 
   // On time or late by when the push or request arrived, not by when it is fetched.
   const receivedAt = input.receivedAt ? new Date(input.receivedAt) : new Date();
-  const timing = await handInTimingOf(deps.db, content.id, member.id, receivedAt);
+  const timing = handInTimingOfRow(row, receivedAt);
   if (timing.refused) throw nonRetryable(NON_RETRYABLE.precondition, `Not handed in: ${timing.refused}.`);
   const commit = await step(`resolve ${input.commit} in ${member.gitlabProjectPath ?? projectId}`, () => gitlab.getCommit(projectId, input.commit));
   if (!commit) throw nonRetryable(NON_RETRYABLE.notFound, `There is no commit or branch "${input.commit}" in your repository.`);
   const sha = commit.id.toLowerCase();
-  const group = await ensureSubmissionGroup(deps.db, content.id, member.id);
+  // Nearly always there (every hand-in after a student's first for the content).
+  const group = row.groupId ? { id: row.groupId } : await ensureSubmissionGroup(deps.db, content.id, member.id);
   const handedIn = (q: SqlQuery) => q<{ id: string }>`SELECT id FROM submission_artifacts WHERE submission_group_id = ${group.id}::uuid AND commit_sha = ${sha} AND source <> 'upload' LIMIT 1`;
   const [stored] = await handedIn(sql);
   if (stored) return { artifactId: stored.id, commitSha: sha, created: false };
@@ -88,15 +119,16 @@ async function fetchCommitHandIn(deps: ActivityDeps, input: TFetchInput): Promis
   const prefix = gradingStorageKeys.submissionPrefix(artifactId);
   const data = files.map((f) => ({ path: f.path, data: f.data }));
   await deps.storage.putFiles(prefix, data);
-  const created = await sql.transaction(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(hashtext(${`hand-in:${group.id}:${sha}`}))`;
-    if ((await handedIn(tx)).length > 0) return false;
-    await tx`
-      INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, file_paths, total_bytes)
-      VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAt(input.source, commit.committedDate, receivedAt)}, ${new Date()},
-              ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.map((f) => f.path)}::text[], ${data.reduce((sum, f) => sum + f.data.length, 0)})`;
-    return true;
-  });
+  // One statement: the partial unique index on (group, commit) of commit hand-ins decides a race
+  // between two fetches of the same commit; the loser deletes its copy and answers the winner's.
+  const handedInAtValue = handedInAt(input.source, commit.committedDate, receivedAt);
+  const inserted = await sql<{ id: string }>`
+    INSERT INTO submission_artifacts (id, submission_group_id, uploaded_by_id, source, late, handed_in_at, created_at, commit_sha, object_prefix, content_hash, file_count, file_paths, total_bytes)
+    VALUES (${artifactId}::uuid, ${group.id}::uuid, ${input.requestedById}::uuid, ${input.source}::hand_in_source, ${timing.late}, ${handedInAtValue}, ${new Date()},
+            ${sha}, ${prefix}, ${exampleContentHash(data)}, ${data.length}, ${data.map((f) => f.path)}::text[], ${data.reduce((sum, f) => sum + f.data.length, 0)})
+    ON CONFLICT (submission_group_id, commit_sha) WHERE source <> 'upload' DO NOTHING
+    RETURNING id`;
+  const created = inserted.length === 1;
   if (!created) {
     await deps.storage.deletePrefix(prefix).catch(() => 0);
     const [winner] = await handedIn(sql);
@@ -104,14 +136,15 @@ async function fetchCommitHandIn(deps: ActivityDeps, input: TFetchInput): Promis
     return { artifactId: winner.id, commitSha: sha, created: false };
   }
   deps.logger.info('hand-in stored', { artifactId, source: input.source, commit: sha, files: data.length, courseContentId: content.id });
-  return { artifactId, commitSha: sha, created: true };
+  return { artifactId, commitSha: sha, created: true, queueable: { groupId: group.id, contentId: content.id, courseId: member.courseId, maxTestRuns: row.maxTestRuns, commitSha: sha, handedInAt: handedInAtValue } };
 }
 
 export function handInActivities(deps: ActivityDeps) {
   return {
     /** Fetches and stores a commit hand-in (see above); histories from before HAND_IN_ONE_ACTIVITY_PATCH. */
     async fetchCommitHandIn(input: TFetchInput): Promise<TStoredHandIn> {
-      return fetchCommitHandIn(deps, input);
+      const { queueable: _queueable, ...stored } = await fetchCommitHandIn(deps, input);
+      return stored;
     },
 
     /**
@@ -124,7 +157,7 @@ export function handInActivities(deps: ActivityDeps) {
       const stored = await fetchCommitHandIn(deps, input);
       const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };
       if (input.test === false) return { ...base, test: 'none', result_id: null, test_workflow_id: null, superseded: [], reason: 'No test run was asked for.' };
-      const queued = await enqueueTest(deps.db, { artifactId: stored.artifactId, requestedById: input.requestedById, supersede: input.source === 'push' });
+      const queued = await enqueueTest(deps.db, { artifactId: stored.artifactId, requestedById: input.requestedById, supersede: input.source === 'push', ...(stored.queueable ? { known: stored.queueable } : {}) });
       if (queued.start && queued.workflowId && queued.resultId) {
         if (!deps.startTestRun) throw new Error('This worker cannot start test runs (no Temporal client in its activity deps).');
         await deps.startTestRun({ workflowId: queued.workflowId, resultId: queued.resultId, courseId: queued.courseId });

@@ -84,6 +84,16 @@ export async function headResult(db: Db | SqlQuery, resultId: string): Promise<T
   };
 }
 
+/** What queueing a hand-in's test needs to know of the hand-in. */
+export interface TQueueable {
+  groupId: string;
+  contentId: string;
+  courseId: string;
+  maxTestRuns: number | null;
+  commitSha: string | null;
+  handedInAt: Date;
+}
+
 export type TEnqueued = { courseId: string } & (
   | { test: 'started' | 'joined' | 'exists'; resultId: string; workflowId: string | null; superseded: string[]; start: boolean }
   | { test: 'none'; resultId: null; workflowId: null; superseded: string[]; start: false; reason: string }
@@ -96,9 +106,11 @@ export type TEnqueued = { courseId: string } & (
  * place in the queue (`queuedAt`). Otherwise a new result row (and its workflow_runs row) is
  * created and the caller starts `testSubmissionWorkflow` (`start: true`).
  */
-export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean }): Promise<TEnqueued> {
+export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean; known?: TQueueable }): Promise<TEnqueued> {
   const sql = sqlOf(db);
-  const [artifact] = await sql<{ id: string; groupId: string; contentId: string; courseId: string; maxTestRuns: number | null; commitSha: string | null; handedInAt: Date }>`
+  const [artifact] = input.known
+    ? [{ id: input.artifactId, ...input.known }]
+    : await sql<{ id: string } & TQueueable>`
     SELECT a.id, a.submission_group_id AS "groupId", g.course_content_id AS "contentId", cc.course_id AS "courseId", cc.max_test_runs AS "maxTestRuns",
            a.commit_sha AS "commitSha", a.handed_in_at AS "handedInAt"
       FROM submission_artifacts a JOIN submission_groups g ON g.id = a.submission_group_id JOIN course_contents cc ON cc.id = g.course_content_id
@@ -107,7 +119,10 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
   const { groupId, contentId, courseId } = artifact;
   return sql.transaction(async (tx): Promise<TEnqueued> => {
     await lockGroupTests(tx, groupId);
-    const [existing] = await tx<{ id: string; status: ResultStatus; workflowId: string | null }>`
+    // A hand-in stored by this very call (`known`) has no result yet.
+    const [existing] = input.known
+      ? []
+      : await tx<{ id: string; status: ResultStatus; workflowId: string | null }>`
       SELECT id, status::text AS status, workflow_id AS "workflowId" FROM results
        WHERE artifact_id = ${artifact.id}::uuid AND status <> 'superseded' ORDER BY created_at ASC LIMIT 1`;
     if (existing) {
@@ -154,9 +169,10 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
     }
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
     await tx`
-      INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
-      VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${workflowId}, ${now}, ${now}, 'pending')`;
-    await tx`
+      WITH result AS (
+        INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
+        VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${workflowId}, ${now}, ${now}, 'pending')
+      )
       INSERT INTO workflow_runs (id, type, task_queue, requested_by_id, course_id, status, started_at)
       VALUES (${workflowId}, ${WF_TEST_SUBMISSION}, ${TASK_QUEUE_TESTING}, ${input.requestedById}::uuid, ${courseId}::uuid, 'running', ${now})
       ON CONFLICT (id) DO NOTHING`;
