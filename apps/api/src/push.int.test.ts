@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { startGitlabEmulator, type TGitlabEmulator } from '@computor/gitlab-emulator';
+import { GRADING_PRIORITY, gradingWorkflowIds } from '@computor/contracts';
 import {
   createContentFixture,
   createCourseFixture,
@@ -125,6 +126,8 @@ describe('grade on push', () => {
     expect(firstArtifact).toMatchObject({ source: 'push', commitSha: first });
     const queued = firstArtifact.results[0]!;
     expect(queued.status).toBe('pending');
+    // The push's own hand-in workflow grades it: no second workflow per push.
+    expect(queued.workflowId).toBe(gradingWorkflowIds.handIn(projectId, first, contentId));
 
     const student = course.users.student!.token;
     const listed = await request(server).get(`/courses/${course.courseId}/contents/${contentId}/submissions`).set(auth(student));
@@ -167,6 +170,18 @@ describe('grade on push', () => {
     });
     expect(done.score).toBe(1);
     expect(done.provenance).toMatchObject({ submission: { id: secondArtifact.id, commit: second } });
+    // Graded by the first push's workflow: its collections on computor-testing at hand-in priority
+    // with the course as fairness key, its bookkeeping local; the second push's workflow only joined.
+    const graded = (await client.workflow.getHandle(queued.workflowId!).fetchHistory()).events ?? [];
+    const scheduled = graded.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    // One activity per collection of the example (seven), all alike.
+    expect(scheduled).toHaveLength(7);
+    expect(new Set(scheduled.map((a) => JSON.stringify({ type: a.activityType?.name, queue: a.taskQueue?.name, priority: a.priority?.priorityKey, fairness: a.priority?.fairnessKey })))).toEqual(
+      new Set([JSON.stringify({ type: 'gradeSubmissionCollection', queue: 'computor-testing', priority: GRADING_PRIORITY.handIn, fairness: course.courseId })]),
+    );
+    expect(graded.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    const joined = (await client.workflow.getHandle(gradingWorkflowIds.handIn(projectId, second, contentId)).fetchHistory()).events ?? [];
+    expect(joined.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
     expect(await deps.db.result.findUniqueOrThrow({ where: { id: queued.id } })).toMatchObject({ status: 'superseded', score: null, reportKey: null });
     const view = await request(server).get(`/submissions/${firstArtifact.id}`).set(auth(student));
     expect(view.body.results[0].queue).toMatchObject({ state: 'superseded', superseded_by: newer.id });

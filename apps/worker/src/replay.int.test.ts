@@ -79,6 +79,7 @@ function splitAfterLocalActivity({ workflowId, history }: ReturnType<typeof load
 const PATCHED = [
   ...['addStudentsWorkflow', 'createCourseHierarchyWorkflow', 'handInCommitWorkflow', 'provisionStudentRepositoryWorkflow', 'regradeWorkflow'].map((type) => `${type}.patches-first`),
   'handInCommitWorkflow.local',
+  'handInCommitWorkflow.runs-test',
 ];
 const BEFORE = ['addStudentsWorkflow.inline', 'createCourseHierarchyWorkflow.one-activity', 'handInCommitWorkflow.one-activity', 'provisionStudentRepositoryWorkflow.status-steps'];
 

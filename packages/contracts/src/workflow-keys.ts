@@ -90,6 +90,12 @@ export const HAND_IN_ONE_ACTIVITY_PATCH = 'hand-in-one-activity';
  * right after `decidePatches`, before any activity.
  */
 export const HAND_IN_LOCAL_PATCH = 'hand-in-local';
+/**
+ * A push's test run is graded by its own hand-in workflow (prepare, grade on computor-testing,
+ * store), not by a second workflow it starts: one execution per graded push instead of two. The
+ * result's workflow id is the hand-in's. Asked right after HAND_IN_LOCAL_PATCH, before any activity.
+ */
+export const HAND_IN_RUNS_TEST_PATCH = 'hand-in-runs-test';
 /** A regrade waits for its course's queued first-time hand-ins before each run (at most a minute). */
 export const REGRADE_YIELDS_PATCH = 'regrade-yields';
 /** A regrade holds API_REGRADE_CONCURRENCY grading slots (before: two). */

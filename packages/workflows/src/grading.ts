@@ -10,7 +10,7 @@ import type {
   TVerificationReport,
   TVerifyExampleParams,
 } from '@computor/contracts';
-import { GRADING_PRIORITY, HAND_IN_LOCAL_PATCH, HAND_IN_ONE_ACTIVITY_PATCH, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
+import { GRADING_PRIORITY, HAND_IN_LOCAL_PATCH, HAND_IN_ONE_ACTIVITY_PATCH, HAND_IN_RUNS_TEST_PATCH, TASK_QUEUE_TESTING, TUTOR_TEST_STATE_QUERY } from '@computor/contracts/workflow-keys';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -25,8 +25,9 @@ import {
   sleep,
   startChild,
   TimeoutFailure,
+  workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type Priority } from '@temporalio/common';
 import { decidePatches, GITLAB_RETRY, isPatched, rootCause, runStep, validParams } from './steps';
 
 const NON_RETRYABLE_TYPES = ['InvalidInput', 'NotFound', 'PreconditionFailed'];
@@ -44,12 +45,22 @@ const bookkeeping = proxyLocalActivities<Activities>({
  * Each attempt is one server-side attempt: `gradeWithBudgets` decides about repeats, so that a lost
  * worker and a failing attempt draw on separate budgets.
  */
-function graderFor(plan: TCollectionPlan) {
+function graderFor(plan: TCollectionPlan, on: TGradeOn) {
   return proxyActivities<Activities>({
     startToCloseTimeout: plan.budgetMs,
     heartbeatTimeout: '15 seconds',
     retry: { maximumAttempts: 1 },
+    ...(on.priority ? { taskQueue: TASK_QUEUE_TESTING, priority: on.priority } : {}),
   });
+}
+
+/**
+ * Where a workflow's collections are graded: by default on its own task queue (a workflow on
+ * computor-testing, whose activities then start on the same worker) with its own priority; a
+ * workflow on another queue sends them to computor-testing with `priority`.
+ */
+interface TGradeOn {
+  priority?: Priority;
 }
 
 /** Attempts that failed (the grader threw) before the collection fails. */
@@ -86,12 +97,12 @@ function timedOutCollection(plan: TCollectionPlan): TCollectionResult {
   };
 }
 
-async function gradeWithBudgets(plan: TCollectionPlan, input: Parameters<Activities['gradeSubmissionCollection']>[0]): Promise<TCollectionResult> {
+async function gradeWithBudgets(plan: TCollectionPlan, input: Parameters<Activities['gradeSubmissionCollection']>[0], on: TGradeOn): Promise<TCollectionResult> {
   let failed = 0;
   let lost = 0;
   for (;;) {
     try {
-      return await graderFor(plan).gradeSubmissionCollection(input);
+      return await graderFor(plan, on).gradeSubmissionCollection(input);
     } catch (error) {
       if (isCancellation(error)) throw error;
       if (exceededBudget(error)) return timedOutCollection(plan);
@@ -106,8 +117,8 @@ async function gradeWithBudgets(plan: TCollectionPlan, input: Parameters<Activit
   }
 }
 
-async function gradeAll(example: Parameters<Activities['gradeSubmissionCollection']>[0]['example'], target: TGradeTarget, plans: TCollectionPlan[]): Promise<TCollectionResult[]> {
-  return Promise.all(plans.map((plan) => gradeWithBudgets(plan, { example, target, collectionIndex: plan.index })));
+async function gradeAll(example: Parameters<Activities['gradeSubmissionCollection']>[0]['example'], target: TGradeTarget, plans: TCollectionPlan[], on: TGradeOn = {}): Promise<TCollectionResult[]> {
+  return Promise.all(plans.map((plan) => gradeWithBudgets(plan, { example, target, collectionIndex: plan.index }, on)));
 }
 
 /**
@@ -117,11 +128,17 @@ async function gradeAll(example: Parameters<Activities['gradeSubmissionCollectio
  */
 export async function testSubmissionWorkflow(params: TTestSubmissionParams): Promise<TTestSubmissionResult> {
   const { resultId } = await validParams('testSubmissionWorkflow', params);
+  return testResult(resultId, {});
+}
+
+/** testSubmissionWorkflow's steps, also run by a push's hand-in workflow (on computor-tasks, `on.priority` given). */
+async function testResult(resultId: string, on: TGradeOn): Promise<TTestSubmissionResult> {
   let artifactId: string | undefined;
   try {
-    const plan = await bookkeeping.prepareSubmissionTest({ resultId });
+    // Graded elsewhere: this worker reads the example for the plan and does not fetch the files.
+    const plan = await bookkeeping.prepareSubmissionTest({ resultId, ...(on.priority ? { prefetch: false } : {}) });
     artifactId = plan.artifact.artifactId;
-    const collections = await gradeAll(plan.example, { kind: 'artifact', resultId }, plan.collections);
+    const collections = await gradeAll(plan.example, { kind: 'artifact', resultId }, plan.collections, on);
     return await bookkeeping.storeSubmissionResult({ plan, collections });
   } catch (error) {
     if (isCancellation(error)) {
@@ -203,15 +220,24 @@ const handInLocally = proxyLocalActivities<Activities>({
 /**
  * Hands in the student's own repository at a commit (named through the API, or pushed): fetches the
  * assignment's directory at that commit through GitLab, stores it like an upload (once per commit),
- * then queues its test run: a new `testSubmissionWorkflow`, or, for a push while an older hand-in of
- * the same content is still queued, the older one's place (that one is superseded, never graded).
- * All of it is one local activity, which also starts the run's workflow: one workflow task per
- * push. Ends once the run is queued; the result is followed through the submission.
+ * then queues its test run under this workflow's id and grades it (testSubmissionWorkflow's steps,
+ * the collections on computor-testing at hand-in priority); or, for a push while an older hand-in
+ * of the same content is still queued, takes the older one's place (that one is superseded, never
+ * graded, and the older workflow grades this one) and ends. The hand-in step is one local activity.
+ * Histories from before HAND_IN_RUNS_TEST_PATCH: the activity started a testSubmissionWorkflow.
  */
 export async function handInCommitWorkflow(params: THandInCommitParams): Promise<THandInCommitResult> {
   decidePatches();
   const local = patched(HAND_IN_LOCAL_PATCH);
+  const runsTest = local && patched(HAND_IN_RUNS_TEST_PATCH);
   const input = await validParams('handInCommitWorkflow', params);
+  if (runsTest) {
+    // The run is queued under this workflow's id; this workflow grades it unless a newer push took
+    // the place of an older queued run (`joined`: that one's workflow grades it) or one exists.
+    const { runHere, ...handedIn } = await runStep('hand in the commit', () => handInLocally.handInCommit({ ...input, runIn: workflowInfo().workflowId }));
+    if (runHere && handedIn.result_id) await testResult(handedIn.result_id, { priority: { priorityKey: GRADING_PRIORITY.handIn, fairnessKey: runHere.courseId } });
+    return handedIn;
+  }
   if (local) return runStep('hand in the commit', () => handInLocally.handInCommit(input));
   if (isPatched(HAND_IN_ONE_ACTIVITY_PATCH)) return runStep('hand in the commit', () => repository.handInCommit(input));
   // Histories from before: a queueing local activity, then the test run as a child workflow.

@@ -123,7 +123,8 @@ export function gradingActivities(deps: ActivityDeps) {
      * directory (warming the cache the collection activities use). The result stays `pending`
      * (queued) until its first collection starts on a grading worker.
      */
-    async prepareSubmissionTest(input: { resultId: string }): Promise<TSubmissionTestPlan> {
+    /** `prefetch: false`: the collections are graded on another worker; only the example is read here, for the plan. */
+    async prepareSubmissionTest(input: { resultId: string; prefetch?: boolean }): Promise<TSubmissionTestPlan> {
       const result = await activeHead(input.resultId);
       if (!ACTIVE_RESULT.includes(result.status as (typeof ACTIVE_RESULT)[number])) {
         throw nonRetryable(NON_RETRYABLE.precondition, `Result ${result.id} is ${result.status}; only pending or running results are graded`);
@@ -133,7 +134,7 @@ export function gradingActivities(deps: ActivityDeps) {
       if (!version) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${result.courseContentId} has no example assigned`);
       const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
       const ref = exampleRef(version);
-      const [example] = await Promise.all([files.example(ref), files.submission({ ...artifact, filePaths: result.artifact.filePaths })]);
+      const [example] = await Promise.all([files.example(ref), input.prefetch === false ? undefined : files.submission({ ...artifact, filePaths: result.artifact.filePaths })]);
       return { resultId: input.resultId, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: new Date().toISOString() };
     },
 

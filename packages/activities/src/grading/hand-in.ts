@@ -153,16 +153,19 @@ export function handInActivities(deps: ActivityDeps) {
      * redoes none of it twice: the stored hand-in and its queued run are answered again, and a run
      * still queued is started again, which is a no-op when it was.
      */
-    async handInCommit(input: TFetchInput & { test?: boolean }): Promise<THandInCommitResult> {
-      const stored = await fetchCommitHandIn(deps, input);
+    async handInCommit(input: TFetchInput & { test?: boolean; runIn?: string }): Promise<THandInCommitResult & { runHere?: { courseId: string } }> {
+      const { runIn, ...fetch } = input;
+      const stored = await fetchCommitHandIn(deps, fetch);
       const base = { submission_id: stored.artifactId, commit_sha: stored.commitSha, created: stored.created };
       if (input.test === false) return { ...base, test: 'none', result_id: null, test_workflow_id: null, superseded: [], reason: 'No test run was asked for.' };
-      const queued = await enqueueTest(deps.db, { artifactId: stored.artifactId, requestedById: input.requestedById, supersede: input.source === 'push', ...(stored.queueable ? { known: stored.queueable } : {}) });
-      if (queued.start && queued.workflowId && queued.resultId) {
-        if (!deps.startTestRun) throw new Error('This worker cannot start test runs (no Temporal client in its activity deps).');
-        await deps.startTestRun({ workflowId: queued.workflowId, resultId: queued.resultId, courseId: queued.courseId });
-      }
-      return {
+      const queued = await enqueueTest(deps.db, {
+        artifactId: stored.artifactId,
+        requestedById: input.requestedById,
+        supersede: input.source === 'push',
+        ...(stored.queueable ? { known: stored.queueable } : {}),
+        ...(runIn ? { workflowId: runIn } : {}),
+      });
+      const result = {
         ...base,
         test: queued.test,
         result_id: queued.resultId,
@@ -170,6 +173,13 @@ export function handInActivities(deps: ActivityDeps) {
         superseded: queued.superseded,
         ...(queued.test === 'none' ? { reason: queued.reason } : {}),
       };
+      // runIn: the calling workflow grades the run itself (HAND_IN_RUNS_TEST_PATCH); nothing to start.
+      if (runIn) return queued.start ? { ...result, runHere: { courseId: queued.courseId } } : result;
+      if (queued.start && queued.workflowId && queued.resultId) {
+        if (!deps.startTestRun) throw new Error('This worker cannot start test runs (no Temporal client in its activity deps).');
+        await deps.startTestRun({ workflowId: queued.workflowId, resultId: queued.resultId, courseId: queued.courseId });
+      }
+      return result;
     },
 
     /** Queues the test run of a stored hand-in (see `enqueueTest`); pushes supersede a still-queued older run. */

@@ -106,7 +106,7 @@ export type TEnqueued = { courseId: string } & (
  * place in the queue (`queuedAt`). Otherwise a new result row (and its workflow_runs row) is
  * created and the caller starts `testSubmissionWorkflow` (`start: true`).
  */
-export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean; known?: TQueueable }): Promise<TEnqueued> {
+export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean; known?: TQueueable; workflowId?: string }): Promise<TEnqueued> {
   const sql = sqlOf(db);
   const [artifact] = input.known
     ? [{ id: input.artifactId, ...input.known }]
@@ -127,7 +127,7 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
        WHERE artifact_id = ${artifact.id}::uuid AND status <> 'superseded' ORDER BY created_at ASC LIMIT 1`;
     if (existing) {
       // Not yet started: the caller (a retried hand-in) starts it; starting twice is a no-op.
-      const start = existing.status === 'pending' && existing.workflowId === gradingWorkflowIds.testSubmission(existing.id);
+      const start = existing.status === 'pending' && existing.workflowId === (input.workflowId ?? gradingWorkflowIds.testSubmission(existing.id));
       return { courseId, test: 'exists', resultId: existing.id, workflowId: existing.workflowId, superseded: [], start };
     }
     // The oldest queued run of the group: the one a push supersedes. FOR UPDATE: the grading
@@ -166,6 +166,13 @@ export async function enqueueTest(db: Db, input: { artifactId: string; requested
         INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
         VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${queued.workflowId}, ${queued.queuedAt}, ${now}, 'pending')`;
       return { courseId, test: 'joined', resultId, workflowId: queued.workflowId, superseded: [queued.id], start: false };
+    }
+    if (input.workflowId) {
+      // Graded by the calling workflow (a push's hand-in), which has its own workflow_runs row.
+      await tx`
+        INSERT INTO results (id, artifact_id, submission_group_id, course_content_id, workflow_id, queued_at, created_at, status)
+        VALUES (${resultId}::uuid, ${artifact.id}::uuid, ${groupId}::uuid, ${contentId}::uuid, ${input.workflowId}, ${now}, ${now}, 'pending')`;
+      return { courseId, test: 'started', resultId, workflowId: input.workflowId, superseded: [], start: true };
     }
     const workflowId = gradingWorkflowIds.testSubmission(resultId);
     await tx`
