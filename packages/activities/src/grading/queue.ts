@@ -103,8 +103,10 @@ export type TEnqueued = { courseId: string } & (
  * Queues a test run of a stored hand-in, once: a second call for the same hand-in answers the first
  * result. With `supersede`, a still-queued run of the same group (no collection started) is
  * superseded: it is marked so and never graded, and the new run takes over its workflow and its
- * place in the queue (`queuedAt`). Otherwise a new result row (and its workflow_runs row) is
- * created and the caller starts `testSubmissionWorkflow` (`start: true`).
+ * place in the queue (`queuedAt`). Otherwise a new result row is created (`start: true`): with
+ * `workflowId`, queued under that workflow, which grades it itself (a push's hand-in); without,
+ * with its own workflow_runs row, and the caller starts its `testSubmissionWorkflow`. `known`: the
+ * hand-in was stored by this very call, so it is not read back and has no result yet.
  */
 export async function enqueueTest(db: Db, input: { artifactId: string; requestedById: string; supersede: boolean; known?: TQueueable; workflowId?: string }): Promise<TEnqueued> {
   const sql = sqlOf(db);
