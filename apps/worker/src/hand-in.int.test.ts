@@ -33,8 +33,9 @@ afterAll(async () => {
   storage.destroy();
 });
 
-it('hands in and queues once when retried after the run could not be started, and starts that run on the retry', async () => {
-  const seeded = gitlab.seed({ parentGroup: { name: 'Hand-in', path: uniq('hand-in-') } }).parentGroup!;
+/** A course with a student whose repository (in the emulator) has one commit of the lambda assignment. */
+async function studentWithCommit(name: string, pathPrefix: string) {
+  const seeded = gitlab.seed({ parentGroup: { name, path: uniq(pathPrefix) } }).parentGroup!;
   const gl = createGitlabClient({ url: gitlab.url, token: gitlab.token });
   const { project } = await gl.ensureProject({ namespaceId: seeded.id, namespaceFullPath: seeded.full_path, path: 'student', name: 'student', initializeWithReadme: true });
   const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId: seeded.id, roles: ['student'] });
@@ -43,6 +44,11 @@ it('hands in and queues once when retried after the run could not be started, an
   const example = await uploadExampleFixture(db, storage, LAMBDA, { identifier: uniq('lambda-') });
   const content = await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId });
   const sha = await commitFiles(gitlab, project.id, { [`${example.identifier}/lambda.py`]: 'f = lambda x: x\n' }, { existing: [] });
+  return { gl, course, student, content, sha };
+}
+
+it('hands in and queues once when retried after the run could not be started, and starts that run on the retry', async () => {
+  const { gl, course, student, content, sha } = await studentWithCommit('Hand-in', 'hand-in-');
 
   const started: TTestRunStart[] = [];
   let refuse = true;
@@ -83,15 +89,7 @@ it('hands in and queues once when retried after the run could not be started, an
 });
 
 it('records the hand-in\'s file paths and grades from them without listing its prefix (rows without paths are listed)', async () => {
-  const seeded = gitlab.seed({ parentGroup: { name: 'Paths', path: uniq('paths-') } }).parentGroup!;
-  const gl = createGitlabClient({ url: gitlab.url, token: gitlab.token });
-  const { project } = await gl.ensureProject({ namespaceId: seeded.id, namespaceFullPath: seeded.full_path, path: 'student', name: 'student', initializeWithReadme: true });
-  const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId: seeded.id, roles: ['student'] });
-  const student = course.users.student!;
-  await db.courseMember.update({ where: { id: student.memberId! }, data: { gitlabProjectId: project.id, gitlabProjectPath: project.pathWithNamespace } });
-  const example = await uploadExampleFixture(db, storage, LAMBDA, { identifier: uniq('lambda-') });
-  const content = await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId });
-  const sha = await commitFiles(gitlab, project.id, { [`${example.identifier}/lambda.py`]: 'f = lambda x: x\n' }, { existing: [] });
+  const { gl, student, content, sha } = await studentWithCommit('Paths', 'paths-');
   // A fresh set of activities (and so of downloaded files) for each read below.
   const workDirs: string[] = [];
   const activities = () => {
@@ -115,15 +113,7 @@ it('records the hand-in\'s file paths and grades from them without listing its p
 });
 
 it('stores a commit once when two fetches of it race, and both answer the same hand-in and test run', async () => {
-  const seeded = gitlab.seed({ parentGroup: { name: 'Race', path: uniq('race-') } }).parentGroup!;
-  const gl = createGitlabClient({ url: gitlab.url, token: gitlab.token });
-  const { project } = await gl.ensureProject({ namespaceId: seeded.id, namespaceFullPath: seeded.full_path, path: 'student', name: 'student', initializeWithReadme: true });
-  const course = await createCourseFixture(db, { gitlabUrl: gitlab.url, parentGroupId: seeded.id, roles: ['student'] });
-  const student = course.users.student!;
-  await db.courseMember.update({ where: { id: student.memberId! }, data: { gitlabProjectId: project.id, gitlabProjectPath: project.pathWithNamespace } });
-  const example = await uploadExampleFixture(db, storage, LAMBDA, { identifier: uniq('lambda-') });
-  const content = await createContentFixture(db, { courseId: course.courseId, exampleVersionId: example.exampleVersionId });
-  const sha = await commitFiles(gitlab, project.id, { [`${example.identifier}/lambda.py`]: 'f = lambda x: x\n' }, { existing: [] });
+  const { gl, student, content, sha } = await studentWithCommit('Race', 'race-');
   const started: TTestRunStart[] = [];
   const activities = createActivities({ db, storage, logger: testLogger('hand-in-race'), gitlab: () => gl, workerIdentity: 'hand-in-race', startTestRun: async (run) => void started.push(run) });
   const input = { courseMemberId: student.memberId!, courseContentId: content.id, commit: sha, source: 'push' as const, requestedById: student.id, maxBytes: 1_000_000 };

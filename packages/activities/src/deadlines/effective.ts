@@ -50,12 +50,15 @@ export async function loadEffectiveDeadline(db: Db, courseContentId: string, cou
  * reason. A content staff reopened after its due time takes hand-ins again, flagged late.
  */
 export async function handInTimingOf(db: Db, courseContentId: string, courseMemberId: string, at: Date) {
-  return handInTimingOfRow(await loadDeadline(db, courseContentId, courseMemberId), at);
+  return timingOf(await loadDeadline(db, courseContentId, courseMemberId), at);
 }
 
 /** `handInTimingOf` from a `TDeadlineRow` read with other things. */
-export function handInTimingOfRow(input: TDeadlineRow | ReturnType<typeof deadlineOfRow>, at: Date) {
-  const { deadline, state } = 'deadline' in input ? input : deadlineOfRow(input);
+export function handInTimingOfRow(row: TDeadlineRow, at: Date) {
+  return timingOf(deadlineOfRow(row), at);
+}
+
+function timingOf({ deadline, state }: ReturnType<typeof deadlineOfRow>, at: Date) {
   const timing = handInTiming(deadline, at);
   const reopened = state?.reopenedAt && deadline.dueAt && state.dueAt.getTime() === deadline.dueAt.getTime();
   return { deadline, ...(timing.refused && reopened ? { late: true, refused: null } : timing) };
