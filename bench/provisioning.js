@@ -115,6 +115,8 @@ async function main() {
       fault_kinds: o.faultKinds.split(','),
       requests: stats.total,
       faults_injected: stats.faults.total,
+      // The latency the emulator delivered (arrival to answer), which the ideal takes as latency_ms.
+      emulator_latency_ms: stats.latency.answers ? Number((stats.latency.totalMs / stats.latency.answers).toFixed(2)) : null,
       wall_s: Number(wall.toFixed(2)),
       ideal_s: Number(ideal.toFixed(2)),
       ratio: Number((wall / ideal).toFixed(3)),

@@ -84,6 +84,8 @@ export interface TStats {
   byStatus: Record<string, number>;
   faults: { total: number; byKind: Record<string, number> };
   rateLimited: number;
+  /** Requests answered after the configured latency, and their time from arrival to answer in all. */
+  latency: { answers: number; totalMs: number };
   hooks: THookStats;
 }
 
@@ -227,7 +229,7 @@ export function mergeConfig(base: TRuntimeConfig, patch: TRuntimeConfigPatch): T
 }
 
 function emptyStats(): TStats {
-  return { total: 0, byRoute: {}, byStatus: {}, faults: { total: 0, byKind: {} }, rateLimited: 0, hooks: emptyHookStats() };
+  return { total: 0, byRoute: {}, byStatus: {}, faults: { total: 0, byKind: {} }, rateLimited: 0, latency: { answers: 0, totalMs: 0 }, hooks: emptyHookStats() };
 }
 
 /** State, configuration and background work of one emulator instance, independent of HTTP. */

@@ -105,9 +105,14 @@ describe('fault injection', () => {
 
   it('adds latency, jitter and slow responses', async () => {
     emu.configure({ latencyMs: 80 });
+    emu.resetStats();
     let t = Date.now();
     await api.Users.showCurrentUser();
     expect(Date.now() - t).toBeGreaterThanOrEqual(75);
+    // The stats say how long answers took from arrival (see latency.test.ts for their mean).
+    const { latency } = emu.stats();
+    expect(latency.answers).toBe(1);
+    expect(latency.totalMs).toBeGreaterThanOrEqual(75);
 
     emu.configure({ latencyMs: 0, faults: { rate: 1, kinds: ['slow'], slowMs: 250 } });
     t = Date.now();

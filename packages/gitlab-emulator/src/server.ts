@@ -15,6 +15,7 @@ import {
 } from './emulator';
 import type { TDeliveryFilter } from './emulator';
 import { ApiError, routeNotFound, unauthorized } from './errors';
+import { latencyKeeper } from './latency';
 import type { THookDelivery } from './hooks';
 import { StatePersistence } from './persistence';
 import type { TInput } from './params';
@@ -184,6 +185,7 @@ function send(res: ServerResponse, result: TResult): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+
 function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
   switch (kind) {
     case '429': {
@@ -302,7 +304,13 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     }
   };
 
+  const latency = latencyKeeper({ record: (tookMs) => {
+    core.stats.latency.answers += 1;
+    core.stats.latency.totalMs += tookMs;
+  } });
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const arrived = performance.now();
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
@@ -314,17 +322,19 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     stats.total += 1;
     let routeKey = `${method} (unmatched)`;
     let limitHeaders: Record<string, string> = {};
+    let wait = 0;
     const finish = (result: TResult) => {
       stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
       stats.byStatus[result.status] = (stats.byStatus[result.status] ?? 0) + 1;
       if (result.status === 429) stats.rateLimited += 1;
       send(res, Object.keys(limitHeaders).length ? { ...result, headers: { ...limitHeaders, ...result.headers } } : result);
+      if (wait > 0) latency.answered(arrived, wait);
     };
 
     const body = await readBody(req);
     const { latencyMs, latencyJitterMs } = core.config;
-    const wait = latencyMs + (latencyJitterMs > 0 ? core.random() * latencyJitterMs : 0);
-    if (wait > 0) await sleep(wait);
+    wait = latencyMs + (latencyJitterMs > 0 ? core.random() * latencyJitterMs : 0);
+    if (wait > 0) await latency.wait(arrived, wait);
     core.settle();
 
     if (!rawPath.startsWith('/api/v4/')) return finish({ status: 404, body: { error: '404 Not Found' } });
