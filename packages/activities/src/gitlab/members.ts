@@ -1,7 +1,7 @@
 import { GITLAB_ACCESS, PROVISIONING_STEPS, studentRepositoryPath, type TCourseRole } from '@computor/contracts';
 import type { GitlabClient, TGitlabProject } from '@computor/gitlab';
 import { isGitlabError } from '@computor/gitlab';
-import { modelRow, sqlOf, type CourseMemberModel as CourseMember, type UserModel as User } from '@computor/db';
+import { modelRow, sqlOf, type CourseMemberModel as CourseMember, type SqlQuery, type UserModel as User } from '@computor/db';
 import { randomUUID } from 'node:crypto';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
@@ -37,36 +37,56 @@ const COURSE_GROUP_ACCESS: Record<TCourseRole, number | null> = {
   student: null,
 };
 
-export type LoadedMember = CourseMember & { user: User };
+/** `gitlabUserId`: the member's cached id on the course's GitLab (null: none), when read with the member. */
+export type LoadedMember = CourseMember & { user: User; gitlabUserId?: number | null };
 
 // The reads and writes below run for every student of a batch: plain statements (see sqlOf).
 async function loadMember(deps: ActivityDeps, courseId: string, courseMemberId: string): Promise<LoadedMember> {
-  const [row] = UUID.test(courseMemberId) ? await sqlOf(deps.db).tables`SELECT m.*, u.* FROM course_members m JOIN users u ON u.id = m.user_id WHERE m.id = ${courseMemberId}::uuid` : [];
-  const [member, user] = row ?? [];
+  // The cached GitLab user id comes along (the identity on the course's instance): no read of its own.
+  const [row] = UUID.test(courseMemberId)
+    ? await sqlOf(deps.db).tables`
+        SELECT m.*, u.*, gi.gitlab_user_id FROM course_members m JOIN users u ON u.id = m.user_id
+          LEFT JOIN gitlab_identities gi ON gi.user_id = u.id AND gi.gitlab_url = (
+            SELECT o.gitlab_url FROM courses c JOIN course_families f ON f.id = c.course_family_id JOIN organizations o ON o.id = f.organization_id WHERE c.id = m.course_id)
+         WHERE m.id = ${courseMemberId}::uuid`
+    : [];
+  const [member, user, identity] = row ?? [];
   if (!member || member.course_id !== courseId) throw nonRetryable(NON_RETRYABLE.notFound, `Course member ${courseMemberId} not found in course ${courseId}`);
-  return { ...modelRow<CourseMember>(member), user: modelRow<User>(user!) };
+  return { ...modelRow<CourseMember>(member), user: modelRow<User>(user!), gitlabUserId: (identity?.gitlab_user_id as number | null | undefined) ?? null };
 }
 
 async function cachedGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember): Promise<number | null> {
+  if (member.gitlabUserId !== undefined) return member.gitlabUserId;
   const [cached] = await sqlOf(deps.db)<{ id: number }>`
     SELECT gitlab_user_id AS id FROM gitlab_identities WHERE user_id = ${member.user.id}::uuid AND gitlab_url = ${course.family.organization.gitlabUrl}`;
   return cached?.id ?? null;
 }
 
+const isUniqueViolation = (error: unknown, constraint: string) =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505' && (error as { constraint?: unknown }).constraint === constraint;
+
 /**
- * Records GitLab's answer. GitLab has just said this account is the member's, so a mapping of the
- * same account to another user (whose GitLab username has changed hands since) is stale: it goes,
- * instead of the insert failing on the unique account and the activity retrying for ever.
+ * Records GitLab's answer: one statement. GitLab has just said this account is the member's, so a
+ * mapping of the same account to another user (whose GitLab username has changed hands since) is
+ * stale: when the insert meets it, it goes in a transaction with the insert, instead of the insert
+ * failing on the unique account and the activity retrying for ever.
  */
 async function cacheGitlabUserId(deps: ActivityDeps, course: LoadedCourse, member: LoadedMember, gitlabUserId: number): Promise<void> {
   const url = course.family.organization.gitlabUrl;
-  await sqlOf(deps.db).transaction(async (sql) => {
-    await sql`DELETE FROM gitlab_identities WHERE gitlab_url = ${url} AND gitlab_user_id = ${gitlabUserId} AND user_id <> ${member.user.id}::uuid`;
-    await sql`
-      INSERT INTO gitlab_identities (id, user_id, gitlab_url, gitlab_user_id, created_at)
-      VALUES (${randomUUID()}::uuid, ${member.user.id}::uuid, ${url}, ${gitlabUserId}, ${new Date()})
-      ON CONFLICT (user_id, gitlab_url) DO UPDATE SET gitlab_user_id = EXCLUDED.gitlab_user_id`;
-  });
+  const insert = (sql: SqlQuery) => sql`
+    INSERT INTO gitlab_identities (id, user_id, gitlab_url, gitlab_user_id, created_at)
+    VALUES (${randomUUID()}::uuid, ${member.user.id}::uuid, ${url}, ${gitlabUserId}, ${new Date()})
+    ON CONFLICT (user_id, gitlab_url) DO UPDATE SET gitlab_user_id = EXCLUDED.gitlab_user_id`;
+  try {
+    await insert(sqlOf(deps.db));
+  } catch (error) {
+    if (!isUniqueViolation(error, 'gitlab_identities_gitlab_url_gitlab_user_id_key')) throw error;
+    await sqlOf(deps.db).transaction(async (sql) => {
+      await sql`DELETE FROM gitlab_identities WHERE gitlab_url = ${url} AND gitlab_user_id = ${gitlabUserId} AND user_id <> ${member.user.id}::uuid`;
+      await insert(sql);
+    });
+  }
+  member.gitlabUserId = gitlabUserId;
 }
 
 /** The member's user id on the course's GitLab instance, looked up by username once and cached. */
