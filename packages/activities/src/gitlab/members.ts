@@ -234,13 +234,11 @@ export function memberActivities(deps: ActivityDeps) {
       let status = { importStatus: project.importStatus, importError: project.importError };
       if (!importDone(status.importStatus) && input.importWaitMs) {
         // Polls back off (250 ms, 500 ms, 1 s, ...): each is a GET /projects/:id, which GitLab.com limits per user.
+        // No heartbeat per poll: the SDK sends an activity's first heartbeat at once, a Temporal
+        // request per student, and the wait (importWaitMs, 1.5 s) is well inside the heartbeat
+        // timeout; the step heartbeats after 3 s as every step does.
         const polled = await step(`wait for the import of project ${project.id}`, () =>
-          gitlab.waitForImport(project.id, {
-            timeoutMs: input.importWaitMs,
-            intervalMs: 250,
-            onPoll: () => heartbeat({ step: 'wait for fork import' }),
-            signal: Context.current().cancellationSignal,
-          }),
+          gitlab.waitForImport(project.id, { timeoutMs: input.importWaitMs, intervalMs: 250, signal: Context.current().cancellationSignal }),
         );
         project = polled.project;
         status = { importStatus: polled.importStatus, importError: polled.importError };
