@@ -135,3 +135,28 @@ describe('fault injection', () => {
     expect(((await stats.json()) as { total: number }).total).toBe(0);
   });
 });
+
+describe('the latency correction', () => {
+  it('does not take a slow fault for a late timer (answers after it are not early)', async () => {
+    // A fresh emulator: its correction starts at 0.
+    const fresh = await startGitlabEmulator({ token: TOKEN });
+    try {
+      const get = async () => {
+        const t = performance.now();
+        const res = await fetch(`${fresh.url}/api/v4/user`, { headers: { 'PRIVATE-TOKEN': TOKEN } });
+        await res.arrayBuffer();
+        return performance.now() - t;
+      };
+      fresh.configure({ latencyMs: 50, faults: { rate: 1, kinds: ['slow'], slowMs: 200, mutatingOnly: false, limit: 1 } });
+      expect(await get()).toBeGreaterThanOrEqual(245);
+      const afterSlow = fresh.stats().latency.totalMs;
+      for (let i = 0; i < 3; i++) await get();
+      const { answers, totalMs } = fresh.stats().latency;
+      expect(answers).toBe(4);
+      // Counted as 200 ms late, the slow answer would have shortened the next waits by the 3 ms cap.
+      expect((totalMs - afterSlow) / 3).toBeGreaterThanOrEqual(49.7);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

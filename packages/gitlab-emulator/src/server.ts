@@ -359,8 +359,11 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
         req.socket.destroy();
         return;
       }
-      if (fault === 'slow') await sleep(core.config.faults.slowMs);
-      else if (fault !== 'fail-after-commit' && fault !== 'reset-after-commit') return finish(faultResult(fault, core));
+      if (fault === 'slow') {
+        // Part of this answer's wait, so that the latency correction does not take it for a late timer.
+        wait += core.config.faults.slowMs;
+        await sleep(core.config.faults.slowMs);
+      } else if (fault !== 'fail-after-commit' && fault !== 'reset-after-commit') return finish(faultResult(fault, core));
     }
 
     let result: TResult;
