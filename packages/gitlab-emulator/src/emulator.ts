@@ -84,7 +84,7 @@ export interface TStats {
   byStatus: Record<string, number>;
   faults: { total: number; byKind: Record<string, number> };
   rateLimited: number;
-  /** Requests answered after the configured latency, and their time from arrival to answer in all. */
+  /** Answers that waited (the configured latency, a slow fault), and their time from arrival to answer in all. */
   latency: { answers: number; totalMs: number };
   hooks: THookStats;
 }

@@ -185,7 +185,6 @@ function send(res: ServerResponse, result: TResult): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-
 function faultResult(kind: TFaultKind, core: EmulatorCore): TResult {
   switch (kind) {
     case '429': {
@@ -304,10 +303,13 @@ export async function startGitlabEmulator(options: TGitlabEmulatorOptions = {}):
     }
   };
 
-  const latency = latencyKeeper({ record: (tookMs) => {
-    core.stats.latency.answers += 1;
-    core.stats.latency.totalMs += tookMs;
-  } });
+  // Answers average the configured latency (see latency.ts); the stats keep what they took.
+  const latency = latencyKeeper({
+    record: (tookMs) => {
+      core.stats.latency.answers += 1;
+      core.stats.latency.totalMs += tookMs;
+    },
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const arrived = performance.now();
