@@ -48,7 +48,6 @@ async function main() {
     gitlab.configure({ latencyMs: o.latencyMs, seed: o.seed, faults: { rate: o.faultRate, kinds: o.faultKinds.split(','), mutatingOnly: false }, rateLimits: { authenticatedApi: o.rateLimit, projectGet: o.projectGetLimit, groupGet: o.projectGetLimit } });
     gitlab.resetStats();
     const cpu = cpuMeter({ worker: worker.child.pid, ...stackPids() });
-    const benchCpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     await client.workflow.execute('createCourseHierarchyWorkflow', { taskQueue: 'computor-tasks', workflowId: uniq('bench-course-'), args: [{ courseId: course.courseId }] });
     const hierarchyByRoute = { ...gitlab.stats().byRoute };
@@ -80,7 +79,6 @@ async function main() {
     const cpuMs = cpu.stop();
     const benchCpu = process.cpuUsage(benchCpuStudents);
     cpuMs.bench_process = Math.round((benchCpu.user + benchCpu.system) / 1000);
-    void benchCpuBefore;
     const stats = JSON.parse(JSON.stringify(gitlab.stats()));
     gitlab.configure({ latencyMs: 0, faults: { rate: 0 }, rateLimits: { authenticatedApi: 0, projectGet: 0, groupGet: 0 } });
 

@@ -17,7 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../deps';
 import { HEARTBEAT_INTERVAL_MS, NON_RETRYABLE, nonRetryable } from '../failures';
 import { GradingFiles, graderDefaults, type TArtifactRef, type TExampleRef } from './local-files';
-import { ACTIVE_RESULT, claimResult, headResult } from './queue';
+import { ACTIVE_RESULT, claimResult, headResult, type THeadResult } from './queue';
 import { tutorTestActivities } from './tutor-test';
 
 /** Failure type of a grader that could not produce a trustworthy result (retried; never the student's failure). */
@@ -109,6 +109,9 @@ export function gradingActivities(deps: ActivityDeps) {
   }
 
   /** The result a run grades now, with its artifact and example version (one statement: one snapshot of the chain). */
+  /** The hand-in a result grades, as the files cache fetches it (by name when its paths are recorded). */
+  const submissionRef = (head: THeadResult): TArtifactRef => ({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix, filePaths: head.artifact.filePaths });
+
   async function activeHead(resultId: string) {
     const head = await headResult(deps.db, resultId);
     if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${resultId} not found`);
@@ -121,9 +124,9 @@ export function gradingActivities(deps: ActivityDeps) {
     /**
      * Loads the result's artifact and example version and downloads both into this worker's work
      * directory (warming the cache the collection activities use). The result stays `pending`
-     * (queued) until its first collection starts on a grading worker.
+     * (queued) until its first collection starts on a grading worker. `prefetch: false`: the
+     * collections are graded on another worker; only the example is read here, for the plan.
      */
-    /** `prefetch: false`: the collections are graded on another worker; only the example is read here, for the plan. */
     async prepareSubmissionTest(input: { resultId: string; prefetch?: boolean }): Promise<TSubmissionTestPlan> {
       const result = await activeHead(input.resultId);
       if (!ACTIVE_RESULT.includes(result.status as (typeof ACTIVE_RESULT)[number])) {
@@ -132,9 +135,10 @@ export function gradingActivities(deps: ActivityDeps) {
       if (result.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${result.artifactId} was purged by retention`);
       const version = result.exampleVersion;
       if (!version) throw nonRetryable(NON_RETRYABLE.precondition, `Course content ${result.courseContentId} has no example assigned`);
-      const artifact: TArtifactRef = { artifactId: result.artifactId, contentHash: result.artifact.contentHash, objectPrefix: result.artifact.objectPrefix };
+      // The plan (workflow history) carries no file list: the collection activities read the head again.
+      const { filePaths: _filePaths, ...artifact } = submissionRef(result);
       const ref = exampleRef(version);
-      const [example] = await Promise.all([files.example(ref), input.prefetch === false ? undefined : files.submission({ ...artifact, filePaths: result.artifact.filePaths })]);
+      const [example] = await Promise.all([files.example(ref), input.prefetch === false ? undefined : files.submission(submissionRef(result))]);
       return { resultId: input.resultId, artifact, example: ref, collections: collectionPlans(example, operator), startedAt: new Date().toISOString() };
     },
 
@@ -155,7 +159,7 @@ export function gradingActivities(deps: ActivityDeps) {
           if (!head) throw nonRetryable(NON_RETRYABLE.notFound, `Result ${input.target.resultId} not found`);
           if (head.status !== 'running') throw nonRetryable(NON_RETRYABLE.precondition, `Result ${head.id} is ${head.status}; not grading it`);
           if (head.artifact.purgedAt) throw nonRetryable(NON_RETRYABLE.precondition, `Submission ${head.artifactId} was purged by retention`);
-          submissionDir = await files.submission({ artifactId: head.artifactId, contentHash: head.artifact.contentHash, objectPrefix: head.artifact.objectPrefix, filePaths: head.artifact.filePaths });
+          submissionDir = await files.submission(submissionRef(head));
         } else if (input.target.kind === 'stored') {
           submissionDir = await files.submission(input.target.files);
         } else {
